@@ -1,0 +1,67 @@
+"""What every command shares: settings, the session factory, --today, clean error exits."""
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from config.settings import Settings, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class State:
+    db_url: str | None = None
+
+    def settings(self) -> Settings:
+        return load_settings(database_url=self.db_url)
+
+    def session_factory(self):
+        from models.db import session_factory
+
+        return session_factory(self.settings().database_url)
+
+
+state = State()
+
+
+def fail(message: str, code: int = 1):
+    """Print message to stderr and exit non-zero, without a traceback."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def parse_today(value: str | None, tz: str) -> date:
+    """--today as a date, or the current date in the plan's time zone."""
+    if value is None:
+        return datetime.now(ZoneInfo(tz)).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--today {value!r} is not a date (YYYY-MM-DD)")
+
+
+def require_schema(url: str) -> None:
+    """Exit with advice when the database was never initialised."""
+    from sqlalchemy import inspect
+
+    from models.db import session_factory
+
+    try:
+        engine = session_factory(url).kw["bind"]
+        if not inspect(engine).has_table("deliverable"):
+            fail(f"database {url} has no plantrack tables: run 'plantrack init' first")
+    except Exception as exc:  # connection refused, bad URL, ...
+        if isinstance(exc, (typer.Exit, SystemExit)):
+            raise
+        fail(f"cannot open database {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
+def print_out(text: str) -> None:
+    sys.stdout.write(text)
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")

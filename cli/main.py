@@ -1,0 +1,219 @@
+"""The plantrack command: a thin front door over models (read-only) and flows (run ...)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.common import console, fail, parse_today, print_out, require_schema, state
+
+app = typer.Typer(help="plantrack: theo dõi tiến độ kế hoạch liên ngành / inter-agency plan tracker.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+plan_app = typer.Typer(help="Load and show plans.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+STATUS_STYLE = {
+    "not_started": "dim", "on_track": "cyan", "due_soon": "yellow", "overdue": "bold red",
+    "done_on_time": "green", "done_late": "dark_orange", "paused": "magenta", "cancelled": "strike dim",
+}
+
+
+@app.callback()
+def main(db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL (default: PLANTRACK_DATABASE_URL)")):
+    state.db_url = db
+
+
+@app.command()
+def init():
+    """Create or upgrade the database schema (Alembic)."""
+    from models.migrate import upgrade
+
+    url = state.settings().database_url
+    try:
+        upgrade(url)
+    except Exception as exc:
+        fail(f"cannot initialise {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    console.print(f"database ready: {url}", highlight=False)
+
+
+@plan_app.command("load")
+def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names its agency directory)")):
+    """Validate a plan file and its directory, then upsert both in one transaction."""
+    from models.plan_file import PlanFileError, read_plan
+    from models.plan_store import store_plan
+
+    try:
+        resolved = read_plan(file)
+    except PlanFileError as exc:
+        n = len(exc.problems)
+        fail(f"{file}: {n} problem{'s' if n > 1 else ''}, nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
+    url = state.settings().database_url
+    require_schema(url)
+    Session = state.session_factory()
+    with Session() as session, session.begin():
+        summary = store_plan(session, resolved)
+    verb = "loaded" if summary.changed else "unchanged"
+    console.print(f"plan {summary.plan_number} {verb}: deliverables {summary.deliverables}; "
+                  f"indicators {summary.indicators}; agencies {summary.agencies}; people {summary.people}",
+                  highlight=False)
+
+
+@plan_app.command("show")
+def plan_show():
+    """List loaded plans with their counts."""
+    from sqlalchemy import func, select
+
+    from models.entities import Deliverable, Indicator, Plan
+
+    url = state.settings().database_url
+    require_schema(url)
+    with state.session_factory()() as s:
+        plans = s.scalars(select(Plan).order_by(Plan.number)).all()
+        if not plans:
+            fail("no plan loaded: run 'plantrack plan load FILE'")
+        for p in plans:
+            nd = s.scalar(select(func.count()).where(Deliverable.plan_id == p.id, Deliverable.archived.is_(False)))
+            ni = s.scalar(select(func.count()).where(Indicator.plan_id == p.id, Indicator.archived.is_(False)))
+            console.print(f"[bold]{p.number}[/] {p.title}\n  {p.issuer}, {p.issued_on:%d/%m/%Y}; "
+                          f"{p.signer or ''}\n  {p.period_start:%d/%m/%Y} - {p.period_end:%d/%m/%Y}; "
+                          f"{nd} deliverables, {ni} indicators; source sha256 {p.source_sha256 or '-'}",
+                          highlight=False)
+
+
+@app.command()
+def status(
+    agency: Optional[str] = typer.Option(None, "--agency", help="only what this agency leads or supports"),
+    overdue: bool = typer.Option(False, "--overdue", help="only overdue deliverables"),
+    today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per deliverable and indicator"),
+    lang: Optional[str] = typer.Option(None, "--lang", help="vi or en"),
+):
+    """The board: every deliverable and indicator with its derived status."""
+    from models.board import board
+
+    settings = state.settings()
+    lang = lang or settings.lang
+    day = parse_today(today, settings.timezone)
+    require_schema(settings.database_url)
+    with state.session_factory()() as s:
+        try:
+            rows = board(s, day, agency=agency, overdue_only=overdue, due_soon_days=settings.due_soon_days)
+        except LookupError:
+            fail(f"unknown agency code {agency!r}: see 'plantrack agencies'")
+    if as_json:
+        print_out(json.dumps([r.as_json(lang) for r in rows], ensure_ascii=False, indent=1))
+        return
+    _print_board(rows, day, lang)
+
+
+def _print_board(rows, day, lang: str) -> None:
+    from rich.table import Table
+
+    from models.status import label
+
+    table = Table(title=f"{'Tiến độ ngày' if lang == 'vi' else 'Status as of'} {day:%d/%m/%Y}", show_lines=False)
+    for col in ("Mã" if lang == "vi" else "Code", "Nội dung" if lang == "vi" else "Title",
+                "Chủ trì" if lang == "vi" else "Lead", "Phối hợp" if lang == "vi" else "Supporting",
+                "Hạn" if lang == "vi" else "Due", "%", "Trạng thái" if lang == "vi" else "Status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        supp = ", ".join(r.supporting[:4]) + (f" +{len(r.supporting) - 4}" if len(r.supporting) > 4 else "")
+        title = r.title if len(r.title) <= 60 else r.title[:57] + "..."
+        progress = "" if r.progress is None else str(r.progress)
+        if r.kind == "indicator":
+            progress = "" if r.extra["last_value"] is None else f"{r.extra['last_value']}{r.extra['unit']}"
+        style = STATUS_STYLE[r.status_key]
+        table.add_row(r.code, title, r.lead, supp, f"{r.due:%d/%m/%Y}" if r.due else "",
+                      progress, f"[{style}]{label(r.status_key, lang)}[/]")
+    console.print(table)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[label(r.status_key, lang)] = counts.get(label(r.status_key, lang), 0) + 1
+    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()) or "(trống / empty)", highlight=False)
+
+
+@app.command()
+def agencies(as_json: bool = typer.Option(False, "--json")):
+    """The agency directory: codes, names, kinds, successors and contacts."""
+    from sqlalchemy import select
+
+    from models.entities import Agency, AgencyContact, Person
+
+    require_schema(state.settings().database_url)
+    with state.session_factory()() as s:
+        ags = s.scalars(select(Agency).order_by(Agency.kind, Agency.code)).all()
+        codes = {a.id: a.code for a in ags}
+        contacts: dict[int, list[str]] = {}
+        for c, p in s.execute(select(AgencyContact, Person).join(Person, Person.id == AgencyContact.person_id)
+                              .order_by(AgencyContact.role)).all():
+            contacts.setdefault(c.agency_id, []).append(f"{c.role}: {p.name} <{p.email}>")
+    if as_json:
+        print_out(json.dumps([{"code": a.code, "name": a.name, "name_en": a.name_en, "kind": a.kind,
+                               "aliases": a.aliases, "successor": codes.get(a.successor_id),
+                               "contacts": contacts.get(a.id, [])} for a in ags], ensure_ascii=False, indent=1))
+        return
+    from rich.table import Table
+
+    table = Table(title="Cơ quan / Agencies")
+    for col in ("Code", "Tên / Name", "Kind", "Successor", "Contacts"):
+        table.add_column(col, overflow="fold")
+    for a in ags:
+        table.add_row(a.code, a.name, a.kind, codes.get(a.successor_id) or "", "\n".join(contacts.get(a.id, [])))
+    console.print(table)
+
+
+@app.command()
+def report(
+    code: str = typer.Argument(..., help="deliverable or indicator code, e.g. III.4 or VI.1/SYT or II.1"),
+    plan: str = typer.Option("60/KH-UBND", "--plan"),
+    state_: Optional[str] = typer.Option(None, "--state", help="not_started, in_progress, done, paused, cancelled"),
+    progress: Optional[int] = typer.Option(None, "--progress", help="0-100"),
+    value: Optional[str] = typer.Option(None, "--value", help="indicator value, e.g. 1.37"),
+    note: Optional[str] = typer.Option(None, "--note"),
+    today: Optional[str] = typer.Option(None, "--today", help="report date YYYY-MM-DD"),
+):
+    """Record a progress report by hand (a coordinator fixing what email could not)."""
+    from datetime import datetime, time, timezone
+    from decimal import Decimal, InvalidOperation
+    from zoneinfo import ZoneInfo
+
+    from models.reports import ReportIn, UnknownCode, record_report
+
+    settings = state.settings()
+    day = parse_today(today, settings.timezone)
+    at = datetime.combine(day, time(12), ZoneInfo(settings.timezone)).astimezone(timezone.utc) if today \
+        else datetime.now(timezone.utc)
+    try:
+        val = Decimal(value.replace(",", ".")) if value is not None else None
+    except InvalidOperation:
+        fail(f"--value {value!r} is not a number")
+    require_schema(settings.database_url)
+    Session = state.session_factory()
+    with Session() as s, s.begin():
+        try:
+            record_report(s, plan, ReportIn(code=code, state=state_, progress=progress, value=val, note=note),
+                          at=at, channel="cli")
+        except UnknownCode:
+            fail(f"no deliverable or indicator {code!r} in plan {plan}")
+        except ValueError as exc:
+            fail(str(exc))
+    console.print(f"recorded report for {code}", highlight=False)
+
+
+def _register_optional() -> None:
+    """Attach command groups contributed by other modules (run, feeds, ...)."""
+    import importlib
+
+    for module, name in (("cli.run", "run"), ("cli.feeds", "feeds")):
+        try:
+            sub = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.add_typer(sub.app, name=name)
+
+
+_register_optional()

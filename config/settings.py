@@ -1,0 +1,60 @@
+"""Runtime settings from the environment (prefix PLANTRACK_)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every PLANTRACK_* setting; paths left unset are derived from data_dir."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANTRACK_", extra="ignore")
+
+    data_dir: Path = Path(".plantrack")
+    database_url: str | None = None
+    feeds_dir: Path | None = None
+    outbox_dir: Path | None = None
+    secret_key: str | None = None
+    mail_from: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_rate_per_minute: int = 600
+    maildir: Path | None = None
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_security: str = "tls"
+    imap_folder: str = "INBOX"
+    lang: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    due_soon_days: int = 7
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> "Settings":
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.data_dir / 'plantrack.db'}"
+        if self.feeds_dir is None:
+            self.feeds_dir = self.data_dir / "feeds"
+        if self.outbox_dir is None:
+            self.outbox_dir = self.data_dir / "outbox"
+        if self.lang not in ("vi", "en"):
+            raise ValueError(f"PLANTRACK_LANG must be 'vi' or 'en', not {self.lang!r}")
+        if self.smtp_security not in ("none", "starttls", "tls"):
+            raise ValueError(
+                f"PLANTRACK_SMTP_SECURITY must be none, starttls or tls, not {self.smtp_security!r}"
+            )
+        return self
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (None means 'not given')."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+settings = Settings()

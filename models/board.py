@@ -1,0 +1,172 @@
+"""Read the state of a plan: one set-based query per table, status derived as of a day."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models.entities import Agency, Deliverable, Indicator, Plan, deliverable_support
+from models.status import OPEN_STATUSES, StatusKey, days_left, derive_status, label
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the board: a deliverable or an indicator, with its derived status."""
+
+    kind: str  # deliverable | indicator
+    plan: str
+    code: str
+    title: str
+    category: str
+    lead: str  # the agency responsible now (successor for open work of a merged agency)
+    planned_lead: str
+    supporting: tuple[str, ...]
+    report_to: str | None
+    start: date | None
+    due: date | None
+    state: str
+    progress: int | None
+    status_key: StatusKey
+    days_left: int | None
+    last_report_at: str | None
+    extra: dict
+
+    def as_json(self, lang: str = "vi") -> dict:
+        out = {
+            "kind": self.kind, "plan": self.plan, "code": self.code, "title": self.title,
+            "category": self.category, "lead": self.lead, "supporting": list(self.supporting),
+            "report_to": self.report_to,
+            "start": self.start.isoformat() if self.start else None,
+            "due": self.due.isoformat() if self.due else None,
+            "state": self.state, "status": label(self.status_key, lang),
+            "status_key": str(self.status_key), "progress": self.progress,
+            "days_left": self.days_left, "last_report_at": self.last_report_at,
+        }
+        if self.planned_lead != self.lead:
+            out["planned_lead"] = self.planned_lead
+        out.update(self.extra)
+        return out
+
+
+def successor_map(session: Session) -> dict[int, int]:
+    """Agency id -> the id of the agency that carries its work now (itself when never merged)."""
+    succ = dict(session.execute(select(Agency.id, Agency.successor_id)).all())
+    final = {}
+    for start in succ:
+        cur, seen = start, {start}
+        while succ.get(cur) is not None and succ[cur] not in seen:
+            cur = succ[cur]
+            seen.add(cur)
+        final[start] = cur
+    return final
+
+
+def agency_codes(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Agency.id, Agency.code)).all())
+
+
+def _num(v: Decimal | None):
+    if v is None:
+        return None
+    return int(v) if v == v.to_integral_value() else float(v)
+
+
+def indicator_achieved(direction: str, target: Decimal, value: Decimal | None) -> bool | None:
+    """Whether a reported value meets the target; None when nothing is reported yet."""
+    if value is None:
+        return None
+    if direction == "at_most":
+        return value <= target
+    if direction == "more_than":
+        return value > target
+    return value >= target
+
+
+def board(
+    session: Session,
+    today: date,
+    *,
+    agency: str | None = None,
+    overdue_only: bool = False,
+    plan_number: str | None = None,
+    due_soon_days: int = 7,
+) -> list[BoardRow]:
+    """Every live deliverable and indicator, with status as of today, in plan order."""
+    codes = agency_codes(session)
+    final = successor_map(session)
+    wanted_ids: set[int] | None = None
+    if agency is not None:
+        target = next((i for i, c in codes.items() if c == agency), None)
+        if target is None:
+            raise LookupError(agency)
+        wanted_ids = {i for i, f in final.items() if f == target or i == target}
+
+    D = Deliverable
+    q = (
+        select(D.id, D.code, D.title, D.category, D.lead_agency_id, D.report_to_agency_id,
+               D.start_date, D.due_date, D.state, D.progress, D.completed_on, D.last_report_at,
+               D.schedule, D.milestones, D.quantities, Plan.number)
+        .join(Plan, Plan.id == Deliverable.plan_id)
+        .where(Deliverable.archived.is_(False))
+        .order_by(Plan.number, Deliverable.position)
+    )
+    if plan_number:
+        q = q.where(Plan.number == plan_number)
+    if overdue_only:  # the SQL form of StatusKey.OVERDUE
+        q = q.where(Deliverable.due_date < today, Deliverable.state.not_in(("done", "cancelled", "paused")))
+    if wanted_ids is not None:
+        supported = select(deliverable_support.c.deliverable_id).where(deliverable_support.c.agency_id.in_(wanted_ids))
+        q = q.where(or_(Deliverable.lead_agency_id.in_(wanted_ids), Deliverable.id.in_(supported)))
+
+    rows = session.execute(q).all()
+    ids = [d.id for d in rows]
+    support: dict[int, list[str]] = {}
+    sq = select(deliverable_support.c.deliverable_id, deliverable_support.c.agency_id)
+    if len(ids) < 500:
+        sq = sq.where(deliverable_support.c.deliverable_id.in_(ids))
+    wanted = set(ids)
+    for did, aid in session.execute(sq):
+        if did in wanted:
+            support.setdefault(did, []).append(codes[final.get(aid, aid)])
+
+    out: list[BoardRow] = []
+    for d in rows:
+        key = derive_status(d.state, d.start_date, d.due_date, d.completed_on, today, due_soon_days)
+        lead_id = final.get(d.lead_agency_id, d.lead_agency_id) if key in OPEN_STATUSES else d.lead_agency_id
+        out.append(BoardRow(
+            kind="deliverable", plan=d.number, code=d.code, title=d.title, category=d.category,
+            lead=codes[lead_id], planned_lead=codes[d.lead_agency_id],
+            supporting=tuple(sorted(set(support.get(d.id, [])) - {codes[lead_id]})),
+            report_to=codes.get(d.report_to_agency_id), start=d.start_date, due=d.due_date,
+            state=d.state, progress=d.progress, status_key=key, days_left=days_left(today, d.due_date),
+            last_report_at=d.last_report_at.isoformat() if d.last_report_at else None,
+            extra={"schedule": d.schedule, "milestones": d.milestones, "quantities": d.quantities},
+        ))
+    if overdue_only:
+        return out
+
+    iq = (select(Indicator, Plan.number, Plan.period_start).join(Plan, Plan.id == Indicator.plan_id)
+          .where(Indicator.archived.is_(False)).order_by(Plan.number, Indicator.position))
+    if plan_number:
+        iq = iq.where(Plan.number == plan_number)
+    if wanted_ids is not None:
+        iq = iq.where(Indicator.owner_agency_id.in_(wanted_ids))
+    for ind, number, period_start in session.execute(iq).all():
+        state = "in_progress" if ind.last_value is not None else "not_started"
+        key = derive_status(state, period_start, ind.due_date, None, today, due_soon_days)
+        owner = final.get(ind.owner_agency_id, ind.owner_agency_id)
+        out.append(BoardRow(
+            kind="indicator", plan=number, code=ind.code, title=ind.text, category="indicator",
+            lead=codes[owner], planned_lead=codes[ind.owner_agency_id], supporting=(), report_to=None,
+            start=period_start, due=ind.due_date, state=state, progress=None, status_key=key,
+            days_left=days_left(today, ind.due_date),
+            last_report_at=ind.last_report_at.isoformat() if ind.last_report_at else None,
+            extra={"baseline": _num(ind.baseline), "baseline_year": ind.baseline_year,
+                   "target": _num(ind.target), "unit": ind.unit, "direction": ind.direction,
+                   "last_value": _num(ind.last_value),
+                   "achieved": indicator_achieved(ind.direction, ind.target, ind.last_value)},
+        ))
+    return out

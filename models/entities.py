@@ -1,0 +1,158 @@
+"""ORM tables of the plan: plans, agencies, people, deliverables, indicators, status reports."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+# Reported states (what the agency says); timeliness is derived in models.status.
+STATES = ("not_started", "in_progress", "done", "paused", "cancelled")
+
+deliverable_support = Table(
+    "deliverable_support",
+    Base.metadata,
+    Column("deliverable_id", ForeignKey("deliverable.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id"), primary_key=True, index=True),
+)
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    issuer: Mapped[str] = mapped_column(String(255))
+    issued_on: Mapped[date] = mapped_column(Date)
+    signer: Mapped[str | None] = mapped_column(String(255))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str | None] = mapped_column(String(255))
+    short_name: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))  # department | district | commune | organisation
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    parent_code: Mapped[str | None] = mapped_column(String(64))  # e.g. the province of a department
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    successor: Mapped[Agency | None] = relationship(remote_side=[id])
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+
+
+class AgencyContact(Base):
+    """A person's role at an agency: focal_point, deputy or head."""
+
+    __tablename__ = "agency_contact"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Deliverable(Base):
+    __tablename__ = "deliverable"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    lead_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    report_to_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    description: Mapped[str | None] = mapped_column(Text)
+    quantities: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    funding: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    schedule: Mapped[str] = mapped_column(String(16), default="deadline")  # deadline | span
+    milestones: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    assumption: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Current reported status: a cache of the latest StatusReport, written with it.
+    state: Mapped[str] = mapped_column(String(16), default="not_started")
+    progress: Mapped[int | None] = mapped_column(Integer)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    supporting: Mapped[list[Agency]] = relationship(secondary=deliverable_support, order_by=Agency.code)
+    lead: Mapped[Agency] = relationship(foreign_keys=[lead_agency_id])
+
+
+class Indicator(Base):
+    __tablename__ = "indicator"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    target: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    unit: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(16))  # at_most | at_least | more_than
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    owner: Mapped[Agency] = relationship()
+
+
+class StatusReport(Base):
+    """One report of progress as received; never updated, so history is kept."""
+
+    __tablename__ = "status_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deliverable_id: Mapped[int | None] = mapped_column(ForeignKey("deliverable.id"), index=True)
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicator.id"), index=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reporter_email: Mapped[str | None] = mapped_column(String(320))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # email | cli | import
+    source_message_id: Mapped[str | None] = mapped_column(String(998))
+    state: Mapped[str | None] = mapped_column(String(16))
+    progress: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,23 @@
+"""Alembic environment: migrates the database whose URL the caller put in the config."""
+from alembic import context
+
+import models.entities  # noqa: F401  (registers the tables)
+from models.base import Base
+from models.db import make_engine
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+
+if context.is_offline_mode():
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()

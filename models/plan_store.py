@@ -1,0 +1,247 @@
+"""Upsert a resolved plan into the database: one transaction, set-based, history untouched."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from models.entities import (
+    Agency,
+    AgencyContact,
+    Deliverable,
+    Indicator,
+    Person,
+    Plan,
+    deliverable_support,
+)
+from models.plan_file import ResolvedPlan
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} new, {self.updated} updated, {self.unchanged} unchanged, {self.archived} archived"
+
+
+@dataclass
+class LoadSummary:
+    plan_number: str
+    plan_changed: bool
+    agencies: Counts = field(default_factory=Counts)
+    people: Counts = field(default_factory=Counts)
+    deliverables: Counts = field(default_factory=Counts)
+    indicators: Counts = field(default_factory=Counts)
+    contacts_changed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.plan_changed or self.contacts_changed > 0 or any(
+            c.created or c.updated or c.archived
+            for c in (self.agencies, self.people, self.deliverables, self.indicators)
+        )
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _upsert_rows(session: Session, model, existing: dict[str, dict], wanted: dict[str, dict],
+                 key: str, now: datetime, fixed: dict) -> tuple[Counts, set[str]]:
+    """Insert new rows, update changed ones, archive missing ones; returns counts and touched keys."""
+    counts, touched = Counts(), set()
+    inserts, updates = [], []
+    for k, row in wanted.items():
+        old = existing.get(k)
+        if old is None:
+            inserts.append({**fixed, key: k, **row, "archived": False, "updated_at": now})
+            counts.created += 1
+            touched.add(k)
+        elif old["archived"] or any(old[c] != v for c, v in row.items()):
+            updates.append({"id": old["id"], **row, "archived": False, "updated_at": now})
+            counts.updated += 1
+            touched.add(k)
+        else:
+            counts.unchanged += 1
+    gone = [{"id": old["id"], "archived": True, "updated_at": now}
+            for k, old in existing.items() if k not in wanted and not old["archived"]]
+    counts.archived = len(gone)
+    if inserts:
+        session.execute(insert(model), inserts)
+    for batch in (updates, gone):
+        if batch:
+            session.execute(update(model), batch)
+    return counts, touched
+
+
+def _existing(session: Session, model, columns: list[str], where) -> dict[str, dict]:
+    cols = [getattr(model, c) for c in ["id", "code", "archived", *columns]]
+    return {r["code"]: dict(r) for r in session.execute(select(*cols).where(where)).mappings()}
+
+
+def _store_agencies(session: Session, rp: ResolvedPlan, summary: LoadSummary) -> dict[str, int]:
+    existing = {a.code: a for a in session.scalars(select(Agency))}
+    for entry in rp.directory.agencies:
+        values = dict(name=entry.name, name_en=entry.name_en, short_name=entry.short_name,
+                      kind=entry.kind, aliases=list(entry.aliases), parent_code=entry.parent)
+        agency = existing.get(entry.code)
+        if agency is None:
+            agency = Agency(code=entry.code, **values)
+            session.add(agency)
+            existing[entry.code] = agency
+            summary.agencies.created += 1
+        elif any(getattr(agency, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(agency, k, v)
+            summary.agencies.updated += 1
+        else:
+            summary.agencies.unchanged += 1
+    session.flush()
+    for entry in rp.directory.agencies:
+        agency = existing[entry.code]
+        successor_id = existing[entry.successor].id if entry.successor else None
+        if agency.successor_id != successor_id:
+            agency.successor_id = successor_id
+            summary.agencies.updated += 1
+    session.flush()
+    return {code: a.id for code, a in existing.items()}
+
+
+def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int], summary: LoadSummary) -> None:
+    people = {p.email.lower(): p for p in session.scalars(select(Person))}
+    wanted_contacts = set()
+    for entry in rp.directory.agencies:
+        for pe in entry.people:
+            email = pe.email.lower()
+            person = people.get(email)
+            if person is None:
+                person = people[email] = Person(email=email, name=pe.name)
+                session.add(person)
+                summary.people.created += 1
+            elif person.name != pe.name:
+                person.name = pe.name
+                summary.people.updated += 1
+    session.flush()
+    for entry in rp.directory.agencies:
+        for pe in entry.people:
+            wanted_contacts.add((agency_ids[entry.code], people[pe.email.lower()].id, pe.role))
+    listed = {agency_ids[e.code] for e in rp.directory.agencies}
+    have = {
+        (c.agency_id, c.person_id, c.role)
+        for c in session.scalars(select(AgencyContact).where(AgencyContact.agency_id.in_(listed)))
+    }
+    for agency_id, person_id, role in have - wanted_contacts:
+        session.execute(delete(AgencyContact).where(
+            AgencyContact.agency_id == agency_id, AgencyContact.person_id == person_id,
+            AgencyContact.role == role))
+    new = [dict(agency_id=a, person_id=p, role=r) for a, p, r in wanted_contacts - have]
+    if new:
+        session.execute(insert(AgencyContact), new)
+    summary.contacts_changed = len(have - wanted_contacts) + len(new)
+    summary.people.unchanged = len(people) - summary.people.created - summary.people.updated
+
+
+def _store_plan_row(session: Session, rp: ResolvedPlan, now: datetime, summary: LoadSummary) -> int:
+    h = rp.plan.plan
+    values = dict(title=h.title, issuer=h.issuer, issued_on=h.issued_on, signer=h.signer,
+                  period_start=h.period_start, period_end=h.period_end,
+                  source_sha256=rp.source_sha256, file_sha256=rp.file_sha256)
+    plan = session.scalar(select(Plan).where(Plan.number == h.number))
+    if plan is None:
+        plan = Plan(number=h.number, loaded_at=now, **values)
+        session.add(plan)
+        summary.plan_changed = True
+    elif any(getattr(plan, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(plan, k, v)
+        plan.loaded_at = now
+        summary.plan_changed = True
+    session.flush()
+    return plan.id
+
+
+def _deliverable_rows(rp: ResolvedPlan, agency_ids: dict[str, int]) -> dict[str, dict]:
+    rows = {}
+    for pos, d in enumerate(rp.plan.deliverables):
+        dates = rp.milestone_dates.get(d.code, {})
+        milestones = [
+            {"key": m.key, "title": m.title, "start": dates[m.key][0].isoformat(),
+             "end": dates[m.key][1].isoformat() if dates[m.key][1] else None,
+             **({"assumption": m.assumption} if m.assumption else {})}
+            for m in d.milestones
+        ]
+        rows[d.code] = dict(
+            title=d.title, category=d.category, lead_agency_id=agency_ids[d.lead],
+            report_to_agency_id=agency_ids[d.report_to] if d.report_to else None,
+            description=d.description,
+            quantities=[{"what": q.what, "amount": _number(q.amount), "unit": q.unit} for q in d.quantities],
+            funding=d.funding, start_date=d.start, due_date=d.due, schedule=d.schedule,
+            milestones=milestones, assumption=d.assumption, position=pos,
+        )
+    return rows
+
+
+def _store_support(session: Session, rp: ResolvedPlan, plan_id: int, agency_ids: dict[str, int]) -> set[str]:
+    """Make supporting agencies match the file; returns codes of deliverables whose set changed."""
+    ids = dict(session.execute(select(Deliverable.code, Deliverable.id).where(Deliverable.plan_id == plan_id)).all())
+    code_of = {v: k for k, v in ids.items()}
+    have: set[tuple[int, int]] = set(
+        session.execute(
+            select(deliverable_support.c.deliverable_id, deliverable_support.c.agency_id)
+            .join(Deliverable, Deliverable.id == deliverable_support.c.deliverable_id)
+            .where(Deliverable.plan_id == plan_id)
+        )
+    )
+    want = {
+        (ids[d.code], agency_ids[code])
+        for d in rp.plan.deliverables
+        for code in rp.expand(d.supporting)
+        if code != d.lead
+    }
+    gone, new = have - want, want - have
+    for did, aid in gone:
+        session.execute(delete(deliverable_support).where(
+            deliverable_support.c.deliverable_id == did, deliverable_support.c.agency_id == aid))
+    if new:
+        session.execute(insert(deliverable_support), [{"deliverable_id": d, "agency_id": a} for d, a in new])
+    return {code_of[d] for d, _ in gone | new}
+
+
+def store_plan(session: Session, rp: ResolvedPlan, now: datetime | None = None) -> LoadSummary:
+    """Upsert agencies, people, plan, indicators and deliverables; reported status is never touched."""
+    now = now or datetime.now(timezone.utc)
+    summary = LoadSummary(plan_number=rp.plan.plan.number, plan_changed=False)
+    agency_ids = _store_agencies(session, rp, summary)
+    _store_people(session, rp, agency_ids, summary)
+    plan_id = _store_plan_row(session, rp, now, summary)
+
+    d_rows = _deliverable_rows(rp, agency_ids)
+    d_cols = list(next(iter(d_rows.values())).keys()) if d_rows else []
+    existing = _existing(session, Deliverable, d_cols, Deliverable.plan_id == plan_id)
+    summary.deliverables, touched = _upsert_rows(session, Deliverable, existing, d_rows, "code", now,
+                                                 {"plan_id": plan_id, "state": "not_started"})
+    touched = _store_support(session, rp, plan_id, agency_ids) - touched
+    if touched:  # only the supporting set changed: still an update of that deliverable
+        session.execute(update(Deliverable).where(Deliverable.plan_id == plan_id, Deliverable.code.in_(touched))
+                        .values(updated_at=now))
+        summary.deliverables.updated += len(touched)
+        summary.deliverables.unchanged -= len(touched)
+
+    i_rows = {
+        ind.code: dict(text=ind.text, baseline=ind.baseline, baseline_year=ind.baseline_year,
+                       target=ind.target, unit=ind.unit, direction=ind.direction,
+                       owner_agency_id=agency_ids[ind.owner],
+                       due_date=ind.due or rp.plan.plan.period_end, position=pos)
+        for pos, ind in enumerate(rp.plan.indicators)
+    }
+    i_cols = list(next(iter(i_rows.values())).keys()) if i_rows else []
+    existing_i = _existing(session, Indicator, i_cols, Indicator.plan_id == plan_id)
+    summary.indicators, _ = _upsert_rows(session, Indicator, existing_i, i_rows, "code", now, {"plan_id": plan_id})
+    return summary

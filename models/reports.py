@@ -1,0 +1,79 @@
+"""Record reports of progress: append a StatusReport and refresh the cached current status."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.entities import STATES, Deliverable, Indicator, Plan, StatusReport
+
+
+@dataclass(frozen=True)
+class ReportIn:
+    """What someone reported about one deliverable or indicator (by code)."""
+
+    code: str
+    state: str | None = None
+    progress: int | None = None
+    value: Decimal | None = None
+    completed_on: date | None = None
+    note: str | None = None
+
+
+class UnknownCode(LookupError):
+    pass
+
+
+def _naive_utc(dt: datetime) -> datetime:
+    # SQLite hands back naive datetimes; compare everything as naive UTC.
+    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def _is_newest(at: datetime, last: datetime | None) -> bool:
+    return last is None or _naive_utc(at) >= _naive_utc(last)
+
+
+def record_report(session: Session, plan_number: str, report: ReportIn, *, at: datetime,
+                  channel: str, reporter_email: str | None = None, agency_id: int | None = None,
+                  source_message_id: str | None = None) -> StatusReport:
+    """Append one report and update the item's current state; raises UnknownCode or ValueError."""
+    if report.state is not None and report.state not in STATES:
+        raise ValueError(f"unknown state {report.state!r} (one of {', '.join(STATES)})")
+    if report.progress is not None and not 0 <= report.progress <= 100:
+        raise ValueError(f"progress {report.progress} is not between 0 and 100")
+    plan_id = session.scalar(select(Plan.id).where(Plan.number == plan_number))
+    base = dict(reported_at=at, channel=channel, reporter_email=reporter_email, agency_id=agency_id,
+                source_message_id=source_message_id, note=report.note)
+    ind = session.scalar(select(Indicator).where(Indicator.plan_id == plan_id, Indicator.code == report.code))
+    if ind is not None:
+        if report.value is None:
+            raise ValueError(f"{report.code} is an indicator: report a value")
+        row = StatusReport(indicator_id=ind.id, value=report.value, **base)
+        if _is_newest(at, ind.last_report_at):
+            ind.last_value, ind.last_report_at = report.value, at
+        session.add(row)
+        return row
+    d = session.scalar(select(Deliverable).where(Deliverable.plan_id == plan_id, Deliverable.code == report.code))
+    if d is None:
+        raise UnknownCode(report.code)
+    state = report.state
+    progress = report.progress
+    if state is None and progress is not None:
+        state = "done" if progress == 100 else "in_progress"
+    if state == "done" and progress is None:
+        progress = 100
+    completed_on = report.completed_on or (at.date() if state == "done" else None)
+    row = StatusReport(deliverable_id=d.id, state=state, progress=progress,
+                       completed_on=completed_on if state == "done" else None, **base)
+    session.add(row)
+    if _is_newest(at, d.last_report_at):  # a late-arriving old report keeps history only
+        if state is not None:
+            d.state = state
+            d.completed_on = completed_on if state == "done" else None
+        if progress is not None:
+            d.progress = progress
+        d.last_report_at = at
+    return row

@@ -1,0 +1,89 @@
+"""Timeliness rules: the Vietnamese tracking category of a deliverable as of a day (pure, no I/O)."""
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+
+class StatusKey(StrEnum):
+    NOT_STARTED = "not_started"
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    DONE_ON_TIME = "done_on_time"
+    DONE_LATE = "done_late"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+LABELS = {
+    "vi": {
+        StatusKey.NOT_STARTED: "Chưa bắt đầu",
+        StatusKey.ON_TRACK: "Đang thực hiện trong hạn",
+        StatusKey.DUE_SOON: "Sắp đến hạn",
+        StatusKey.OVERDUE: "Quá hạn",
+        StatusKey.DONE_ON_TIME: "Hoàn thành đúng hạn",
+        StatusKey.DONE_LATE: "Hoàn thành quá hạn",
+        StatusKey.PAUSED: "Tạm dừng",
+        StatusKey.CANCELLED: "Hủy",
+    },
+    "en": {
+        StatusKey.NOT_STARTED: "Not started",
+        StatusKey.ON_TRACK: "In progress, on time",
+        StatusKey.DUE_SOON: "Due soon",
+        StatusKey.OVERDUE: "Overdue",
+        StatusKey.DONE_ON_TIME: "Done on time",
+        StatusKey.DONE_LATE: "Done late",
+        StatusKey.PAUSED: "Paused",
+        StatusKey.CANCELLED: "Cancelled",
+    },
+}
+
+OPEN_STATUSES = frozenset({StatusKey.NOT_STARTED, StatusKey.ON_TRACK, StatusKey.DUE_SOON, StatusKey.OVERDUE})
+
+
+def label(key: StatusKey, lang: str = "vi") -> str:
+    """The status word shown to users in lang ('vi' or 'en')."""
+    return LABELS[lang][key]
+
+
+def is_due_soon(today: date, due: date, window_days: int = 7) -> bool:
+    """True when due is within window_days calendar days from today (working days come later)."""
+    return 0 <= (due - today).days <= window_days
+
+
+def derive_status(
+    state: str,
+    start: date | None,
+    due: date | None,
+    completed_on: date | None,
+    today: date,
+    due_soon_days: int = 7,
+) -> StatusKey:
+    """Timeliness category from the reported state and the dates, as of today.
+
+    The due date itself is still on time (a deadline 'by 15/6' may be met on 15/6).
+    A deliverable reported done without a completion date counts as done on time.
+    """
+    if state == "cancelled":
+        return StatusKey.CANCELLED
+    if state == "paused":
+        return StatusKey.PAUSED
+    if state == "done":
+        if due is not None and completed_on is not None and completed_on > due:
+            return StatusKey.DONE_LATE
+        return StatusKey.DONE_ON_TIME
+    if due is not None and today > due:
+        return StatusKey.OVERDUE
+    if due is not None and is_due_soon(today, due, due_soon_days):
+        return StatusKey.DUE_SOON
+    if start is not None and today < start:
+        return StatusKey.NOT_STARTED
+    if state == "not_started" and start is None:
+        return StatusKey.NOT_STARTED
+    return StatusKey.ON_TRACK
+
+
+def days_left(today: date, due: date | None) -> int | None:
+    """Calendar days from today to due: negative when overdue, None without a due date."""
+    return None if due is None else (due - today).days
