@@ -15,10 +15,17 @@ from pydantic import ValidationError
 
 from models.plan_schema import DirectoryFile, LunarDay, PlanFile
 
-try:  # the C loader is ten times faster on national-scale files
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is ten times faster
+
+
+class _Loader(_Base):
+    """Safe YAML without implicit timestamps: dates stay text so bad ones get a located message."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
 
 
 class PlanFileError(Exception):
@@ -208,6 +215,9 @@ def read_plan(path: str | Path) -> ResolvedPlan:
             elif ref not in codes:
                 problems.append(f"{where}: unknown agency code '{ref}'")
 
+    if plan.plan.period_end < plan.plan.period_start:
+        problems.append(f"{pplace(('plan', 'period_end'), data)}: period_end {plan.plan.period_end} "
+                        f"is before period_start {plan.plan.period_start}")
     seen_codes: dict[str, int] = {}
     milestone_dates: dict[str, dict[str, tuple[date, date | None]]] = {}
     for i, d in enumerate(plan.deliverables):
@@ -215,6 +225,10 @@ def read_plan(path: str | Path) -> ResolvedPlan:
         if d.code in seen_codes:
             problems.append(f"{pplace(loc + ('code',), data)}: duplicate deliverable code (first at deliverables[{seen_codes[d.code]}])")
         seen_codes.setdefault(d.code, i)
+        if d.start and d.due and d.due < d.start:
+            problems.append(f"{pplace(loc + ('due',), data)}: due {d.due} is before start {d.start}")
+        if d.schedule == "span" and not (d.start and d.due):
+            problems.append(f"{pplace(loc + ('schedule',), data)}: a 'span' deliverable needs both start and due")
         check_refs([d.lead], loc + ("lead",), listed=False)
         check_refs(d.supporting, loc + ("supporting",))
         if d.report_to:

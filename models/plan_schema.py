@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 CATEGORIES = (
     "communication", "training", "action_month", "forum", "model", "child_friendly_commune",
@@ -89,12 +89,6 @@ class PlanHeader(Strict):
     period_end: Day
     source_text: str | None = None  # file beside the plan file, hashed on load
 
-    @model_validator(mode="after")
-    def _period_order(self):
-        if self.period_end < self.period_start:
-            raise ValueError(f"period_end {self.period_end} is before period_start {self.period_start}")
-        return self
-
 
 class Quantity(Strict):
     what: str
@@ -126,14 +120,6 @@ class DeliverableEntry(Strict):
     milestones: list[Milestone] = []
     assumption: str | None = None  # what the plan text does not say and we chose
 
-    @model_validator(mode="after")
-    def _order(self):
-        if self.start and self.due and self.due < self.start:
-            raise ValueError(f"due {self.due} is before start {self.start}")
-        if self.schedule == "span" and not (self.start and self.due):
-            raise ValueError("a 'span' deliverable needs both start and due")
-        return self
-
 
 class IndicatorEntry(Strict):
     code: Annotated[str, Field(pattern=r"^II\.[0-9]+$")]
@@ -148,7 +134,7 @@ class IndicatorEntry(Strict):
 
 
 class PlanFile(Strict):
-    """A whole plan: header, agency directory reference, indicators and deliverables."""
+    """A whole plan (date order and agency references are checked in models.plan_file): header, agency directory reference, indicators and deliverables."""
 
     plan: PlanHeader
     directory: str  # path of the agency directory file, relative to the plan file

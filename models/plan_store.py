@@ -57,25 +57,27 @@ def _upsert_rows(session: Session, model, existing: dict[str, dict], wanted: dic
                  key: str, now: datetime, fixed: dict) -> tuple[Counts, set[str]]:
     """Insert new rows, update changed ones, archive missing ones; returns counts and touched keys."""
     counts, touched = Counts(), set()
-    inserts, updates = [], []
+    inserts, updates, moves = [], [], []
     for k, row in wanted.items():
         old = existing.get(k)
         if old is None:
             inserts.append({**fixed, key: k, **row, "archived": False, "updated_at": now})
             counts.created += 1
             touched.add(k)
-        elif old["archived"] or any(old[c] != v for c, v in row.items()):
+        elif old["archived"] or any(old[c] != v for c, v in row.items() if c != "position"):
             updates.append({"id": old["id"], **row, "archived": False, "updated_at": now})
             counts.updated += 1
             touched.add(k)
         else:
             counts.unchanged += 1
+            if old["position"] != row["position"]:  # order only: not a change of content
+                moves.append({"id": old["id"], "position": row["position"]})
     gone = [{"id": old["id"], "archived": True, "updated_at": now}
             for k, old in existing.items() if k not in wanted and not old["archived"]]
     counts.archived = len(gone)
     if inserts:
         session.execute(insert(model), inserts)
-    for batch in (updates, gone):
+    for batch in (updates, gone, moves):
         if batch:
             session.execute(update(model), batch)
     return counts, touched

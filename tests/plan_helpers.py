@@ -1,0 +1,38 @@
+"""Helpers for tests that edit copies of the seed plan and compare database contents."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import MetaData, select
+
+from config import PLANS_DIR, SEED_PLAN
+from models.db import session_factory
+
+
+def copy_seed(tmp_path: Path) -> Path:
+    """A writable copy of config/plans; returns the plan file path inside it."""
+    dest = tmp_path / "plans"
+    shutil.copytree(PLANS_DIR, dest)
+    for f in dest.iterdir():
+        f.chmod(0o644)
+    return dest / SEED_PLAN.name
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace old by new in a file, failing loudly if old is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def snapshot(url: str) -> dict[str, list]:
+    """Every row of every table, sorted, to prove that nothing was written."""
+    engine = session_factory(url).kw["bind"]
+    meta = MetaData()
+    meta.reflect(engine)
+    out = {}
+    with engine.connect() as conn:
+        for name, table in meta.tables.items():
+            out[name] = sorted(map(repr, conn.execute(select(table)).all()))
+    return out

@@ -1,0 +1,120 @@
+"""The plantrack command as a coordinator uses it: init, load, board, bad input."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import SEED_PLAN
+from tests.plan_helpers import copy_seed, edit, snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_init_load_status_json(cli, db_url):
+    assert cli(db_url, "init")[0] == 0
+    code, out, _ = cli(db_url, "plan", "load", str(SEED_PLAN))
+    assert code == 0 and "64 new" in out
+    code, out, _ = cli(db_url, "status", "--json", "--today", "2024-07-01")
+    assert code == 0
+    items = json.loads(out)
+    deliverables = [i for i in items if i["kind"] == "deliverable"]
+    indicators = [i for i in items if i["kind"] == "indicator"]
+    assert len(deliverables) == 64 and len(indicators) == 7
+    for item in items:
+        assert {"code", "title", "lead", "supporting", "start", "due", "state", "status", "status_key", "progress"} <= item.keys()
+    by_code = {i["code"]: i for i in items}
+    assert by_code["III.1"]["lead"] == "SLDTBXH" and by_code["III.1"]["supporting"] == ["STTTT"]
+    assert by_code["VI.1/SYT"] | {} and by_code["VI.1/SYT"]["status"] == "Quá hạn"
+    assert by_code["VI.1/SYT"]["status_key"] == "overdue" and by_code["VI.1/SYT"]["days_left"] == -16
+    assert by_code["VI.2/SYT"]["status_key"] == "not_started"
+    assert by_code["II.4"]["lead"] == "SLDTBXH" and by_code["II.4"]["target"] == 94
+
+
+def test_overdue_filter_and_agency_filter(cli, loaded_sqlite):
+    _, out, _ = cli(loaded_sqlite, "status", "--json", "--today", "2024-07-01")
+    everything = json.loads(out)
+    _, out, _ = cli(loaded_sqlite, "status", "--overdue", "--json", "--today", "2024-07-01")
+    overdue = json.loads(out)
+    assert overdue and {i["code"] for i in overdue} == {i["code"] for i in everything if i["status_key"] == "overdue"}
+    _, out, _ = cli(loaded_sqlite, "status", "--agency", "SYT", "--json", "--today", "2024-07-01")
+    syt = {i["code"] for i in json.loads(out)}
+    assert {"VI.1/SYT", "VI.2/SYT", "V.6", "II.5"} <= syt and "VI.1/STC" not in syt
+    code, _, err = cli(loaded_sqlite, "status", "--agency", "NOPE")
+    assert code != 0 and "NOPE" in err
+
+
+def test_report_then_board_shows_done(cli, loaded_sqlite):
+    assert cli(loaded_sqlite, "report", "VI.1/SYT", "--state", "done", "--today", "2024-06-14")[0] == 0
+    assert cli(loaded_sqlite, "report", "VI.1/STC", "--progress", "100", "--today", "2024-06-20")[0] == 0
+    _, out, _ = cli(loaded_sqlite, "status", "--json", "--today", "2024-07-01")
+    by_code = {i["code"]: i for i in json.loads(out)}
+    assert by_code["VI.1/SYT"]["status"] == "Hoàn thành đúng hạn"
+    assert by_code["VI.1/STC"]["status"] == "Hoàn thành quá hạn"
+    code, _, err = cli(loaded_sqlite, "report", "III.99", "--state", "done")
+    assert code != 0 and "III.99" in err
+
+
+def test_board_table_in_vietnamese_and_english(cli, loaded_sqlite):
+    _, out, _ = cli(loaded_sqlite, "status", "--today", "2024-07-01")
+    assert "Quá hạn" in out and "VI.1/SYT" in out
+    _, out, _ = cli(loaded_sqlite, "status", "--today", "2024-07-01", "--lang", "en")
+    assert "Overdue" in out
+
+
+def test_status_before_init_says_what_to_do(cli, sqlite_url):
+    code, _, err = cli(sqlite_url, "status")
+    assert code != 0 and "plantrack init" in err
+
+
+BAD_CASES = {
+    "yaml-syntax": ("    category: forum\n", "    category: [forum\n", "YAML syntax error"),
+    "unknown-agency": ("supporting: [TINHDOAN, SGDDT]", "supporting: [TINHDOAN, SGDĐT]", "unknown agency code 'SGDĐT'"),
+    "duplicate-code": ("  - code: III.5\n", "  - code: III.4\n", "duplicate deliverable code"),
+    "end-before-start": ("    due: 2024-06-30\n", "    due: 2024-05-30\n", "is before start"),
+    "bad-date": ("due: 2024-06-15", "due: 2024-13-15", "not a date"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_input_names_file_and_line_and_writes_nothing(cli, db_url, tmp_path, case):
+    old, new, message = BAD_CASES[case]
+    plan_file = copy_seed(tmp_path)
+    cli(db_url, "init")
+    cli(db_url, "plan", "load", str(plan_file))
+    before = snapshot(db_url)
+    line = plan_file.read_text(encoding="utf-8").split(old)[0].count("\n") + 1
+    edit(plan_file, old, new)
+    code, out, err = cli(db_url, "plan", "load", str(plan_file))
+    assert code != 0
+    assert message in err, err
+    # the YAML parser notices an unclosed bracket on the line after it
+    assert f"{plan_file}:{line}:" in err or (case == "yaml-syntax" and f"{plan_file}:{line + 1}:" in err), err
+    assert "Traceback" not in err + out
+    assert snapshot(db_url) == before
+
+
+def test_bad_directory_entry_is_reported_in_the_directory_file(cli, sqlite_url, tmp_path):
+    plan_file = copy_seed(tmp_path)
+    directory = plan_file.parent / "agencies-lao-cai.yaml"
+    edit(directory, "    kind: department\n", "    kind: ministry\n")
+    cli(sqlite_url, "init")
+    code, _, err = cli(sqlite_url, "plan", "load", str(plan_file))
+    assert code != 0 and str(directory) in err and ".kind" in err
+    assert snapshot(sqlite_url)["agency"] == []
+
+
+def test_cli_process_exits_cleanly_on_bad_file(tmp_path):
+    """As a real process: one clear message on stderr, exit 1, no traceback."""
+    plan_file = copy_seed(tmp_path)
+    edit(plan_file, "lead: SYT", "lead: SYTE")
+    env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "cli", *a], cwd=ROOT, env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=120)
+    assert run("init").returncode == 0
+    proc = run("plan", "load", str(plan_file))
+    assert proc.returncode == 1
+    assert "unknown agency code 'SYTE'" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
