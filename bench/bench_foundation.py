@@ -1,16 +1,12 @@
 """National-scale benchmark of the plantrack foundation (models + CLI).
 
-Generates one national agency directory (provinces, agencies, people, groups) and one plan
-file per province, then for SQLite and PostgreSQL measures:
-  1. upgrade(url) (Alembic, empty database);
-  2. the first load of every plan: parse/validate (read_plan) and DB write (store_plan,
-     one transaction per plan) timed separately, with rows/s;
-  3. an unchanged reload of every plan (must write nothing);
-  4. `plantrack status --overdue --json` as a subprocess (cold start included, median of 3)
-     against a bare SQL count of the same rows on a fresh engine (median of 3), and the ratio;
-  5. `plantrack status --json` (every row) and `status --agency CODE` (small result: fixed
-     start-up cost), medians of 3;
-and the cold start of `plantrack status` on the real Lào Cai seed plan (median of 5, goal <= 0.8 s).
+Generates one national agency directory and one plan file per province (fixed seed), then
+for SQLite and PostgreSQL measures: (1) upgrade(url); (2) the first load of every plan, with
+parse/validate (read_plan) and DB write (store_plan, one transaction per plan) timed apart;
+(3) an unchanged reload (must write nothing); (4) `plantrack status --overdue --json` as a
+subprocess (cold start included) against a bare SQL count of the same rows, and the ratio;
+(5) `status --json` (every row) and `status --agency CODE` (small result: start-up cost).
+Last, the cold start of `plantrack status` on the real Lào Cai seed plan (goal <= 0.8 s).
 
     python bench/bench_foundation.py [--deliverables 100000] [--agencies 5000] [--people 10000]
                                      [--provinces 34] [--skip-pg] [--out DIR]
@@ -75,7 +71,7 @@ def gen_directory(path: Path, n_prov: int, n_ag: int, n_people: int, rnd: random
     for p, n in enumerate(split(n_ag, n_prov), 1):
         pc = f"P{p:02d}"
         n_dep = min(20, (n - 1) // 2)
-        n_dis = min(10, n - 1 - n_dep)
+        n_dis = min(10, n - 1 - n_dep)  # and communes for the rest
         ags = [(f"{pc}-UBND", f"Ủy ban nhân dân tỉnh {p:02d}", "province", None)]
         ags += [(f"{pc}-S{k:02d}", f"Sở {k:02d} tỉnh {p:02d}", "department", f"{pc}-UBND") for k in range(1, n_dep + 1)]
         dis = [f"{pc}-H{k:02d}" for k in range(1, n_dis + 1)]
@@ -89,8 +85,7 @@ def gen_directory(path: Path, n_prov: int, n_ag: int, n_people: int, rnd: random
                 out.append(f"    parent: {parent}")
             if len(communes) > 2 and code == communes[-1]:  # one merged commune per province
                 out.append(f"    successor: {communes[0]}")
-            if people_per[i]:
-                out.append("    people:")
+            out += ["    people:"] if people_per[i] else []
             for j in range(people_per[i]):
                 pid += 1
                 name = f"{rnd.choice(FAMILY)} {rnd.choice(MIDDLE)} {rnd.choice(GIVEN)}"
@@ -127,8 +122,7 @@ def gen_plan(path: Path, p: int, pr: dict, n_d: int, directory: str, rnd: random
            "deliverables:"]
     for code, lead in items:
         lead = lead or rnd.choice(ags[1:] or ags)
-        others = [a for a in ags if a != lead]
-        supp = rnd.sample(others, min(len(others), rnd.randint(1, 3)))
+        supp = [a for a in rnd.sample(ags, min(len(ags), 4)) if a != lead][: rnd.randint(1, 3)]
         if rnd.random() < 0.03 and pr["groups"][f"{pr['code'].lower()}-districts"]:
             supp.append(q(f"@{pr['code'].lower()}-districts"))
         overdue = rnd.random() < 0.35
@@ -167,8 +161,7 @@ def median_cli(n: int, *args: str) -> tuple[float, str]:
 
 def count_fresh(url: str, stmt) -> tuple[float, int]:
     """Create an engine, connect, count, dispose: the whole cost of a bare SQL count."""
-    t0 = perf_counter()
-    eng = make_engine(url)
+    t0, eng = perf_counter(), make_engine(url)
     with eng.connect() as conn:
         n = conn.execute(stmt).scalar_one()
     eng.dispose()
@@ -256,10 +249,8 @@ def pg_database() -> tuple[str | None, object, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--deliverables", type=int, default=100_000)
-    ap.add_argument("--agencies", type=int, default=5_000)
-    ap.add_argument("--people", type=int, default=10_000)
-    ap.add_argument("--provinces", type=int, default=34)
+    for name, default in (("deliverables", 100_000), ("agencies", 5_000), ("people", 10_000), ("provinces", 34)):
+        ap.add_argument(f"--{name}", type=int, default=default)
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: a new temp folder)")
     a = ap.parse_args()
@@ -286,8 +277,7 @@ def main() -> int:
          f"{perf_counter() - t0:8.2f} s")
 
     sqlite_db = out / "bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{sqlite_db}{suffix}").unlink(missing_ok=True)
+    [Path(f"{sqlite_db}{suffix}").unlink(missing_ok=True) for suffix in ("", "-wal", "-shm")]
     bench_db("sqlite", f"sqlite:///{sqlite_db}", plans, some_agency)
 
     if a.skip_pg:

@@ -105,33 +105,49 @@ def status(
     if as_json:
         print_out(json.dumps([r.as_json(lang) for r in rows], ensure_ascii=False, indent=1))
         return
-    _print_board(rows, day, lang)
+    _print_board(rows, day, lang, agency)
 
 
-def _print_board(rows, day, lang: str) -> None:
+def _days_text(days: int | None, lang: str) -> str:
+    if days is None:
+        return ""
+    if lang == "vi":
+        return f"quá {-days} ngày" if days < 0 else f"còn {days} ngày"
+    return f"{-days} days late" if days < 0 else f"{days} days left"
+
+
+def _print_board(rows, day, lang: str, agency: str | None) -> None:
     from rich.table import Table
 
-    from models.status import label
+    from models.status import OPEN_STATUSES, label
 
-    table = Table(title=f"{'Tiến độ ngày' if lang == 'vi' else 'Status as of'} {day:%d/%m/%Y}", show_lines=False)
-    for col in ("Mã" if lang == "vi" else "Code", "Nội dung" if lang == "vi" else "Title",
-                "Chủ trì" if lang == "vi" else "Lead", "Phối hợp" if lang == "vi" else "Supporting",
-                "Hạn" if lang == "vi" else "Due", "%", "Trạng thái" if lang == "vi" else "Status"):
-        table.add_column(col, overflow="fold")
+    vi = lang == "vi"
+    table = Table(title=f"{'Tiến độ ngày' if vi else 'Status as of'} {day:%d/%m/%Y}"
+                  + (f" - {agency}" if agency else ""))
+    for col, ratio in (("Mã" if vi else "Code", None), ("Nội dung" if vi else "Title", 3),
+                       ("Chủ trì" if vi else "Lead", None), ("Phối hợp" if vi else "Supporting", 1),
+                       ("Hạn" if vi else "Due", None), ("Tiến độ" if vi else "Progress", None),
+                       ("Trạng thái" if vi else "Status", None)):
+        table.add_column(col, overflow="fold", ratio=ratio)
     for r in rows:
-        supp = ", ".join(r.supporting[:4]) + (f" +{len(r.supporting) - 4}" if len(r.supporting) > 4 else "")
-        title = r.title if len(r.title) <= 60 else r.title[:57] + "..."
-        progress = "" if r.progress is None else str(r.progress)
+        supp = ", ".join(r.supporting[:3]) + (f" +{len(r.supporting) - 3}" if len(r.supporting) > 3 else "")
         if r.kind == "indicator":
-            progress = "" if r.extra["last_value"] is None else f"{r.extra['last_value']}{r.extra['unit']}"
-        style = STATUS_STYLE[r.status_key]
-        table.add_row(r.code, title, r.lead, supp, f"{r.due:%d/%m/%Y}" if r.due else "",
-                      progress, f"[{style}]{label(r.status_key, lang)}[/]")
+            e = r.extra
+            progress = f"{e['last_value'] if e['last_value'] is not None else '?'} / {e['target']} {e['unit']}"
+        else:
+            progress = "" if r.progress is None else f"{r.progress}%"
+        status = label(r.status_key, lang)
+        if r.status_key in OPEN_STATUSES and r.due is not None:
+            status += f" ({_days_text(r.days_left, lang)})"
+        lead = r.lead if r.lead == r.planned_lead else f"{r.lead} ({'thay' if vi else 'for'} {r.planned_lead})"
+        table.add_row(r.code, r.title, lead, supp, f"{r.due:%d/%m/%Y}" if r.due else "",
+                      progress, f"[{STATUS_STYLE[r.status_key]}]{status}[/]")
     console.print(table)
     counts: dict[str, int] = {}
     for r in rows:
         counts[label(r.status_key, lang)] = counts.get(label(r.status_key, lang), 0) + 1
-    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()) or "(trống / empty)", highlight=False)
+    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()) or ("(không có mục nào)" if vi else "(nothing)"),
+                  highlight=False)
 
 
 @app.command()

@@ -118,3 +118,15 @@ def test_cli_process_exits_cleanly_on_bad_file(tmp_path):
     assert proc.returncode == 1
     assert "unknown agency code 'SYTE'" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_read_only_commands_do_not_import_prefect(tmp_path):
+    """Prefect takes seconds to import: the board must not pay for it."""
+    env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
+    subprocess.run([sys.executable, "-m", "cli", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
+    for args in (["status", "--today", "2024-07-01"], ["agencies"], ["plan", "load", str(SEED_PLAN)]):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "cli", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+        assert "prefect" not in imported and "sqlalchemy" in imported
