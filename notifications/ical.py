@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 
 PRODID = "-//plantrack//Lich ke hoach//VI"
@@ -91,6 +92,8 @@ def escape_text(value: str) -> str:
 
 def fold(line: str) -> str:
     """Fold a content line at 75 octets, never inside a UTF-8 character or a backslash escape."""
+    if len(line) <= 18:  # at most 4 octets a character: cannot exceed 75
+        return line
     raw = line.encode("utf-8")
     if len(raw) <= 75:
         return line
@@ -111,6 +114,7 @@ def fold(line: str) -> str:
     return b"\r\n ".join(out).decode("utf-8")
 
 
+@lru_cache(maxsize=1024)
 def _utc(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
@@ -123,31 +127,30 @@ def summary(spec: EventSpec, role: str | None = None) -> str:
     return f"{head}{spec.code} {spec.title}"
 
 
-def render_event(spec: EventSpec, stamp: Stamp, role: str | None = None) -> str:
-    """One VEVENT as CRLF-terminated folded lines."""
-    text = escape_text(summary(spec, role))
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{spec.uid}",
-        f"DTSTAMP:{_utc(stamp.last_modified)}",
-        f"LAST-MODIFIED:{_utc(stamp.last_modified)}",
-        f"SEQUENCE:{stamp.sequence}",
-        f"DTSTART;VALUE=DATE:{spec.start:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{spec.end:%Y%m%d}",
-        f"SUMMARY:{text}",
-        f"DESCRIPTION:{escape_text(spec.description)}",
-        "CATEGORIES:" + ",".join(escape_text(c) for c in spec.categories),
-        "STATUS:" + ("CANCELLED" if spec.cancelled else "CONFIRMED"),
-        "TRANSP:TRANSPARENT",
-        "CLASS:PUBLIC",
-    ]
+def event_parts(spec: EventSpec, stamp: Stamp) -> tuple[str, str]:
+    """The role-independent text of a VEVENT: lines before SUMMARY, and lines after it up to the alarms."""
+    ts = _utc(stamp.last_modified)
+    head = (f"BEGIN:VEVENT\r\n{fold('UID:' + spec.uid)}\r\nDTSTAMP:{ts}\r\nLAST-MODIFIED:{ts}\r\n"
+            f"SEQUENCE:{stamp.sequence}\r\nDTSTART;VALUE=DATE:{spec.start:%Y%m%d}\r\n"
+            f"DTEND;VALUE=DATE:{spec.end:%Y%m%d}\r\n")
+    tail = [f"DESCRIPTION:{escape_text(spec.description)}",
+            "CATEGORIES:" + ",".join(escape_text(c) for c in spec.categories)]
     if spec.url:
-        lines.append(f"URL:{spec.url}")
-    for days in spec.alarm_days:
-        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{text}",
-                  f"TRIGGER:-P{days}D" if days else "TRIGGER:PT0S", "END:VALARM"]
-    lines.append("END:VEVENT")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        tail.append(f"URL:{spec.url}")
+    body = "".join(fold(line) + "\r\n" for line in tail)
+    body += ("STATUS:CANCELLED" if spec.cancelled else "STATUS:CONFIRMED") + "\r\nTRANSP:TRANSPARENT\r\nCLASS:PUBLIC\r\n"
+    return head, body
+
+
+def render_event(spec: EventSpec, stamp: Stamp, role: str | None = None,
+                 parts: tuple[str, str] | None = None) -> str:
+    """One VEVENT as CRLF-terminated folded lines; parts (from event_parts) saves work across roles."""
+    head, body = parts or event_parts(spec, stamp)
+    text = escape_text(summary(spec, role))
+    alarms = "".join(
+        f"BEGIN:VALARM\r\nACTION:DISPLAY\r\n{fold('DESCRIPTION:' + text)}\r\n"
+        f"TRIGGER:{f'-P{days}D' if days else 'PT0S'}\r\nEND:VALARM\r\n" for days in spec.alarm_days)
+    return f"{head}{fold('SUMMARY:' + text)}\r\n{body}{alarms}END:VEVENT\r\n"
 
 
 def render_calendar(meta: CalendarMeta, events: list[str]) -> bytes:

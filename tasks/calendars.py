@@ -16,7 +16,8 @@ from models.calendar_store import published_events, published_feeds, save_events
 from models.db import session_factory
 from models.entities import Agency, Plan
 from notifications.calendar_events import EventOptions, Skipped, category_label, plan_events
-from notifications.ical import CalendarMeta, EventSpec, Stamp, feed_filename, render_calendar, render_event
+from notifications.ical import (CalendarMeta, EventSpec, Stamp, event_parts, feed_filename, render_calendar,
+                                render_event)
 
 
 @dataclass
@@ -114,6 +115,7 @@ def render_changed(c: Collected, refresh_hours: int, timezone_name: str, known: 
     """Render only the feeds whose content key differs from the one recorded (or whose file is gone)."""
     versions = {ev.uid: f"{ev.content_hash()}{c.stamps[ev.uid].sequence}" for ev in c.events}
     cache: dict[tuple[str, str | None], str] = {}
+    parts: dict[str, tuple[str, str]] = {}
     out: list[Feed] = []
     for scope, (meta, members) in feed_members(c).items():
         meta = CalendarMeta(meta.name, meta.description, refresh_hours, timezone_name)
@@ -125,7 +127,10 @@ def render_changed(c: Collected, refresh_hours: int, timezone_name: str, known: 
         for ev, role in members:
             block = cache.get((ev.uid, role))
             if block is None:
-                block = cache[(ev.uid, role)] = render_event(ev, c.stamps[ev.uid], role)
+                p = parts.get(ev.uid)
+                if p is None:
+                    p = parts[ev.uid] = event_parts(ev, c.stamps[ev.uid])
+                block = cache[(ev.uid, role)] = render_event(ev, c.stamps[ev.uid], role, p)
             blocks.append(block)
         out.append(Feed(name, key, len(members), render_calendar(meta, blocks)))
     return out
