@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     lang: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     due_soon_days: int = 7
+    # calendars (issue 3)
+    feed_base_url: str | None = None  # public URL of served feeds, e.g. https://lich.example.vn/feeds
+    feed_event_url: str | None = None  # an event's URL, with {plan} and {code}
+    calendar_alarms: str = "7,1"  # reminders, in days before the event; "" for none
+    feed_refresh_hours: int = 6  # REFRESH-INTERVAL and X-PUBLISHED-TTL
+    feeds_host: str = "127.0.0.1"
+    feeds_port: int = 8088
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -49,7 +56,21 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"PLANTRACK_SMTP_SECURITY must be none, starttls or tls, not {self.smtp_security!r}"
             )
+        self.calendar_alarm_days  # validates PLANTRACK_CALENDAR_ALARMS
+        if self.feed_refresh_hours < 1:
+            raise ValueError("PLANTRACK_FEED_REFRESH_HOURS must be at least 1")
         return self
+
+    @property
+    def calendar_alarm_days(self) -> tuple[int, ...]:
+        """PLANTRACK_CALENDAR_ALARMS as distinct day counts, largest first."""
+        try:
+            days = {int(x) for x in self.calendar_alarms.replace(";", ",").split(",") if x.strip()}
+        except ValueError:
+            raise ValueError(f"PLANTRACK_CALENDAR_ALARMS must be day counts like '7,1', not {self.calendar_alarms!r}")
+        if any(d < 0 for d in days):
+            raise ValueError("PLANTRACK_CALENDAR_ALARMS must not be negative")
+        return tuple(sorted(days, reverse=True))
 
 
 def load_settings(**overrides) -> Settings:

@@ -1,6 +1,7 @@
 """Alembic environment: migrates the database whose URL the caller put in the config."""
 from alembic import context
 
+import models.calendar_store  # noqa: F401
 import models.entities  # noqa: F401  (registers the tables)
 from models.base import Base
 from models.db import make_engine

@@ -1,0 +1,53 @@
+"""Flow publish-calendars: write the plan's iCalendar feeds that changed."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from config.settings import load_settings
+from notifications.calendar_events import EventOptions
+from tasks.calendars import collect_events, render_feeds, write_feeds
+
+LISTED = 50  # names shown in the artifact before "and N more"
+
+
+def _report(today: date, written: list[str], collected) -> str:
+    lines = [f"# Lịch / calendars {today:%d/%m/%Y}", "",
+             f"- feeds changed: **{len(written)}** (feeds unchanged are not rewritten)",
+             f"- events: {len(collected.events)}; new {collected.new_events}; "
+             f"changed {len(collected.changed_events)}",
+             f"- left out (no valid date): {len(collected.skipped)}", ""]
+    if written:
+        shown = ", ".join(f"`{n}`" for n in written[:LISTED])
+        more = f" and {len(written) - LISTED} more" if len(written) > LISTED else ""
+        lines += ["## Written", shown + more, ""]
+    if collected.skipped:
+        lines += ["## Left out", "| plan | code | reason |", "| --- | --- | --- |"]
+        lines += [f"| {s.plan} | {s.code} | {s.reason} |" for s in collected.skipped[:500]]
+    return "\n".join(lines)
+
+
+@flow(name="publish-calendars")
+def publish_calendars(today: date, database_url: str | None = None, feeds_dir: Path | None = None) -> dict:
+    """Publish the feeds: whole plan, one per agency, one per category.
+
+    1. collect-calendar-events: one read of all deliverables; store SEQUENCE/LAST-MODIFIED of changed events
+    2. render-changed-feeds: render only feeds whose content key changed (or whose file is missing)
+    3. write-feeds: write them atomically and record their keys
+    4. artifact `publish-calendars`: how many feeds changed, which, and dates left out
+    """
+    settings = load_settings(database_url=database_url, feeds_dir=feeds_dir)
+    url, out_dir = settings.database_url, Path(settings.feeds_dir)
+    opts = EventOptions(alarm_days=settings.calendar_alarm_days, event_url=settings.feed_event_url,
+                        timezone=settings.timezone)
+    collected = collect_events(url, today, opts, settings.due_soon_days)
+    feeds = render_feeds(collected, url, out_dir, settings.feed_refresh_hours, settings.timezone)
+    written = write_feeds(url, out_dir, feeds)
+    create_markdown_artifact(key="publish-calendars", markdown=_report(today, written, collected),
+                             description=f"{len(written)} feeds changed")
+    return {"written": written, "events": len(collected.events),
+            "skipped": [f"{s.plan} {s.code}" for s in collected.skipped],
+            "changed_events": collected.changed_events, "new_events": collected.new_events}

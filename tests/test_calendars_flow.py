@@ -1,0 +1,23 @@
+"""The publish-calendars flow through the CLI, as the issue's 'done when' states it."""
+from pathlib import Path
+
+import icalendar
+
+
+def test_run_calendars_twice(prefect_api, loaded_sqlite, cli, tmp_path, monkeypatch):
+    feeds = tmp_path / "published"
+    monkeypatch.setenv("PLANTRACK_FEEDS_DIR", str(feeds))
+    code, _, err = cli(loaded_sqlite, "run", "calendars", "--today", "2024-03-01")
+    assert code == 0, err
+    files = sorted(feeds.glob("*.ics"))
+    assert (feeds / "plan.ics") in files and len(files) == 1 + 21 + 14
+    for f in files:
+        icalendar.Calendar.from_ical(f.read_bytes())
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+
+    from flows.publish_calendars import publish_calendars
+
+    result = publish_calendars(today=__import__("datetime").date(2024, 3, 1), database_url=loaded_sqlite,
+                               feeds_dir=Path(feeds))
+    assert result["written"] == [] and result["events"] == 70
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps
