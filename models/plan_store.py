@@ -70,8 +70,8 @@ def _upsert_rows(session: Session, model, existing: dict[str, dict], wanted: dic
             touched.add(k)
         else:
             counts.unchanged += 1
-            if old["position"] != row["position"]:  # order only: not a change of content
-                moves.append({"id": old["id"], "position": row["position"]})
+            if old["position"] != row["position"]:  # order only: not counted, but readers may care
+                moves.append({"id": old["id"], "position": row["position"], "updated_at": now})
     gone = [{"id": old["id"], "archived": True, "updated_at": now}
             for k, old in existing.items() if k not in wanted and not old["archived"]]
     counts.archived = len(gone)
