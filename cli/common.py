@@ -18,7 +18,13 @@ class State:
     db_url: str | None = None
 
     def settings(self) -> Settings:
-        return load_settings(database_url=self.db_url)
+        from pydantic import ValidationError
+
+        try:
+            return load_settings(database_url=self.db_url)
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            fail(f"bad PLANTRACK_* setting: {problems}")
 
     def session_factory(self):
         from models.db import session_factory

@@ -78,4 +78,10 @@ def load_settings(**overrides) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-settings = Settings()
+def __getattr__(name: str):
+    # The module instance `settings` is built on first use, so a bad PLANTRACK_* value is
+    # reported by whoever reads it (the CLI prints it cleanly) instead of failing at import.
+    if name == "settings":
+        globals()["settings"] = value = Settings()
+        return value
+    raise AttributeError(name)

@@ -130,3 +130,9 @@ def test_read_only_commands_do_not_import_prefect(tmp_path):
         assert proc.returncode == 0, proc.stderr
         imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
         assert "prefect" not in imported and "sqlalchemy" in imported
+
+
+def test_bad_setting_is_named_without_traceback(cli, sqlite_url, monkeypatch):
+    monkeypatch.setenv("PLANTRACK_LANG", "fr")
+    code, _, err = cli(sqlite_url, "status")
+    assert code != 0 and "PLANTRACK_LANG" in err and "'fr'" in err
