@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     lang: str = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     due_soon_days: int = 7
+    # check-ins (issue 4)
+    checkin_period: str = "week"  # week | month: one check-in round per ISO week or calendar month
+    checkin_token_days: int = 45  # reply tokens expire this many days after the round opens
+    checkin_reply_local: str | None = None  # local part of the reply address (default: mail_from's)
+    smtp_concurrency: int = 2  # SMTP connections used at once
+    smtp_timeout: float = 30.0  # seconds per SMTP command
+    smtp_max_attempts: int = 5  # tries per message (4xx, dropped connection) before it is marked failed
+    smtp_retry_seconds: float = 30.0  # first back-off; doubles after each failed try
+    smtp_batch_size: int = 500  # messages per send task (one task run per batch)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -49,6 +58,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"PLANTRACK_SMTP_SECURITY must be none, starttls or tls, not {self.smtp_security!r}"
             )
+        if self.checkin_period not in ("week", "month"):
+            raise ValueError(f"PLANTRACK_CHECKIN_PERIOD must be week or month, not {self.checkin_period!r}")
         return self
 
 

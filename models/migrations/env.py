@@ -2,6 +2,7 @@
 from alembic import context
 
 import models.entities  # noqa: F401  (registers the tables)
+import models.outbox  # noqa: F401
 from models.base import Base
 from models.db import make_engine
 
