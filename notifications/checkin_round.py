@@ -168,7 +168,7 @@ def _render_row(ident: MailIdentity, plan: Plan, rnd, agency: Agency, key: str, 
         indicators=indicators, today=today, written_at=datetime.now(timezone.utc), ref=ref,
         mail_from=ident.mail_from, sender_name=sender,
         reply_to=reply_address(ident.mail_from, token, ident.reply_local),
-        message_id=f"<checkin.{rnd.key}.{agency.code.lower()}.{ref.lower()}.{secrets.token_hex(4)}@{domain}>",
+        message_id=f"<ck.{rnd.key}.{ref.lower()}.{secrets.token_hex(4)}@{domain}>",
         missed_last_round=missed, demo=ident.demo)
     msg = build_checkin_message(data, ident.lang)
     return {"idempotency_key": key, "kind": "checkin", "round_id": rnd.id, "agency_id": agency.id,
