@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+import binascii
+import hashlib
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, getaddresses
 from functools import lru_cache
 from pathlib import Path
 
@@ -86,13 +87,42 @@ class Message:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
     def as_bytes(self) -> bytes:
-        msg = EmailMessage(policy=SMTP)
-        for k, v in self.headers:
-            msg[k] = v
-        msg["Subject"] = self.subject
-        msg.set_content(self.text, cte="quoted-printable")
-        msg.add_alternative(self.html, subtype="html", cte="quoted-printable")
-        return msg.as_bytes()
+        """RFC 5322 bytes, 7-bit clean: RFC 2047 headers, quoted-printable text and HTML alternatives."""
+        # Written by hand: the email package's header refolding cost ~15 ms a message (see bench/).
+        boundary = "=_plantrack_" + hashlib.sha1(self.header("Message-ID").encode()).hexdigest()[:24]
+        lines = [f"{k}: {_encode_header(k, v)}" for k, v in self.headers]
+        lines += [f"Subject: {_encode_header('Subject', self.subject)}", "MIME-Version: 1.0",
+                  f'Content-Type: multipart/alternative; boundary="{boundary}"', ""]
+        head = "\r\n".join(lines).encode("ascii")
+        parts = [head]
+        for subtype, body in (("plain", self.text), ("html", self.html)):
+            parts += [f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                      "Content-Transfer-Encoding: quoted-printable\r\n".encode("ascii"), _qp(body)]
+        parts.append(f"--{boundary}--\r\n".encode("ascii"))
+        return b"\r\n".join(parts)
+
+
+_ADDRESS_HEADERS = {"from", "to", "cc", "reply-to"}
+
+
+def _encode_header(name: str, value: str) -> str:
+    if name.lower() in _ADDRESS_HEADERS:
+        return ",\r\n ".join(formataddr((n, a), charset="utf-8") for n, a in getaddresses([value]))
+    if value.isascii():
+        return value
+    # Leading ASCII words stay readable (the [KH ... #K7Q2M] tag survives clients that mangle encoded words).
+    words = value.split(" ")
+    n = next(i for i, w in enumerate(words) if not w.isascii())
+    header = Header(header_name=name)
+    if n:
+        header.append(" ".join(words[:n]), "us-ascii")
+    header.append(" ".join(words[n:]), "utf-8")
+    return header.encode(linesep="\r\n")
+
+
+def _qp(text: str) -> bytes:
+    body = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True)
+    return body.replace(b"\n", b"\r\n") + (b"" if body.endswith(b"\n") else b"\r\n")
 
 
 def _num(value, lang: str) -> str:
