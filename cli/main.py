@@ -222,7 +222,7 @@ def _register_optional() -> None:
     """Attach command groups contributed by other modules (run, feeds, ...)."""
     import importlib
 
-    for module, name in (("cli.run", "run"), ("cli.feeds", "feeds")):
+    for module, name in (("cli.run", "run"), ("cli.feeds", "feeds"), ("cli.mail", "mail")):
         try:
             sub = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import parse_today, state
+from cli.common import console, fail, parse_today, require_schema, state
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, ...).", no_args_is_help=True)
 
@@ -22,7 +22,18 @@ def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluat
 @app.command()
 def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
     """Queue and send this round's check-in emails (flow send-checkins)."""
-    from flows.send_checkins import send_checkins
+    from flows.send_checkins import RelayUnreachable, send_checkins
+    from notifications.checkin_round import MailConfigError
 
     settings = state.settings()
-    send_checkins(today=parse_today(today, settings.timezone), database_url=settings.database_url)
+    require_schema(settings.database_url)
+    try:
+        out = send_checkins(today=parse_today(today, settings.timezone), database_url=settings.database_url)
+    except (MailConfigError, RelayUnreachable) as exc:
+        fail(str(exc))
+    q = out["queued"]
+    where = f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else f".eml files in {settings.outbox_dir}"
+    console.print(f"check-ins {', '.join(q['round_keys'])}: {q['queued']} queued now, {q['already_queued']} "
+                  f"queued before; sent {out['sent']}, retried {out['retried']}, failed {out['failed']}, "
+                  f"still queued {out['still_queued']} ({where})" + (" [DEMO MODE]" if q["demo"] else ""),
+                  highlight=False)

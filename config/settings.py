@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     feed_refresh_hours: int = 6  # REFRESH-INTERVAL and X-PUBLISHED-TTL
     feeds_host: str = "127.0.0.1"
     feeds_port: int = 8088
+    # check-ins (issue 4)
+    checkin_period: str = "week"  # week | month: one check-in round per ISO week or calendar month
+    checkin_token_days: int = 45  # reply tokens expire this many days after the round opens
+    checkin_reply_local: str | None = None  # local part of the reply address (default: mail_from's)
+    smtp_concurrency: int = 2  # SMTP connections used at once
+    smtp_timeout: float = 30.0  # seconds per SMTP command
+    smtp_max_attempts: int = 5  # tries per message (4xx, dropped connection) before it is marked failed
+    smtp_retry_seconds: float = 30.0  # first back-off; doubles after each failed try
+    smtp_batch_size: int = 500  # messages per send task (one task run per batch)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -59,6 +68,8 @@ class Settings(BaseSettings):
         self.calendar_alarm_days  # validates PLANTRACK_CALENDAR_ALARMS
         if self.feed_refresh_hours < 1:
             raise ValueError("PLANTRACK_FEED_REFRESH_HOURS must be at least 1")
+        if self.checkin_period not in ("week", "month"):
+            raise ValueError(f"PLANTRACK_CHECKIN_PERIOD must be week or month, not {self.checkin_period!r}")
         return self
 
     @property

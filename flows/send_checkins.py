@@ -1,0 +1,60 @@
+"""Flow send-checkins: ask each agency's focal point for this round's status, exactly once."""
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from tasks.checkins import queue_checkins, queued_batches, send_mail_batch
+
+
+class RelayUnreachable(RuntimeError):
+    pass
+
+
+def _artifact(queued: dict, totals: dict) -> str:
+    lines = [f"# Check-ins {', '.join(queued['round_keys'])}", "",
+             "| queued now | already queued | sent | retried | failed | still queued |",
+             "| --- | --- | --- | --- | --- | --- |",
+             f"| {queued['queued']} | {queued['already_queued']} | {totals['sent']} | {totals['retried']} "
+             f"| {totals['failed']} | {totals['still_queued']} |", ""]
+    if queued["demo"]:
+        lines.append("**Demo mode**: no PLANTRACK_SECRET_KEY; mail went to the local .eml writer only.\n")
+    if queued["missed_last_round"]:
+        lines.append(f"Did not answer the last round: {', '.join(queued['missed_last_round'])}\n")
+    if queued["skipped_no_contact"]:
+        lines.append(f"No focal point (not asked): {', '.join(queued['skipped_no_contact'])}\n")
+    if totals["unreachable"]:
+        lines.append(f"**Relay unreachable**: {totals['unreachable']}; the messages stay queued.\n")
+    if totals["failures"]:
+        lines += ["## Failures", "", "| to | subject | reason |", "| --- | --- | --- |"]
+        lines += [f"| {f['to']} | {f['subject']} | {f['reason']} |" for f in totals["failures"]]
+    return "\n".join(lines)
+
+
+@flow(name="send-checkins")
+def send_checkins(today: date, database_url: str | None = None, plan_number: str | None = None) -> dict:
+    """Steps: 1. queue-checkins: open the round, write one message per agency with open work to the outbox;
+    2. list-queued-mail: what the outbox holds to send (this round's and any left over);
+    3. send-queued-mail, once per batch (stops when the relay is unreachable);
+    4. a markdown artifact with sent / retried / failed counts and the failures.
+    Fails (after the artifact) when the relay could not be reached; nothing is lost, a rerun sends it.
+    """
+    queued = queue_checkins(today, database_url, plan_number)
+    totals = {"sent": 0, "retried": 0, "failed": 0, "failures": [], "still_queued": 0, "unreachable": None}
+    for batch in queued_batches(database_url):
+        report = send_mail_batch(batch, database_url)
+        for k in ("sent", "retried", "failed"):
+            totals[k] += report[k]
+        totals["failures"] += report["failures"]
+        totals["still_queued"] = report["still_queued"]
+        if report["unreachable"]:
+            totals["unreachable"] = report["unreachable"]
+            break
+    create_markdown_artifact(key="send-checkins", markdown=_artifact(queued, totals),
+                             description="Check-in emails of this run")
+    if totals["unreachable"]:
+        raise RelayUnreachable(f"SMTP relay unreachable ({totals['unreachable']}); "
+                               f"{totals['still_queued']} messages stay queued for the next run")
+    return {"queued": queued, **totals}

@@ -1,0 +1,177 @@
+"""Open a check-in round and queue its messages: one per agency with open work, rendered once, into the outbox."""
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.board import BoardRow, board
+from models.entities import Agency, AgencyContact, Person, Plan
+from models.outbox import enqueue, existing_keys, open_round, previous_round, unanswered
+from models.status import OPEN_STATUSES, label
+from notifications.checkin_message import (
+    CheckinData,
+    Contact,
+    IndicatorLine,
+    ItemLine,
+    build_checkin_message,
+)
+from notifications.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
+
+DEMO_FROM = "theodoi@plantrack.localhost"
+
+
+class MailConfigError(RuntimeError):
+    """Sending is not configured safely (e.g. a real relay without PLANTRACK_SECRET_KEY)."""
+
+
+@dataclass(frozen=True)
+class MailIdentity:
+    """Who check-ins come from and how replies are signed."""
+
+    mail_from: str
+    secret: str
+    lang: str = "vi"
+    reply_local: str | None = None
+    token_days: int = 45
+    demo: bool = False
+
+
+def mail_identity(settings) -> MailIdentity:
+    """The identity from settings. Demo mode (published key) only when no relay is set: mail stays on this machine."""
+    demo = settings.secret_key is None
+    if demo and settings.smtp_host:
+        raise MailConfigError("PLANTRACK_SECRET_KEY is not set: refusing to send through "
+                              f"{settings.smtp_host} (reply tokens would be forgeable)")
+    if settings.mail_from is None and settings.smtp_host:
+        raise MailConfigError("PLANTRACK_MAIL_FROM is not set")
+    return MailIdentity(mail_from=settings.mail_from or DEMO_FROM, secret=settings.secret_key or DEMO_KEY,
+                        lang=settings.lang, reply_local=settings.checkin_reply_local,
+                        token_days=settings.checkin_token_days, demo=demo)
+
+
+def round_key(today: date, period: str = "week") -> str:
+    """2024-W21 (ISO week) or 2024-05 (month) for today."""
+    if period == "month":
+        return f"{today.year}-{today.month:02d}"
+    year, week, _ = today.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class RoundSummary:
+    round_keys: list[str] = field(default_factory=list)
+    agencies_open: int = 0
+    queued: int = 0  # new outbox rows
+    already_queued: int = 0  # rows a previous run of this round wrote
+    skipped_no_contact: list[str] = field(default_factory=list)
+    missed_last_round: list[str] = field(default_factory=list)
+    demo: bool = False
+
+
+def _contacts(session: Session, agency_ids: set[int]) -> dict[int, dict[str, list[tuple[int, Contact]]]]:
+    out: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    q = (select(AgencyContact.agency_id, AgencyContact.role, Person.id, Person.name, Person.email)
+         .join(Person, Person.id == AgencyContact.person_id)
+         .where(AgencyContact.agency_id.in_(agency_ids)).order_by(Person.email))
+    for agency_id, role, pid, name, email in session.execute(q):
+        out[agency_id][role].append((pid, Contact(name, email)))
+    return out
+
+
+def _item(r: BoardRow, names: dict[str, str], labels) -> ItemLine:
+    return ItemLine(code=r.code, title=r.title, due=r.due, status=str(r.status_key),
+                    status_label=labels(r.status_key), progress=r.progress, days_left=r.days_left,
+                    lead=names.get(r.lead, r.lead))
+
+
+def _indicator(r: BoardRow) -> IndicatorLine:
+    x = r.extra
+    return IndicatorLine(code=r.code, text=r.title, unit=x["unit"], baseline=x["baseline"], target=x["target"],
+                         last_value=x["last_value"], due=r.due)
+
+
+def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period: str = "week",
+                  due_soon_days: int = 7, plan_number: str | None = None) -> RoundSummary:
+    """Open this period's round of every plan (or plan_number) and queue the messages not queued yet."""
+    summary = RoundSummary(demo=ident.demo)
+    q = select(Plan).order_by(Plan.number)
+    plans = session.scalars(q.where(Plan.number == plan_number) if plan_number else q).all()
+    agencies = {a.code: a for a in session.scalars(select(Agency))}
+    names = {c: (a.name if ident.lang == "vi" else a.name_en or a.name) for c, a in agencies.items()}
+
+    def lbl(key):
+        return label(key, ident.lang)
+    for plan in plans:
+        rnd = open_round(session, plan.id, round_key(today, period), period, today)
+        summary.round_keys.append(f"{plan.number} {rnd.key}")
+        rows = board(session, today, plan_number=plan.number, due_soon_days=due_soon_days)
+        leads, supports, indicators = defaultdict(list), defaultdict(list), defaultdict(list)
+        open_codes: set[str] = set()
+        for r in rows:
+            if r.kind == "indicator":
+                indicators[r.lead].append(r)
+                continue
+            if r.status_key not in OPEN_STATUSES:
+                continue
+            leads[r.lead].append(r)
+            open_codes.add(r.lead)
+            for code in r.supporting:
+                supports[code].append(r)
+                open_codes.add(code)
+        summary.agencies_open += len(open_codes)
+        contacts = _contacts(session, {agencies[c].id for c in open_codes})
+        prev = previous_round(session, rnd)
+        missed = unanswered(session, prev.id) if prev else set()
+        plan_items = []
+        for code in sorted(open_codes):
+            agency = agencies[code]
+            focal = contacts[agency.id].get("focal_point", [])
+            if not focal:
+                summary.skipped_no_contact.append(code)
+                continue
+            key = f"checkin/{plan.number}/{rnd.key}/{code}/{focal[0][1].email}"
+            plan_items.append((key, agency, focal, contacts[agency.id].get("deputy", [])))
+        done = existing_keys(session, [k for k, *_ in plan_items])
+        summary.already_queued += len(done)
+        new_rows = []
+        for key, agency, focal, deputies in plan_items:
+            if key in done:
+                continue
+            new_rows.append(_render_row(
+                ident, plan, rnd, agency, key, focal, deputies, today,
+                leads=tuple(_item(r, names, lbl) for r in leads[agency.code]),
+                supports=tuple(_item(r, names, lbl) for r in supports[agency.code]),
+                indicators=tuple(_indicator(r) for r in indicators[agency.code]),
+                missed=agency.id in missed, name=names[agency.code]))
+            if agency.id in missed:
+                summary.missed_last_round.append(agency.code)
+        summary.queued += enqueue(session, new_rows)
+    return summary
+
+
+def _render_row(ident: MailIdentity, plan: Plan, rnd, agency: Agency, key: str, focal, deputies, today: date, *,
+                leads, supports, indicators, missed: bool, name: str) -> dict:
+    person_id = focal[0][0]
+    token = sign_reply_token(ident.secret, ReplyClaims(rnd.id, agency.id, person_id,
+                                                       rnd.as_of + timedelta(days=ident.token_days)))
+    ref = reference_tag(ident.secret, rnd.id, agency.id)
+    domain = ident.mail_from.rpartition("@")[2]
+    sender = (f"Theo dõi KH {plan.number}" if ident.lang == "vi" else f"Plan {plan.number} monitoring")
+    data = CheckinData(
+        plan_number=plan.number, round_key=rnd.key, agency_code=agency.code, agency_name=name,
+        to=tuple(c for _, c in focal), cc=tuple(c for _, c in deputies), leads=leads, supports=supports,
+        indicators=indicators, today=today, written_at=datetime.now(timezone.utc), ref=ref,
+        mail_from=ident.mail_from, sender_name=sender,
+        reply_to=reply_address(ident.mail_from, token, ident.reply_local),
+        message_id=f"<ck.{rnd.key}.{ref.lower()}.{secrets.token_hex(4)}@{domain}>",
+        missed_last_round=missed, demo=ident.demo)
+    msg = build_checkin_message(data, ident.lang)
+    return {"idempotency_key": key, "kind": "checkin", "round_id": rnd.id, "agency_id": agency.id,
+            "person_id": person_id, "ref": ref, "envelope_from": msg.envelope_from,
+            "recipients": list(msg.recipients), "subject": msg.subject, "message": msg.as_bytes(),
+            "message_id": data.message_id}

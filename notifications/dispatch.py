@@ -1,0 +1,110 @@
+"""Send what the outbox holds: claim rows, hand them to the SMTP transport, record each outcome at once.
+
+Retries: a 4xx reply or a dropped connection puts the row back to 'queued' with a doubling back-off;
+after max_attempts tries it is 'failed'. A relay that cannot be reached costs no message an attempt:
+the run retries the connection with the same back-off, then gives up leaving everything queued.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.outbox import QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent
+from notifications.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, SmtpConfig, SmtpUnavailable, \
+    send_batch
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    retry_seconds: float = 30.0  # first back-off, doubled after each try
+
+    def delay(self, tries: int) -> float:
+        return self.retry_seconds * 2 ** max(0, tries - 1)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0  # transient failures that were retried (a message can count more than once)
+    failed: int = 0
+    failures: list[dict] = field(default_factory=list)  # id, to, subject, reason
+    still_queued: int = 0
+    unreachable: str | None = None
+
+    def merge(self, other: SendReport) -> SendReport:
+        return SendReport(self.sent + other.sent, self.retried + other.retried, self.failed + other.failed,
+                          self.failures + other.failures, other.still_queued, self.unreachable or other.unreachable)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def send_queued(Session: sessionmaker[Session], ids: list[int], cfg: SmtpConfig,
+                      policy: RetryPolicy = RetryPolicy(), *, limiter: RateLimiter | None = None,
+                      sleep: Callable[[float], Awaitable] = asyncio.sleep,
+                      now: Callable[[], datetime] = _utcnow) -> SendReport:
+    """Send the outbox rows ids (queued or left 'sending'), retrying transient failures, until none is pending."""
+    report = SendReport()
+    limiter = limiter or RateLimiter(cfg.rate_per_minute)
+    pending, conn_failures = list(ids), 0
+    waiting: dict[int, datetime] = {}  # rows to retry, and when
+    while pending or waiting:
+        if not pending:
+            wait = (min(waiting.values()) - now()).total_seconds()
+            if wait > 0:
+                await sleep(wait)
+            pending = sorted(i for i, at in waiting.items() if at <= now())
+            for i in pending:
+                del waiting[i]
+            continue
+        with Session() as s, s.begin():
+            rows = claim(s, pending)
+            tries = {r.id: r.attempts for r in rows}
+            meta = {r.id: (r.recipients, r.subject) for r in rows}
+            batch = [Outgoing(r.id, r.envelope_from, tuple(r.recipients), r.message) for r in rows]
+        pending = []
+
+        def record(o: Outcome) -> None:
+            done.add(o.id)
+            with Session() as s, s.begin():
+                if o.result == SENT:
+                    report.sent += 1
+                    mark_sent(s, o.id, o.detail)
+                    return
+                if o.result == RETRY and tries[o.id] + 1 < policy.max_attempts:
+                    report.retried += 1
+                    waiting[o.id] = at = now() + timedelta(seconds=policy.delay(tries[o.id] + 1))
+                    mark_retry(s, o.id, o.detail or "", at)
+                    return
+                reason = (o.detail or "") if o.result == FAILED else f"gave up after {tries[o.id] + 1} tries: {o.detail}"
+                report.failed += 1
+                report.failures.append({"id": o.id, "to": ", ".join(meta[o.id][0]), "subject": meta[o.id][1],
+                                        "reason": reason})
+                mark_failed(s, o.id, reason)
+
+        done: set[int] = set()
+        try:
+            await send_batch(batch, cfg, record, limiter)
+            conn_failures = 0
+        except SmtpUnavailable as exc:
+            untried = [m.id for m in batch if m.id not in done]
+            conn_failures += 1
+            with Session() as s, s.begin():
+                for i in untried:  # never tried: no attempt counted, due at once on the next try
+                    mark_retry(s, i, f"relay unreachable: {exc}", now(), counted=False)
+            if conn_failures >= policy.max_attempts:
+                report.unreachable = str(exc)
+                break
+            await sleep(policy.delay(conn_failures))
+            pending = untried
+    with Session() as s:
+        report.still_queued = s.scalar(select(func.count()).select_from(Outbox)
+                                       .where(Outbox.status.in_((QUEUED, SENDING))))
+    return report

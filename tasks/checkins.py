@@ -1,0 +1,79 @@
+"""Prefect tasks of the check-in round: queue all messages in one task, send the outbox in one task per batch."""
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date
+
+from prefect import get_run_logger, task
+
+from config.settings import Settings, load_settings
+from models.db import session_factory
+from models.outbox import due_ids
+from notifications.checkin_round import enqueue_round, mail_identity
+from notifications.dispatch import RetryPolicy, send_queued
+from notifications.local_smtp import local_relay
+from notifications.smtp import RateLimiter, SmtpConfig
+
+
+def _settings(database_url: str | None) -> Settings:
+    return load_settings(database_url=database_url)
+
+
+@contextmanager
+def smtp_target(settings: Settings):
+    """The configured relay, or the embedded .eml writer on a loopback port for the duration of the block."""
+    base = dict(timeout=settings.smtp_timeout, concurrency=settings.smtp_concurrency,
+                rate_per_minute=settings.smtp_rate_per_minute)
+    if settings.smtp_host:
+        yield SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
+                         settings.smtp_password, **base)
+        return
+    with local_relay(settings.outbox_dir) as (host, port):
+        yield SmtpConfig(host, port, **base)
+
+
+@task(name="queue-checkins")
+def queue_checkins(today: date, database_url: str | None = None, plan_number: str | None = None) -> dict:
+    """Open the round for today and write every message not yet queued to the outbox; returns counts."""
+    settings = _settings(database_url)
+    ident = mail_identity(settings)
+    Session = session_factory(settings.database_url)
+    with Session() as s, s.begin():
+        summary = enqueue_round(s, today, ident, period=settings.checkin_period,
+                                due_soon_days=settings.due_soon_days, plan_number=plan_number)
+    log = get_run_logger()
+    if summary.demo:
+        log.warning("DEMO MODE: PLANTRACK_SECRET_KEY is not set; reply tokens use the published demo key "
+                    "and mail only goes to the local .eml writer in %s", settings.outbox_dir)
+    log.info("round %s: %d agencies with open work, %d messages queued, %d already queued",
+             ", ".join(summary.round_keys), summary.agencies_open, summary.queued, summary.already_queued)
+    if summary.skipped_no_contact:
+        log.warning("no focal point, not asked: %s", ", ".join(summary.skipped_no_contact))
+    return asdict(summary)
+
+
+@task(name="list-queued-mail")
+def queued_batches(database_url: str | None = None) -> list[list[int]]:
+    """Ids of the outbox rows to send now (queued and due, or interrupted), cut into batches."""
+    settings = _settings(database_url)
+    with session_factory(settings.database_url)() as s:
+        ids = due_ids(s)
+    n = max(1, settings.smtp_batch_size)
+    return [ids[i:i + n] for i in range(0, len(ids), n)]
+
+
+@task(name="send-queued-mail")
+def send_mail_batch(ids: list[int], database_url: str | None = None) -> dict:
+    """Send one batch of outbox rows over the relay (one connection per worker); returns counts and failures."""
+    settings = _settings(database_url)
+    policy = RetryPolicy(settings.smtp_max_attempts, settings.smtp_retry_seconds)
+    with smtp_target(settings) as cfg:
+        report = asyncio.run(send_queued(session_factory(settings.database_url), ids, cfg, policy,
+                                         limiter=RateLimiter(cfg.rate_per_minute)))
+    log = get_run_logger()
+    log.info("batch of %d: %d sent, %d retried, %d failed", len(ids), report.sent, report.retried, report.failed)
+    for f in report.failures:
+        log.warning("failed: %s (%s): %s", f["to"], f["subject"], f["reason"])
+    return asdict(report)

@@ -1,0 +1,43 @@
+"""The send-checkins flow through Prefect, and `plantrack run checkins` with the embedded .eml relay."""
+from __future__ import annotations
+
+from datetime import date
+
+from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, smtp_server
+
+
+def test_flow_sends_once_then_nothing(prefect_api, loaded_sqlite, monkeypatch):
+    from flows.send_checkins import send_checkins
+
+    rec = Recorder()
+    with smtp_server(rec) as (host, port):
+        for k, v in {"SMTP_HOST": host, "SMTP_PORT": str(port), "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM,
+                     "SMTP_RATE_PER_MINUTE": "0", "SMTP_BATCH_SIZE": "8"}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        first = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
+        second = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
+    assert first["queued"]["queued"] == 20 and first["sent"] == 20 and first["failed"] == 0
+    assert second["queued"]["queued"] == 0 and second["sent"] == 0
+    assert len(rec.arrived) == 20
+
+
+def test_cli_run_checkins_with_local_relay(prefect_api, loaded_sqlite, cli, monkeypatch, tmp_path):
+    outbox = tmp_path / "mail"
+    monkeypatch.delenv("PLANTRACK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PLANTRACK_SMTP_HOST", raising=False)
+    monkeypatch.setenv("PLANTRACK_OUTBOX_DIR", str(outbox))
+    monkeypatch.setenv("PLANTRACK_SMTP_RATE_PER_MINUTE", "0")
+    code, out, err = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
+    assert code == 0, err
+    assert "sent 20" in out and "DEMO MODE" in out
+    assert len(list(outbox.glob("*.eml"))) == 20
+    code, out, _ = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
+    assert code == 0 and "sent 0" in out and len(list(outbox.glob("*.eml"))) == 20
+
+
+def test_cli_refuses_relay_without_secret(prefect_api, loaded_sqlite, cli, monkeypatch):
+    monkeypatch.delenv("PLANTRACK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PLANTRACK_SMTP_HOST", "relay.laocai.example.org")
+    monkeypatch.setenv("PLANTRACK_MAIL_FROM", MAIL_FROM)
+    code, _, err = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
+    assert code == 1 and "PLANTRACK_SECRET_KEY" in err

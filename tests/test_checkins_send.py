@@ -1,0 +1,179 @@
+"""Check-ins against a real aiosmtpd server on loopback: content, exactly-once, retries, failures, outages."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, expected_agencies, queue_round, send_all, smtp_server
+
+TODAY = date(2024, 5, 20)
+
+
+def _rows(url):
+    from models.db import session_factory
+    from models.outbox import Outbox
+
+    with session_factory(url)() as s:
+        return s.scalars(select(Outbox).order_by(Outbox.id)).all()
+
+
+def _focal(url) -> dict[str, str]:
+    from models.db import session_factory
+    from models.entities import Agency, AgencyContact, Person
+
+    with session_factory(url)() as s:
+        return dict(s.execute(select(Person.email, Agency.code)
+                              .join(AgencyContact, AgencyContact.person_id == Person.id)
+                              .join(Agency, Agency.id == AgencyContact.agency_id)
+                              .where(AgencyContact.role == "focal_point")).all())
+
+
+def test_one_message_per_open_agency_with_headers_and_token(loaded_db):
+    from notifications.tokens import BadToken, verify_reply_token
+
+    rec = Recorder()
+    summary = queue_round(loaded_db)
+    with smtp_server(rec) as (host, port):
+        report = send_all(loaded_db, host, port)
+    expected = expected_agencies(loaded_db)
+    assert len(expected) == 20 and summary.queued == 20 and report.sent == 20 and report.failed == 0
+    focal = _focal(loaded_db)
+    msgs = rec.parsed()
+    got = [focal[m["To"].addresses[0].addr_spec] for m in msgs]
+    assert sorted(got) == sorted(expected)  # one each, no more
+    rows = {r.message_id: r for r in _rows(loaded_db)}
+    for m in msgs:
+        code = focal[m["To"].addresses[0].addr_spec]
+        row = rows[m["Message-ID"].strip()]
+        assert row.status == "sent" and row.sent_at is not None
+        assert m["Subject"].startswith(f"[KH 60/KH-UBND #{row.ref}] Cập nhật tiến độ tuần 21/2024 - ")
+        assert m["Auto-Submitted"] == "auto-generated" and m["X-Auto-Response-Suppress"] == "All"
+        local, _, domain = m["Reply-To"].addresses[0].addr_spec.partition("@")
+        assert domain == MAIL_FROM.split("@")[1] and local.startswith("theodoi+")
+        claims = verify_reply_token(SECRET, local.split("+", 1)[1], TODAY)
+        assert (claims.round_id, claims.agency_id, claims.person_id) == (row.round_id, row.agency_id, row.person_id)
+        assert claims.expires == date(2024, 7, 4)
+        with pytest.raises(BadToken):
+            verify_reply_token(SECRET, local.split("+", 1)[1], date(2024, 7, 5))
+        with pytest.raises(BadToken):
+            verify_reply_token("wrong", local.split("+", 1)[1], TODAY)
+        text = m.get_body(("plain",)).get_content()
+        assert "Kính gửi" in text and "CÁCH TRẢ LỜI" in text
+        if code == "SYT":
+            assert m["Subject"].endswith("Sở Y tế")
+            assert m["Cc"].addresses[0].addr_spec == "phogiamdoc.syt@laocai.example.org"
+            assert "VI.1/SYT" in text and "15/06/2024" in text and "còn 26 ngày" in text
+            assert "VI.1/SYT" in m.get_body(("html",)).get_content()
+    # the stored bytes are what went out
+    assert {bytes(r.message) for r in rows.values()} == set(rec.accepted)
+
+
+def test_rerun_queues_and_sends_nothing(loaded_db):
+    rec = Recorder()
+    queue_round(loaded_db)
+    with smtp_server(rec) as (host, port):
+        send_all(loaded_db, host, port)
+        again = queue_round(loaded_db)
+        report = send_all(loaded_db, host, port)
+    assert again.queued == 0 and again.already_queued == 20
+    assert report.sent == 0 and len(rec.arrived) == 20
+
+
+def test_451_then_250_is_sent_after_retry(loaded_sqlite):
+    seen = set()
+
+    def reply(env):
+        if "daumoi.syt@laocai.example.org" in env.rcpt_tos and "syt" not in seen:
+            seen.add("syt")
+            return "451 4.3.0 Try again later"
+
+    rec = Recorder(reply)
+    queue_round(loaded_sqlite)
+    with smtp_server(rec) as (host, port):
+        report = send_all(loaded_sqlite, host, port)
+    assert (report.sent, report.retried, report.failed) == (20, 1, 0)
+    syt = [r for r in _rows(loaded_sqlite) if "daumoi.syt@laocai.example.org" in r.recipients][0]
+    assert syt.status == "sent" and syt.attempts == 2 and len(rec.accepted) == 20
+
+
+def test_550_marks_failed_with_reason(loaded_sqlite):
+    rec = Recorder(lambda env: "550 5.1.1 Mailbox unavailable" if "daumoi.syt@laocai.example.org" in env.rcpt_tos
+                   else None)
+    queue_round(loaded_sqlite)
+    with smtp_server(rec) as (host, port):
+        report = send_all(loaded_sqlite, host, port)
+    assert (report.sent, report.failed) == (19, 1)
+    assert "550 5.1.1 Mailbox unavailable" in report.failures[0]["reason"]
+    failed = [r for r in _rows(loaded_sqlite) if r.status == "failed"]
+    assert len(failed) == 1 and "550" in failed[0].last_error and failed[0].attempts == 1
+
+
+def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
+    rec = Recorder(lambda env: "421 4.7.0 Slow down" if "daumoi.syt@laocai.example.org" in env.rcpt_tos else None)
+    queue_round(loaded_sqlite)
+    with smtp_server(rec) as (host, port):
+        report = send_all(loaded_sqlite, host, port, max_attempts=3)
+    assert (report.sent, report.retried, report.failed) == (19, 2, 1)
+    assert "gave up after 3 tries" in report.failures[0]["reason"]
+
+
+def test_server_down_loses_nothing(loaded_db):
+    from notifications.local_smtp import free_port
+
+    queue_round(loaded_db)
+    report = send_all(loaded_db, "127.0.0.1", free_port(), max_attempts=2)
+    assert report.unreachable and report.sent == 0 and report.still_queued == 20
+    rows = _rows(loaded_db)
+    assert {r.status for r in rows} == {"queued"} and {r.attempts for r in rows} == {0}
+    rec = Recorder()  # the relay comes back: everything goes, once
+    with smtp_server(rec) as (host, port):
+        assert send_all(loaded_db, host, port).sent == 20
+    assert len(rec.arrived) == 20
+
+
+def test_missed_last_round_is_marked(loaded_sqlite):
+    from datetime import datetime, timezone
+
+    from models.db import session_factory
+    from models.entities import Agency
+    from models.reports import ReportIn, record_report
+
+    rec = Recorder()
+    queue_round(loaded_sqlite)
+    with smtp_server(rec) as (host, port):
+        send_all(loaded_sqlite, host, port)
+        Session = session_factory(loaded_sqlite)
+        with Session() as s, s.begin():
+            syt = s.scalar(select(Agency.id).where(Agency.code == "SYT"))
+            record_report(s, "60/KH-UBND", ReportIn(code="VI.1/SYT", progress=10), at=datetime.now(timezone.utc),
+                          channel="email", agency_id=syt)
+        nxt = queue_round(loaded_sqlite, date(2024, 5, 27))
+        send_all(loaded_sqlite, host, port)
+    assert "SYT" not in nxt.missed_last_round and len(nxt.missed_last_round) == 19
+    week22 = [m for m in rec.parsed() if "tuần 22/2024" in m["Subject"]]
+    assert len(week22) == 20
+    for m in week22:
+        missed = "chưa trả lời đợt cập nhật trước" in m.get_body(("plain",)).get_content()
+        assert missed == (m["To"].addresses[0].addr_spec != "daumoi.syt@laocai.example.org")
+
+
+def test_rate_limiter_spaces_messages_without_sleeping():
+    from notifications.smtp import RateLimiter
+
+    clock, slept = [100.0], []
+
+    async def fake_sleep(s):
+        slept.append(s)
+        clock[0] += s
+
+    lim = RateLimiter(120, clock=lambda: clock[0], sleep=fake_sleep)
+
+    async def go():
+        for _ in range(5):
+            await lim.acquire()
+
+    asyncio.run(go())
+    assert slept == [0.5, 0.5, 0.5, 0.5]
