@@ -55,8 +55,7 @@ TOPICS = ["phòng chống bạo lực, xâm hại trẻ em", "phòng chống đu
           "xã, phường phù hợp với trẻ em", "chăm sóc sức khỏe trẻ em", "Tháng hành động vì trẻ em"]
 
 
-def q(s: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+def q(s: str) -> str:  # a YAML double-quoted scalar: JSON strings are valid YAML
     return json.dumps(s, ensure_ascii=False)
 
 
@@ -93,7 +92,8 @@ def gen_directory(path: Path, n_prov: int, n_ag: int, n_people: int, rnd: random
                 out.append(f"      - {{name: {q(name)}, email: cb{pid:05d}.{code.lower()}@{pc.lower()}.example.org, "
                            f"role: {ROLES[(i + j) % 3]}}}")
             i += 1
-        groups = {f"{pc.lower()}-departments": [a[0] for a in ags if a[2] == "department"], f"{pc.lower()}-districts": dis}
+        groups = {f"{pc.lower()}-departments": [a[0] for a in ags if a[2] == "department"],
+                  f"{pc.lower()}-districts": dis}
         provinces.append(dict(code=pc, head=f"{pc}-UBND", agencies=[a[0] for a in ags], groups=groups))
     out.append("groups:")
     for pr in provinces:
@@ -102,12 +102,11 @@ def gen_directory(path: Path, n_prov: int, n_ag: int, n_people: int, rnd: random
     return provinces
 
 
-def day(lo: date, hi: date, rnd: random.Random) -> date:
-    return lo + timedelta(days=rnd.randint(0, (hi - lo).days))
-
-
 def gen_plan(path: Path, p: int, pr: dict, n_d: int, directory: str, rnd: random.Random) -> None:
     """Write one province plan of n_d deliverables (per-agency V.7/VI.x ones, the rest III.i.j)."""
+    def day(lo: date, hi: date) -> date:
+        return lo + timedelta(days=rnd.randint(0, (hi - lo).days))
+
     ags, head = pr["agencies"], pr["head"]
     per_agency = [(f"{s}/{c}", c) for c in ags for s in ("V.7", "VI.1", "VI.2")][: n_d // 4]
     items = per_agency + [(f"III.{1 + k // 50}.{1 + k % 50}", None) for k in range(n_d - len(per_agency))]
@@ -125,8 +124,8 @@ def gen_plan(path: Path, p: int, pr: dict, n_d: int, directory: str, rnd: random
         supp = [a for a in rnd.sample(ags, min(len(ags), 4)) if a != lead][: rnd.randint(1, 3)]
         if rnd.random() < 0.03 and pr["groups"][f"{pr['code'].lower()}-districts"]:
             supp.append(q(f"@{pr['code'].lower()}-districts"))
-        overdue = rnd.random() < 0.35
-        due = day(date(2024, 2, 1), date(2024, 6, 30), rnd) if overdue else day(date(2024, 7, 1), date(2024, 12, 31), rnd)
+        overdue = rnd.random() < 0.35  # due before --today 2024-07-01
+        due = day(date(2024, 2, 1), date(2024, 6, 30)) if overdue else day(date(2024, 7, 1), date(2024, 12, 31))
         start = max(date(2024, 1, 15), due - timedelta(days=rnd.randint(0, 150)))
         out += [f"  - code: {code}", f"    title: {q(rnd.choice(ACTIONS) + ' về ' + rnd.choice(TOPICS))}",
                 f"    category: {rnd.choice(CATEGORIES)}", f"    lead: {lead}", f"    supporting: [{', '.join(supp)}]"]
@@ -139,7 +138,7 @@ def gen_plan(path: Path, p: int, pr: dict, n_d: int, directory: str, rnd: random
         if rnd.random() < 0.25:
             out += ["    quantities:", f"      - {{what: \"Lớp tập huấn\", amount: {rnd.randint(1, 30)}, unit: \"lớp\"}}"]
         if rnd.random() < 0.05:
-            out += ["    milestones:", f"      - {{key: m1, title: \"Sơ kết\", start: {day(date(2024, 2, 1), due, rnd) if rnd.random() < 0.97 else due}}}",
+            out += ["    milestones:", f"      - {{key: so-ket, title: \"Sơ kết\", start: {day(start, due)}}}",
                     "      - {key: trung-thu, title: \"Tết Trung thu\", start: {lunar: \"2024-8-15\"}}"]
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
@@ -165,6 +164,12 @@ def count_fresh(url: str, stmt) -> tuple[float, int]:
     return perf_counter() - t0, n
 
 
+def code_version() -> str:
+    """The commit the CLI subprocesses run: the files may change while the benchmark runs."""
+    git = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    return git.stdout.strip()
+
+
 def show(db: str, what: str, value: str) -> None:
     print(f"{db:<10} {what:<58} {value}", flush=True)
 
@@ -173,7 +178,6 @@ def bench_db(db: str, url: str, plans: list[Path], some_agency: str) -> None:
     t0 = perf_counter()
     upgrade(url)
     show(db, "upgrade(url) on an empty database", f"{perf_counter() - t0:8.2f} s")
-
     Session = session_factory(url)
     for label in ("first load", "unchanged reload"):
         parse = write = 0.0
@@ -250,7 +254,7 @@ def main() -> int:
     a = ap.parse_args()
     out = (a.out or Path(tempfile.mkdtemp(prefix="plantrack_bench_"))).resolve()
     (out / "plans").mkdir(parents=True, exist_ok=True)
-    print(f"load average at start: {os.getloadavg()}  (cpus: {os.cpu_count()})")
+    print(f"load average at start: {os.getloadavg()}  (cpus: {os.cpu_count()}); code {code_version()}")
     print(f"sizes: {a.provinces} provinces, {a.agencies} agencies, {a.people} people, "
           f"{a.deliverables} deliverables; today {TODAY}; out {out}\n")
 
@@ -267,19 +271,15 @@ def main() -> int:
     t0, n = perf_counter(), len(read_plan(plans[0]).plan.deliverables)
     show("gen", f"read_plan of one plan ({n} deliverables + the directory)", f"{perf_counter() - t0:8.2f} s")
 
-    sqlite_db = out / f"bench-{uuid.uuid4().hex[:8]}.db"
-    bench_db("sqlite", f"sqlite:///{sqlite_db}", plans, some_agency)
+    bench_db("sqlite", f"sqlite:///{out / f'bench-{uuid.uuid4().hex[:8]}.db'}", plans, some_agency)
 
-    if a.skip_pg:
-        show("postgres", "skipped (--skip-pg)", "")
-    else:
-        url, drop, note = pg_database()
-        show("postgres", "skipped" if url is None else "fresh database", note)
-        if url is not None:
-            try:
-                bench_db("postgres", url, plans, some_agency)
-            finally:
-                drop()
+    url, drop, note = (None, None, "--skip-pg") if a.skip_pg else pg_database()
+    show("postgres", "skipped" if url is None else "fresh database", note)
+    if url is not None:
+        try:
+            bench_db("postgres", url, plans, some_agency)
+        finally:
+            drop()
 
     with tempfile.TemporaryDirectory(prefix="plantrack_seed_") as tmp:
         url = f"sqlite:///{tmp}/seed.db"
@@ -290,7 +290,7 @@ def main() -> int:
              f"{t_seed:8.3f} s  goal <= 0.8 s: {'OK' if t_seed <= 0.8 else 'MISSED'}")
     t_py, t_imp = (cli(5, python=("-c", code))[0] for code in ("pass", "import cli.main, models.board"))
     show("seed", "  python -c pass / -c 'import cli.main, models.board'", f"{t_py:8.3f} s / {t_imp:.3f} s")
-    print(f"\nload average at end: {os.getloadavg()}")
+    print(f"\nload average at end: {os.getloadavg()}; code {code_version()}")
     return 0
 
 
