@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -54,10 +55,15 @@ def parse_today(value: str | None, tz: str) -> date:
 def require_schema(url: str) -> None:
     """Exit with advice when the database was never initialised."""
     from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
 
     from models.db import session_factory
 
     try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+                and not Path(parsed.database).exists():  # connecting would create an empty file
+            fail(f"no database at {parsed.database}: run 'plantrack init' first (or check --db)")
         engine = session_factory(url).kw["bind"]
         if not inspect(engine).has_table("deliverable"):
             fail(f"database {url} has no plantrack tables: run 'plantrack init' first")

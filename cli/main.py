@@ -102,8 +102,8 @@ def status(
             rows = board(s, day, agency=agency, overdue_only=overdue, due_soon_days=settings.due_soon_days)
         except LookupError:
             fail(f"unknown agency code {agency!r}: see 'plantrack agencies'")
-    if as_json:
-        print_out(json.dumps([r.as_json(lang) for r in rows], ensure_ascii=False, indent=1))
+    if as_json:  # a JSON array, one object a line: easy for jq and for grep
+        print_out("[\n" + ",\n".join(json.dumps(r.as_json(lang), ensure_ascii=False) for r in rows) + "\n]")
         return
     _print_board(rows, day, lang, agency)
 

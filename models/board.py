@@ -131,14 +131,12 @@ def board(
         q = q.where(or_(D.lead_agency_id.in_(wanted_ids), D.id.in_(supported)))
 
     rows = session.execute(q).all()
-    wanted = {r[0] for r in rows}
-    sq = select(deliverable_support.c.deliverable_id, deliverable_support.c.agency_id)
-    if len(wanted) < 500:
-        sq = sq.where(deliverable_support.c.deliverable_id.in_(wanted))
+    # The supporting agencies of exactly the rows selected: the same filter as a subquery.
+    S = deliverable_support.c
+    chosen = q.with_only_columns(D.id).order_by(None)
     support: dict[int, list[str]] = {}
-    for did, aid in session.execute(sq):
-        if did in wanted:
-            support.setdefault(did, []).append(codes[final.get(aid, aid)])
+    for did, aid in session.execute(select(S.deliverable_id, S.agency_id).where(S.deliverable_id.in_(chosen))):
+        support.setdefault(did, []).append(codes[final.get(aid, aid)])
 
     out: list[BoardRow] = []
     # Tuple unpacking: named attribute access on SQLAlchemy rows costs ~1 us each.

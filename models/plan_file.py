@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
@@ -162,58 +163,71 @@ def _solar(value) -> date:
     return value
 
 
-def read_plan(path: str | Path) -> ResolvedPlan:
-    """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem."""
-    path = Path(path)
-    raw, text, data = _read_yaml(path)
-    plan = _validate(PlanFile, path, text, data)
-    dir_path = (path.parent / plan.directory).resolve()
-    _, dir_text, dir_data = _read_yaml(dir_path)
-    directory = _validate(DirectoryFile, dir_path, dir_text, dir_data)
-
+@lru_cache(maxsize=4)
+def _directory(path: Path, _sha256: str) -> tuple[DirectoryFile, tuple[str, ...]]:
+    """The validated directory and its own problems, cached by content: loading 34 provincial
+    plans parses one national directory once, not 34 times."""
+    _, text, data = _read_yaml(path)
+    directory = _validate(DirectoryFile, path, text, data)
     problems: list[str] = []
-    dplace, pplace = _Places(dir_path, dir_text), _Places(path, text)
+    place = _Places(path, text)
     codes: dict[str, int] = {}
     emails: dict[str, str] = {}
     for i, ag in enumerate(directory.agencies):
         if ag.code in codes:
-            problems.append(f"{dplace(('agencies', i, 'code'), dir_data)}: duplicate agency code (first at agencies[{codes[ag.code]}])")
+            problems.append(f"{place(('agencies', i, 'code'), data)}: duplicate agency code (first at agencies[{codes[ag.code]}])")
         codes.setdefault(ag.code, i)
         for j, person in enumerate(ag.people):
             key = person.email.lower()
             if key in emails and emails[key] != person.name:
-                problems.append(f"{dplace(('agencies', i, 'people', j, 'email'), dir_data)}: {person.email} is already used by {emails[key]}")
+                problems.append(f"{place(('agencies', i, 'people', j, 'email'), data)}: {person.email} is already used by {emails[key]}")
             emails.setdefault(key, person.name)
     for i, ag in enumerate(directory.agencies):
         for fld in ("successor", "parent"):
             ref = getattr(ag, fld)
             if ref is not None and ref not in codes:
-                problems.append(f"{dplace(('agencies', i, fld), dir_data)}: unknown agency code '{ref}'")
+                problems.append(f"{place(('agencies', i, fld), data)}: unknown agency code '{ref}'")
             elif ref == ag.code:
-                problems.append(f"{dplace(('agencies', i, fld), dir_data)}: an agency cannot be its own {fld}")
+                problems.append(f"{place(('agencies', i, fld), data)}: an agency cannot be its own {fld}")
     succ = {a.code: a.successor for a in directory.agencies if a.successor}
     for start in succ:
         seen, cur = {start}, succ.get(start)
         while cur in succ:
             if cur in seen:
-                problems.append(f"{dir_path}: successor chain of {start} loops back to {cur}")
+                problems.append(f"{path}: successor chain of {start} loops back to {cur}")
                 break
             seen.add(cur)
             cur = succ[cur]
     for name, members in directory.groups.items():
         for k, code in enumerate(members):
             if code not in codes:
-                problems.append(f"{dplace(('groups', name, k), dir_data)}: unknown agency code '{code}'")
+                problems.append(f"{place(('groups', name, k), data)}: unknown agency code '{code}'")
+    return directory, tuple(problems)
+
+
+def read_plan(path: str | Path) -> ResolvedPlan:
+    """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem."""
+    path = Path(path)
+    raw, text, data = _read_yaml(path)
+    plan = _validate(PlanFile, path, text, data)
+    dir_path = (path.parent / plan.directory).resolve()
+    try:
+        dir_sha = hashlib.sha256(dir_path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise PlanFileError([f"{dir_path}: cannot read the directory named by {path}: {exc.strerror}"]) from None
+    directory, dir_problems = _directory(dir_path, dir_sha)
+    problems: list[str] = list(dir_problems)
+    pplace = _Places(path, text)
+    codes = {a.code for a in directory.agencies}
 
     def check_refs(refs: list[str], loc: tuple, listed: bool = True) -> None:
         for k, ref in enumerate(refs):
-            where = pplace(loc + (k,) if listed else loc, data)
             if ref.startswith("@"):
                 if ref[1:] not in directory.groups:
                     known = ", ".join(sorted(directory.groups)) or "none"
-                    problems.append(f"{where}: unknown agency group '{ref}' (groups: {known})")
+                    problems.append(f"{pplace(loc + (k,) if listed else loc, data)}: unknown agency group '{ref}' (groups: {known})")
             elif ref not in codes:
-                problems.append(f"{where}: unknown agency code '{ref}'")
+                problems.append(f"{pplace(loc + (k,) if listed else loc, data)}: unknown agency code '{ref}'")
 
     if plan.plan.period_end < plan.plan.period_start:
         problems.append(f"{pplace(('plan', 'period_end'), data)}: period_end {plan.plan.period_end} "

@@ -89,65 +89,68 @@ def _existing(session: Session, model, columns: list[str], where) -> dict[str, d
 
 
 def _store_agencies(session: Session, rp: ResolvedPlan, summary: LoadSummary) -> dict[str, int]:
-    existing = {a.code: a for a in session.scalars(select(Agency))}
-    for entry in rp.directory.agencies:
-        values = dict(name=entry.name, name_en=entry.name_en, short_name=entry.short_name,
-                      kind=entry.kind, aliases=list(entry.aliases), parent_code=entry.parent)
-        agency = existing.get(entry.code)
-        if agency is None:
-            agency = Agency(code=entry.code, **values)
-            session.add(agency)
-            existing[entry.code] = agency
-            summary.agencies.created += 1
-        elif any(getattr(agency, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(agency, k, v)
-            summary.agencies.updated += 1
+    """Upsert the directory's agencies (set-based: a national directory has 5,000); returns code -> id."""
+    A = Agency.__table__.c
+    fields = ("name", "name_en", "short_name", "kind", "aliases", "parent_code")
+    have = {r[1]: r for r in session.execute(select(A.id, A.code, *(A[f] for f in fields), A.successor_id))}
+    inserts, updates = [], []
+    for e in rp.directory.agencies:
+        values = (e.name, e.name_en, e.short_name, e.kind, list(e.aliases), e.parent)
+        old = have.get(e.code)
+        if old is None:
+            inserts.append({"code": e.code, **dict(zip(fields, values))})
+        elif tuple(old[2:8]) != values:
+            updates.append({"id": old[0], **dict(zip(fields, values))})
         else:
             summary.agencies.unchanged += 1
-    session.flush()
-    for entry in rp.directory.agencies:
-        agency = existing[entry.code]
-        successor_id = existing[entry.successor].id if entry.successor else None
-        if agency.successor_id != successor_id:
-            agency.successor_id = successor_id
-            summary.agencies.updated += 1
-    session.flush()
-    return {code: a.id for code, a in existing.items()}
+    if inserts:
+        session.execute(insert(Agency), inserts)
+    if updates:
+        session.execute(update(Agency), updates)
+    summary.agencies.created, summary.agencies.updated = len(inserts), len(updates)
+    ids = dict(session.execute(select(A.code, A.id)).all())
+    touched = {u["id"] for u in updates}
+    successors = []
+    for e in rp.directory.agencies:
+        want = ids[e.successor] if e.successor else None
+        old = have.get(e.code)
+        if (old[8] if old else None) != want:
+            successors.append({"id": ids[e.code], "successor_id": want})
+            if old is not None and old[0] not in touched:  # a successor alone is an update too
+                summary.agencies.updated += 1
+                summary.agencies.unchanged -= 1
+    if successors:
+        session.execute(update(Agency), successors)
+    return ids
 
 
 def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int], summary: LoadSummary) -> None:
-    people = {p.email.lower(): p for p in session.scalars(select(Person))}
-    wanted_contacts = set()
-    for entry in rp.directory.agencies:
-        for pe in entry.people:
-            email = pe.email.lower()
-            person = people.get(email)
-            if person is None:
-                person = people[email] = Person(email=email, name=pe.name)
-                session.add(person)
-                summary.people.created += 1
-            elif person.name != pe.name:
-                person.name = pe.name
-                summary.people.updated += 1
-    session.flush()
-    for entry in rp.directory.agencies:
-        for pe in entry.people:
-            wanted_contacts.add((agency_ids[entry.code], people[pe.email.lower()].id, pe.role))
-    listed = {agency_ids[e.code] for e in rp.directory.agencies}
-    have = {
-        (c.agency_id, c.person_id, c.role)
-        for c in session.scalars(select(AgencyContact).where(AgencyContact.agency_id.in_(listed)))
-    }
-    for agency_id, person_id, role in have - wanted_contacts:
-        session.execute(delete(AgencyContact).where(
-            AgencyContact.agency_id == agency_id, AgencyContact.person_id == person_id,
-            AgencyContact.role == role))
-    new = [dict(agency_id=a, person_id=p, role=r) for a, p, r in wanted_contacts - have]
+    """Upsert people by email and make each listed agency's contacts match the directory."""
+    P, C = Person.__table__.c, AgencyContact.__table__.c
+    have = {email: (pid, name) for pid, email, name in session.execute(select(P.id, P.email, P.name))}
+    wanted: dict[str, str] = {}
+    for e in rp.directory.agencies:
+        for pe in e.people:
+            wanted.setdefault(pe.email.lower(), pe.name)
+    new = [{"email": m, "name": n} for m, n in wanted.items() if m not in have]
+    changed = [{"id": have[m][0], "name": n} for m, n in wanted.items() if m in have and have[m][1] != n]
     if new:
-        session.execute(insert(AgencyContact), new)
-    summary.contacts_changed = len(have - wanted_contacts) + len(new)
-    summary.people.unchanged = len(people) - summary.people.created - summary.people.updated
+        session.execute(insert(Person), new)
+    if changed:
+        session.execute(update(Person), changed)
+    summary.people.created, summary.people.updated = len(new), len(changed)
+    summary.people.unchanged = len(wanted) - len(new) - len(changed)
+    person_ids = dict(session.execute(select(P.email, P.id)).all()) if new else {m: v[0] for m, v in have.items()}
+    want = {(agency_ids[e.code], person_ids[pe.email.lower()], pe.role) for e in rp.directory.agencies for pe in e.people}
+    listed = {agency_ids[e.code] for e in rp.directory.agencies}
+    got = {tuple(r) for r in session.execute(select(C.agency_id, C.person_id, C.role)) if r[0] in listed}
+    for agency_id, person_id, role in got - want:
+        session.execute(delete(AgencyContact).where(
+            C.agency_id == agency_id, C.person_id == person_id, C.role == role))
+    added = [dict(agency_id=a, person_id=p, role=r) for a, p, r in want - got]
+    if added:
+        session.execute(insert(AgencyContact), added)
+    summary.contacts_changed = len(got - want) + len(added)
 
 
 def _store_plan_row(session: Session, rp: ResolvedPlan, now: datetime, summary: LoadSummary) -> int:

@@ -136,3 +136,9 @@ def test_bad_setting_is_named_without_traceback(cli, sqlite_url, monkeypatch):
     monkeypatch.setenv("PLANTRACK_LANG", "fr")
     code, _, err = cli(sqlite_url, "status")
     assert code != 0 and "PLANTRACK_LANG" in err and "'fr'" in err
+
+
+def test_mistyped_sqlite_path_creates_no_file(cli, tmp_path):
+    target = tmp_path / "typo" / "plantrack.db"
+    code, _, err = cli(f"sqlite:///{target}", "status")
+    assert code != 0 and "plantrack init" in err and not target.exists()
