@@ -7,12 +7,26 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 
 from config.settings import Settings, load_settings
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LazyConsole:
+    """A rich Console made on first use: `status --json` never pays for importing rich."""
+
+    def __init__(self, **options):
+        self._options, self._console = options, None
+
+    def __getattr__(self, name):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = _LazyConsole()
+err_console = _LazyConsole(stderr=True)
 
 
 class State:
