@@ -71,7 +71,8 @@ def send_mail_batch(ids: list[int], database_url: str | None = None) -> dict:
     policy = RetryPolicy(settings.smtp_max_attempts, settings.smtp_retry_seconds)
     with smtp_target(settings) as cfg:
         report = asyncio.run(send_queued(session_factory(settings.database_url), ids, cfg, policy,
-                                         limiter=RateLimiter(cfg.rate_per_minute)))
+                                         limiter=RateLimiter(cfg.rate_per_minute),
+                                         group_size=settings.smtp_sent_group))
     log = get_run_logger()
     log.info("batch of %d: %d sent, %d retried, %d failed", len(ids), report.sent, report.retried, report.failed)
     for f in report.failures:
