@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     # accepted messages committed 'sent' together (or every 50 ms); a crash may resend up to this many
     # minus one, plus the messages in flight
     smtp_sent_group: int = 50
+    send_lock_seconds: float = 300.0  # lease of the send lock (one sending run at a time); refreshed every third
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

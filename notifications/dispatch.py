@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.outbox import QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent, mark_sent_many
+from models.send_lock import Lease
 from notifications.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, SmtpConfig, SmtpUnavailable, \
     send_batch
 
@@ -61,8 +62,11 @@ async def send_queued(Session: sessionmaker[Session], ids: list[int], cfg: SmtpC
                       policy: RetryPolicy = RetryPolicy(), *, limiter: RateLimiter | None = None,
                       sleep: Callable[[float], Awaitable] = asyncio.sleep,
                       now: Callable[[], datetime] = _utcnow, group_size: int = GROUP_SIZE,
-                      group_seconds: float = GROUP_SECONDS) -> SendReport:
-    """Send the outbox rows ids (queued or left 'sending'), retrying transient failures, until none is pending."""
+                      group_seconds: float = GROUP_SECONDS, lease: Lease | None = None) -> SendReport:
+    """Send the outbox rows ids (queued or left 'sending'), retrying transient failures, until none is pending.
+
+    lease: the run lock the caller holds; it is refreshed while sending, and LockLost stops the sending.
+    """
     report = SendReport()
     limiter = limiter or RateLimiter(cfg.rate_per_minute)
     group_size = max(1, group_size)
@@ -88,8 +92,13 @@ async def send_queued(Session: sessionmaker[Session], ids: list[int], cfg: SmtpC
         accepted.clear()
         accepted_at.clear()
 
+    def keep_lease() -> None:
+        if lease is not None:
+            lease.refresh()  # only every ttl / 3; raises LockLost
+
     def record(o: Outcome) -> None:
         done.add(o.id)
+        keep_lease()
         if o.result == SENT:
             report.sent += 1
             if not accepted:
@@ -113,6 +122,7 @@ async def send_queued(Session: sessionmaker[Session], ids: list[int], cfg: SmtpC
         while True:
             await asyncio.sleep(group_seconds)
             flush()
+            keep_lease()
 
     flusher = asyncio.create_task(flush_periodically())
     try:
@@ -126,6 +136,7 @@ async def send_queued(Session: sessionmaker[Session], ids: list[int], cfg: SmtpC
                 for i in pending:
                     del waiting[i]
                 continue
+            keep_lease()
             with Session() as s, s.begin():
                 rows = claim(s, pending)
             tries.update((r.id, r.attempts) for r in rows)

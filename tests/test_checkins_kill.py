@@ -25,18 +25,21 @@ from datetime import date
 from config.settings import load_settings
 from models.db import session_factory
 from models.outbox import due_ids
+from models.send_lock import Lease, new_holder
 from notifications.checkin_round import enqueue_round, mail_identity
 from notifications.dispatch import RetryPolicy, send_queued
 from notifications.smtp import SmtpConfig
 
 st = load_settings(database_url=sys.argv[1])
 Session = session_factory(st.database_url)
-with Session() as s, s.begin():
-    enqueue_round(s, date(2024, 5, 20), mail_identity(st))
-with Session() as s:
-    ids = due_ids(s)
-cfg = SmtpConfig(st.smtp_host, st.smtp_port, concurrency=st.smtp_concurrency, rate_per_minute=0, timeout=5)
-print(asyncio.run(send_queued(Session, ids, cfg, RetryPolicy(3, 0.01), group_size=st.smtp_sent_group)))
+with Lease(Session, new_holder(), st.send_lock_seconds) as lease:  # the killed run leaves its lock behind
+    with Session() as s, s.begin():
+        enqueue_round(s, date(2024, 5, 20), mail_identity(st))
+    with Session() as s:
+        ids = due_ids(s)
+    cfg = SmtpConfig(st.smtp_host, st.smtp_port, concurrency=st.smtp_concurrency, rate_per_minute=0, timeout=5)
+    print(asyncio.run(send_queued(Session, ids, cfg, RetryPolicy(3, 0.01), group_size=st.smtp_sent_group,
+                                  lease=lease)))
 """
 
 
