@@ -177,6 +177,12 @@ def _env() -> Environment:
     return env
 
 
+@lru_cache(maxsize=8)
+def _template(name: str):
+    # Compiled once per process; Environment.get_template would check the file's mtime on every message.
+    return _env().get_template(name)
+
+
 def round_label(round_key: str, lang: str) -> str:
     """'tuần 21/2024' / 'week 21/2024' for 2024-W21; 'tháng 5/2024' / 'month 5/2024' for 2024-05."""
     year, _, rest = round_key.partition("-")
@@ -215,9 +221,8 @@ def build_checkin_message(data: CheckinData, lang: str = "vi") -> Message:
         "pct": lambda p: "-" if p is None else f"{p}%",
         "val": lambda v, unit: "-" if v is None else _num(v, lang) + unit,
     }
-    env = _env()
-    text = env.get_template(f"checkin.{lang}.txt.j2").render(ctx)
-    html = env.get_template(f"checkin.{lang}.html.j2").render(ctx)
+    text = _template(f"checkin.{lang}.txt.j2").render(ctx)
+    html = _template(f"checkin.{lang}.html.j2").render(ctx)
     headers = [
         ("From", _addr(data.sender_name, data.mail_from)),
         ("To", _fmt(data.to)),
