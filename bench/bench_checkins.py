@@ -2,12 +2,14 @@
 
 Both send to the same loopback aiosmtpd sink in the same process. The full path is what the
 send-checkins tasks run (without Prefect): weekly rounds of the Lào Cai plan are rendered and
-written to the outbox (SQLite file), then sent with per-message outbox marking. The bare loop sends
+written to the outbox (SQLite file), then sent with group-committed outbox marking and the send lock
+held, as the send task does. The bare loop sends
 the same pre-rendered bytes over one connection. Usage: python bench/bench_checkins.py [N]
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -23,6 +25,7 @@ from config import SEED_PLAN  # noqa: E402
 from models.db import session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.outbox import Outbox, due_ids  # noqa: E402
+from models.send_lock import Lease, new_holder  # noqa: E402
 from models.plan_file import read_plan  # noqa: E402
 from models.plan_store import store_plan  # noqa: E402
 from notifications.checkin_round import MailIdentity, enqueue_round  # noqa: E402
@@ -59,6 +62,7 @@ def main(n: int = 5000) -> None:
     sink = Sink()
     ctl = controller(sink)
     ctl.start()
+    load_before = os.getloadavg()
     try:
         t0 = time.perf_counter()
         day, queued = date(2024, 1, 1), 0
@@ -75,7 +79,8 @@ def main(n: int = 5000) -> None:
                     s.execute(Outbox.__table__.update().values(status="queued"))
             ts = time.perf_counter()
             cfg = SmtpConfig(ctl.hostname, ctl.port, rate_per_minute=0, concurrency=conc)
-            rep = asyncio.run(send_queued(Session, ids, cfg))
+            with Lease(Session, new_holder("bench")) as lease:
+                rep = asyncio.run(send_queued(Session, ids, cfg, lease=lease))
             te = time.perf_counter()
             assert rep.sent == len(ids), rep
             if conc == 1:
@@ -100,6 +105,7 @@ def main(n: int = 5000) -> None:
     print(f"full path, 1 conn:         {full1:6.2f} s  ({total / full1:7.0f} msg/s)")
     print(f"full path, 2 conns:        {full2:6.2f} s  ({total / full2:7.0f} msg/s)")
     print(f"bare aiosmtplib, 1 conn:   {bare:6.2f} s  ({total / bare:7.0f} msg/s)")
+    print(f"load average: before {load_before}, after {os.getloadavg()}")
     print(f"ratio full/bare: {bare / full1:.0%} (1 conn), {bare / full2:.0%} (2 conns); goal >= 60%")
 
 

@@ -31,6 +31,10 @@ def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate
         out = send_checkins(today=parse_today(today, settings.timezone), database_url=settings.database_url)
     except (MailConfigError, RelayUnreachable) as exc:
         fail(str(exc))
+    if out.get("locked_by"):
+        console.print(f"check-ins: another send-checkins run holds the send lock ({out['locked_by']}); "
+                      "nothing queued or sent by this run", highlight=False)
+        return
     q = out["queued"]
     where = f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else f".eml files in {settings.outbox_dir}"
     console.print(f"check-ins {', '.join(q['round_keys'])}: {q['queued']} queued now, {q['already_queued']} "

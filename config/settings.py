@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     smtp_max_attempts: int = 5  # tries per message (4xx, dropped connection) before it is marked failed
     smtp_retry_seconds: float = 30.0  # first back-off; doubles after each failed try
     smtp_batch_size: int = 500  # messages per send task (one task run per batch)
+    # accepted messages committed 'sent' together (or every 50 ms); a crash may resend up to this many
+    # minus one, plus the messages in flight
+    smtp_sent_group: int = 50
+    send_lock_seconds: float = 300.0  # lease of the send lock (one sending run at a time); refreshed every third
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

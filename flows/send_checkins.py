@@ -6,7 +6,7 @@ from datetime import date
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from tasks.checkins import queue_checkins, queued_batches, send_mail_batch
+from tasks.checkins import queue_checkins, queued_batches, release_send_lock, send_mail_batch, take_send_lock
 
 
 class RelayUnreachable(RuntimeError):
@@ -35,23 +35,38 @@ def _artifact(queued: dict, totals: dict) -> str:
 
 @flow(name="send-checkins")
 def send_checkins(today: date, database_url: str | None = None, plan_number: str | None = None) -> dict:
-    """Steps: 1. queue-checkins: open the round, write one message per agency with open work to the outbox;
+    """Steps: 0. take-send-lock: one sending run at a time; when another live run holds it, this run only
+       writes the artifact `send-checkins` saying so and returns {"locked_by": holder, ...} (not a failure:
+       the holder is sending the same outbox);
+    1. queue-checkins: open the round, write one message per agency with open work to the outbox;
     2. list-queued-mail: what the outbox holds to send (this round's and any left over);
     3. send-queued-mail, once per batch (stops when the relay is unreachable);
-    4. a markdown artifact with sent / retried / failed counts and the failures.
+    4. a markdown artifact with sent / retried / failed counts and the failures; release-send-lock.
     Fails (after the artifact) when the relay could not be reached; nothing is lost, a rerun sends it.
     """
-    queued = queue_checkins(today, database_url, plan_number)
-    totals = {"sent": 0, "retried": 0, "failed": 0, "failures": [], "still_queued": 0, "unreachable": None}
-    for batch in queued_batches(database_url):
-        report = send_mail_batch(batch, database_url)
-        for k in ("sent", "retried", "failed"):
-            totals[k] += report[k]
-        totals["failures"] += report["failures"]
-        totals["still_queued"] = report["still_queued"]
-        if report["unreachable"]:
-            totals["unreachable"] = report["unreachable"]
-            break
+    from prefect.runtime import flow_run
+
+    lock = take_send_lock(database_url, flow_run.id)
+    totals = {"sent": 0, "retried": 0, "failed": 0, "failures": [], "still_queued": 0, "unreachable": None,
+              "locked_by": lock["held_by"]}
+    if lock["held_by"]:
+        create_markdown_artifact(key="send-checkins", description="Check-in emails of this run",
+                                 markdown=f"# Check-ins: not sent by this run\n\n**{lock['message']}**. "
+                                          "That run sends the outbox; nothing was queued or sent here.\n")
+        return {"queued": None, **totals}
+    try:
+        queued = queue_checkins(today, database_url, plan_number)
+        for batch in queued_batches(database_url):
+            report = send_mail_batch(batch, database_url, lock["holder"])
+            for k in ("sent", "retried", "failed"):
+                totals[k] += report[k]
+            totals["failures"] += report["failures"]
+            totals["still_queued"] = report["still_queued"]
+            if report["unreachable"]:
+                totals["unreachable"] = report["unreachable"]
+                break
+    finally:
+        release_send_lock(lock["holder"], database_url)
     create_markdown_artifact(key="send-checkins", markdown=_artifact(queued, totals),
                              description="Check-in emails of this run")
     if totals["unreachable"]:

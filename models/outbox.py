@@ -2,8 +2,9 @@
 
 Every message is written here before it is sent. States: queued -> sending -> sent | failed,
 and sending -> queued again for a retry. A row is marked 'sending' (committed) before it is
-handed to SMTP and 'sent' right after, so after a crash only rows still 'sending' may have
-gone out; they are sent again (the in-flight duplicates), and everything 'queued' is sent.
+handed to SMTP and 'sent' soon after the relay accepted it (in small groups, see
+notifications/dispatch.py), so after a crash only rows still 'sending' may have gone out; they
+are sent again (the in-flight duplicates), and everything 'queued' is sent.
 """
 from __future__ import annotations
 
@@ -129,19 +130,29 @@ def due_ids(session: Session, now: datetime | None = None) -> list[int]:
     return list(session.scalars(q))
 
 
-def claim(session: Session, ids: list[int]) -> list[Outbox]:
-    """Mark ids 'sending' (the caller commits before sending) and return those rows."""
+def claim(session: Session, ids: list[int]) -> list:
+    """Mark ids 'sending' (the caller commits before sending) and return those rows
+    (id, envelope_from, recipients, subject, message, attempts), oldest first."""
     if not ids:
         return []
     session.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.status.in_((QUEUED, SENDING)))
                     .values(status=SENDING))
-    return list(session.scalars(select(Outbox).where(Outbox.id.in_(ids), Outbox.status == SENDING)
-                                .order_by(Outbox.id)))
+    # Plain rows, not ORM objects: the batch is read once and never changed through the session.
+    return list(session.execute(select(Outbox.id, Outbox.envelope_from, Outbox.recipients, Outbox.subject,
+                                       Outbox.message, Outbox.attempts)
+                                .where(Outbox.id.in_(ids), Outbox.status == SENDING).order_by(Outbox.id)))
 
 
-def mark_sent(session: Session, row_id: int, note: str | None = None) -> None:
+def mark_sent(session: Session, row_id: int, note: str | None = None, at: datetime | None = None) -> None:
     session.execute(update(Outbox).where(Outbox.id == row_id)
-                    .values(status=SENT, sent_at=utcnow(), last_error=note, attempts=Outbox.attempts + 1))
+                    .values(status=SENT, sent_at=at or utcnow(), last_error=note, attempts=Outbox.attempts + 1))
+
+
+def mark_sent_many(session: Session, row_ids: list[int], at: datetime) -> None:
+    """Mark a group of accepted rows 'sent' in one UPDATE (sent_at: when the first of them was accepted)."""
+    if row_ids:
+        session.execute(update(Outbox).where(Outbox.id.in_(row_ids))
+                        .values(status=SENT, sent_at=at, last_error=None, attempts=Outbox.attempts + 1))
 
 
 def mark_failed(session: Session, row_id: int, reason: str) -> None:

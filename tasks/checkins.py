@@ -11,6 +11,7 @@ from prefect import get_run_logger, task
 from config.settings import Settings, load_settings
 from models.db import session_factory
 from models.outbox import due_ids
+from models.send_lock import Lease, LockHeld, new_holder
 from notifications.checkin_round import enqueue_round, mail_identity
 from notifications.dispatch import RetryPolicy, send_queued
 from notifications.local_smtp import local_relay
@@ -64,14 +65,40 @@ def queued_batches(database_url: str | None = None) -> list[list[int]]:
     return [ids[i:i + n] for i in range(0, len(ids), n)]
 
 
+@task(name="take-send-lock")
+def take_send_lock(database_url: str | None = None, run_id: str | None = None) -> dict:
+    """Take the send lock for this run: {"holder": ...} or, when another live run holds it, {"held_by": ...}."""
+    settings = _settings(database_url)
+    holder = new_holder(run_id)
+    try:
+        Lease(session_factory(settings.database_url), holder, settings.send_lock_seconds).take()
+    except LockHeld as exc:
+        get_run_logger().warning("%s: this run sends nothing", exc)
+        return {"holder": None, "held_by": exc.holder, "expires_at": exc.expires_at.isoformat(), "message": str(exc)}
+    return {"holder": holder, "held_by": None}
+
+
+@task(name="release-send-lock")
+def release_send_lock(holder: str, database_url: str | None = None) -> None:
+    """Give the send lock back (only if holder still holds it)."""
+    settings = _settings(database_url)
+    Lease(session_factory(settings.database_url), holder, settings.send_lock_seconds).release()
+
+
 @task(name="send-queued-mail")
-def send_mail_batch(ids: list[int], database_url: str | None = None) -> dict:
-    """Send one batch of outbox rows over the relay (one connection per worker); returns counts and failures."""
+def send_mail_batch(ids: list[int], database_url: str | None = None, holder: str | None = None) -> dict:
+    """Send one batch of outbox rows over the relay (one connection per worker); returns counts and failures.
+    holder: the send lock this run holds (refreshed while sending; the batch stops if it was lost)."""
     settings = _settings(database_url)
     policy = RetryPolicy(settings.smtp_max_attempts, settings.smtp_retry_seconds)
+    Session = session_factory(settings.database_url)
+    lease = None
+    if holder:
+        lease = Lease(Session, holder, settings.send_lock_seconds)
+        lease.refresh(force=True)  # still ours (raises LockLost otherwise)
     with smtp_target(settings) as cfg:
-        report = asyncio.run(send_queued(session_factory(settings.database_url), ids, cfg, policy,
-                                         limiter=RateLimiter(cfg.rate_per_minute)))
+        report = asyncio.run(send_queued(Session, ids, cfg, policy, limiter=RateLimiter(cfg.rate_per_minute),
+                                         group_size=settings.smtp_sent_group, lease=lease))
     log = get_run_logger()
     log.info("batch of %d: %d sent, %d retried, %d failed", len(ids), report.sent, report.retried, report.failed)
     for f in report.failures:

@@ -41,3 +41,24 @@ def test_cli_refuses_relay_without_secret(prefect_api, loaded_sqlite, cli, monke
     monkeypatch.setenv("PLANTRACK_MAIL_FROM", MAIL_FROM)
     code, _, err = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
     assert code == 1 and "PLANTRACK_SECRET_KEY" in err
+
+
+def test_flow_sends_nothing_while_another_run_holds_the_lock(prefect_api, loaded_sqlite, monkeypatch):
+    from flows.send_checkins import send_checkins
+    from models.db import session_factory
+    from models.send_lock import acquire, release
+
+    holder = "other-host.example:4242:run-a"  # another host: its lease decides
+    with session_factory(loaded_sqlite)() as s, s.begin():
+        acquire(s, holder, 600)
+    rec = Recorder()
+    with smtp_server(rec) as (host, port):
+        for k, v in {"SMTP_HOST": host, "SMTP_PORT": str(port), "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM,
+                     "SMTP_RATE_PER_MINUTE": "0"}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        out = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
+        assert out["locked_by"] == holder and out["sent"] == 0 and rec.arrived == []
+        with session_factory(loaded_sqlite)() as s, s.begin():
+            release(s, holder)
+        again = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
+    assert again["locked_by"] is None and again["sent"] == 20

@@ -4,6 +4,7 @@ from alembic import context
 import models.calendar_store  # noqa: F401
 import models.entities  # noqa: F401  (registers the tables)
 import models.outbox  # noqa: F401
+import models.send_lock  # noqa: F401
 from models.base import Base
 from models.db import make_engine
 
