@@ -1,13 +1,13 @@
 """send_lock: one sending run at a time (a lease per lock name)
 
-Revision ID: 0005
-Revises: 0003 (re-chain after 0004 when merging)
+Revision ID: 0004
+Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005'
+revision = "0004"
 down_revision = '0003'
 branch_labels = None
 depends_on = None
