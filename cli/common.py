@@ -59,7 +59,7 @@ def fail(message: str, code: int = 1):
 def parse_today(value: str | None, tz: str) -> date:
     """--today as a date, or the current date in the plan's time zone."""
     if value is None:
-        return datetime.now(ZoneInfo(tz)).date()
+        return datetime.now(ZoneInfo(tz)).date()  # as Settings.today(), without building settings twice
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -218,6 +218,14 @@ def report(
     console.print(f"recorded report for {code}", highlight=False)
 
 
+@app.command()
+def serve():
+    """Serve the scheduled flows (needs `prefect server start` and PREFECT_API_URL)."""
+    from deployments.serve import main as serve_deployments
+
+    serve_deployments()
+
+
 def _register_optional() -> None:
     """Attach command groups contributed by other modules (run, feeds, ...)."""
     import importlib

@@ -1,7 +1,9 @@
 """Runtime settings from the environment (prefix PLANTRACK_)."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     smtp_sent_group: int = 50
     send_lock_seconds: float = 300.0  # lease of the send lock (one sending run at a time); refreshed every third
 
+    # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE
+    calendars_cron: str = "0 * * * *"  # every hour: an unchanged plan writes nothing
+    checkins_cron: str = "0 8 * * 1"  # Monday 08:00: one round per ISO week
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         if self.database_url is None:
@@ -75,6 +81,10 @@ class Settings(BaseSettings):
         if self.checkin_period not in ("week", "month"):
             raise ValueError(f"PLANTRACK_CHECKIN_PERIOD must be week or month, not {self.checkin_period!r}")
         return self
+
+    def today(self) -> date:
+        """The current date in the plan's time zone (what scheduled runs mean by 'today')."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     @property
     def calendar_alarm_days(self) -> tuple[int, ...]:

@@ -34,8 +34,8 @@ def _artifact(queued: dict, totals: dict) -> str:
 
 
 @flow(name="send-checkins")
-def send_checkins(today: date, database_url: str | None = None, plan_number: str | None = None) -> dict:
-    """Steps: 0. take-send-lock: one sending run at a time; when another live run holds it, this run only
+def send_checkins(today: date | None = None, database_url: str | None = None, plan_number: str | None = None) -> dict:
+    """Steps (today defaults to the current date in PLANTRACK_TIMEZONE): 0. take-send-lock: one sending run at a time; when another live run holds it, this run only
        writes the artifact `send-checkins` saying so and returns {"locked_by": holder, ...} (not a failure:
        the holder is sending the same outbox);
     1. queue-checkins: open the round, write one message per agency with open work to the outbox;

@@ -36,9 +36,10 @@ def smtp_target(settings: Settings):
 
 
 @task(name="queue-checkins")
-def queue_checkins(today: date, database_url: str | None = None, plan_number: str | None = None) -> dict:
-    """Open the round for today and write every message not yet queued to the outbox; returns counts."""
+def queue_checkins(today: date | None, database_url: str | None = None, plan_number: str | None = None) -> dict:
+    """Open the round for today (None: the plan's current date) and queue every message not yet queued."""
     settings = _settings(database_url)
+    today = today or settings.today()
     ident = mail_identity(settings)
     Session = session_factory(settings.database_url)
     with Session() as s, s.begin():
