@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,20 @@ MARKERS = {
     StatusKey.PAUSED: "Tạm dừng",
     StatusKey.CANCELLED: "Đã hủy",
 }
+MARKERS_EN = {
+    StatusKey.OVERDUE: "Overdue",
+    StatusKey.DUE_SOON: "Due soon",
+    StatusKey.DONE_ON_TIME: "Done",
+    StatusKey.DONE_LATE: "Done late",
+    StatusKey.PAUSED: "Paused",
+    StatusKey.CANCELLED: "Cancelled",
+}
+MARKERS_BY_LANG = {"vi": MARKERS, "en": MARKERS_EN}
 # Milestones have no reports of their own: only the deliverable's terminal states mark them.
-MILESTONE_MARKERS = {k: v for k, v in MARKERS.items() if k not in (StatusKey.OVERDUE, StatusKey.DUE_SOON)}
+MILESTONE_MARKERS_BY_LANG = {
+    lang: {k: v for k, v in m.items() if k not in (StatusKey.OVERDUE, StatusKey.DUE_SOON)}
+    for lang, m in MARKERS_BY_LANG.items()}
+MILESTONE_MARKERS = MILESTONE_MARKERS_BY_LANG["vi"]
 NO_ALARM = frozenset({StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, StatusKey.CANCELLED})
 
 CATEGORY_LABELS = {
@@ -30,8 +43,31 @@ CATEGORY_LABELS = {
     "child_labour": "Phòng ngừa lao động trẻ em", "fund_raising": "Xã hội hóa nguồn lực",
     "inspection": "Thanh tra, kiểm tra", "duty": "Nhiệm vụ của cơ quan", "report": "Báo cáo",
 }
+CATEGORY_LABELS_EN = {
+    "communication": "Communication", "training": "Training",
+    "action_month": "Action Month for Children", "forum": "Children's Forum",
+    "model": "Support and intervention models", "child_friendly_commune": "Child-friendly communes",
+    "care_recreation": "Care and recreation", "violence_prevention": "Violence and abuse prevention",
+    "injury_prevention": "Injury and drowning prevention",
+    "child_labour": "Child labour prevention", "fund_raising": "Fund raising",
+    "inspection": "Inspection", "duty": "Agency duties", "report": "Reports",
+}
+CATEGORY_LABELS_BY_LANG = {"vi": CATEGORY_LABELS, "en": CATEGORY_LABELS_EN}
 HOW_TO_REPORT = ("Cách báo cáo: trả lời (Reply) email đôn đốc của plantrack gửi đầu mối cơ quan chủ trì, "
                  "ghi trạng thái và % tiến độ; không cần đăng nhập.")
+HOW_TO_REPORT_EN = ("How to report: reply to plantrack's check-in email sent to the lead agency's focal point, "
+                    "stating the status and % progress; no login needed.")
+# Description headings; nothing here may depend on today except the status (or every run rewrites all).
+TEXT = {
+    "vi": dict(milestone="Mốc của nhiệm vụ {code}: {title}", plan="Kế hoạch: {plan}; mục {code}",
+               lead="Chủ trì: {lead}", planned="(Chủ trì theo kế hoạch: {lead})", support="Phối hợp: ",
+               span="Thời gian: {start} - {due}", due="Hạn hoàn thành: {due}", progress="; tiến độ {p}%",
+               status="Trạng thái: ", last="Báo cáo gần nhất: ", never="chưa có", how=HOW_TO_REPORT),
+    "en": dict(milestone="Milestone of {code}: {title}", plan="Plan: {plan}; item {code}",
+               lead="Lead: {lead}", planned="(Lead in the plan: {lead})", support="Supporting: ",
+               span="Period: {start} - {due}", due="Due: {due}", progress="; progress {p}%",
+               status="Status: ", last="Last report: ", never="none yet", how=HOW_TO_REPORT_EN),
+}
 
 
 @dataclass(frozen=True)
@@ -48,10 +84,11 @@ class EventOptions:
     alarm_days: tuple[int, ...] = (7, 1)
     event_url: str | None = None  # template with {plan} and {code}
     timezone: str = "Asia/Ho_Chi_Minh"
+    lang: str = "vi"  # vi | en: markers, roles, category names and description headings
 
 
-def category_label(key: str) -> str:
-    return CATEGORY_LABELS.get(key, key)
+def category_label(key: str, lang: str = "vi") -> str:
+    return CATEGORY_LABELS_BY_LANG[lang].get(key, key)
 
 
 def _d(day: date) -> str:
@@ -63,31 +100,38 @@ def _agency(code: str, names: dict[str, str]) -> str:
     return f"{name} ({code})" if name and name != code else code
 
 
-def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None) -> str:
+def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None,
+                 lang: str = "vi") -> str:
+    t = TEXT[lang]
     lines = []
     if milestone:
-        lines.append(f"Mốc của nhiệm vụ {row.code}: {row.title}")
-    lines.append(f"Kế hoạch: {row.plan}; mục {row.code}")
-    lines.append(f"Chủ trì: {_agency(row.lead, names)}")
+        lines.append(t["milestone"].format(code=row.code, title=row.title))
+    lines.append(t["plan"].format(plan=row.plan, code=row.code))
+    lines.append(t["lead"].format(lead=_agency(row.lead, names)))
     if row.planned_lead != row.lead:
-        lines.append(f"(Chủ trì theo kế hoạch: {_agency(row.planned_lead, names)})")
+        lines.append(t["planned"].format(lead=_agency(row.planned_lead, names)))
     if row.supporting:
-        lines.append("Phối hợp: " + "; ".join(_agency(c, names) for c in row.supporting))
+        lines.append(t["support"] + "; ".join([_agency(c, names) for c in row.supporting]))
     if row.start and row.extra.get("schedule") == "span":
-        lines.append(f"Thời gian: {_d(row.start)} - {_d(row.due)}")
+        lines.append(t["span"].format(start=_d(row.start), due=_d(row.due)))
     elif row.due:
-        lines.append(f"Hạn hoàn thành: {_d(row.due)}")
+        lines.append(t["due"].format(due=_d(row.due)))
     for q in row.extra.get("quantities") or ():
         lines.append(f"- {q.get('what', '')}: {q.get('amount', '')} {q.get('unit', '')}".rstrip())
-    progress = "" if row.progress is None else f"; tiến độ {row.progress}%"
-    lines.append(f"Trạng thái: {label(row.status_key, 'vi')}{progress}")
+    progress = "" if row.progress is None else t["progress"].format(p=row.progress)
+    lines.append(f"{t['status']}{label(row.status_key, lang)}{progress}")
     if row.last_report_at:
         at = datetime.fromisoformat(row.last_report_at)
-        lines.append(f"Báo cáo gần nhất: {_d(at.astimezone(tz) if at.tzinfo else at)}")
+        lines.append(t["last"] + _d(at.astimezone(tz) if at.tzinfo else at))
     else:
-        lines.append("Báo cáo gần nhất: chưa có")
-    lines.append(HOW_TO_REPORT)
+        lines.append(t["last"] + t["never"])
+    lines.append(t["how"])
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _url(opts: EventOptions, row: BoardRow) -> str | None:
@@ -111,10 +155,11 @@ def _milestone_dates(m: dict) -> tuple[date, date] | None:
 
 def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple[list[EventSpec], list[Skipped]]:
     """The events of one deliverable: its due date (or span) and each dated milestone."""
-    tz = ZoneInfo(opts.timezone)
+    tz = _zone(opts.timezone)
+    lang = opts.lang
     events: list[EventSpec] = []
     skipped: list[Skipped] = []
-    cats = (category_label(row.category),)
+    cats = (category_label(row.category, lang),)
     alarms = () if row.status_key in NO_ALARM else opts.alarm_days
     cancelled = row.status_key == StatusKey.CANCELLED
     common = dict(categories=cats, cancelled=cancelled, url=_url(opts, row), alarm_days=alarms, plan=row.plan,
@@ -124,8 +169,8 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple
     else:
         span = row.extra.get("schedule") == "span" and row.start is not None and row.start <= row.due
         events.append(EventSpec(
-            uid=event_uid(row.plan, row.code), code=row.code, title=row.title, marker=MARKERS.get(row.status_key),
-            description=_description(row, names, tz, None), start=row.start if span else row.due,
+            uid=event_uid(row.plan, row.code), code=row.code, title=row.title, marker=MARKERS_BY_LANG[lang].get(row.status_key),
+            description=_description(row, names, tz, None, lang), start=row.start if span else row.due,
             end=exclusive_end(row.due), **common))
     for m in row.extra.get("milestones") or ():
         dates = _milestone_dates(m)
@@ -134,7 +179,7 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple
             continue
         events.append(EventSpec(
             uid=event_uid(row.plan, row.code, m["key"]), code=row.code, title=m.get("title") or row.title,
-            marker=MILESTONE_MARKERS.get(row.status_key), description=_description(row, names, tz, m),
+            marker=MILESTONE_MARKERS_BY_LANG[lang].get(row.status_key), description=_description(row, names, tz, m, lang),
             start=dates[0], end=exclusive_end(dates[1]), **common))
     return events, skipped
 
