@@ -150,9 +150,14 @@ def board(
     if len(wanted) < 500:
         sq = sq.where(deliverable_support.c.deliverable_id.in_(wanted))
     support: dict[int, list[str]] = {}
-    for did, aid in session.execute(sq):
+    now_code = {aid: codes[final.get(aid, aid)] for aid in codes}
+    for did, aid in session.execute(sq).all():  # .all(): iterating the result fetches row by row
         if did in wanted:
-            support.setdefault(did, []).append(codes[final.get(aid, aid)])
+            lst = support.get(did)
+            if lst is None:
+                support[did] = [now_code[aid]]
+            else:
+                lst.append(now_code[aid])
 
     out: list[BoardRow] = []
     memo: dict[str, list] = {}

@@ -91,13 +91,33 @@ def category_label(key: str, lang: str = "vi") -> str:
     return CATEGORY_LABELS_BY_LANG[lang].get(key, key)
 
 
+_DMY: dict[date, str] = {}
+
+
 def _d(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
+    text = _DMY.get(day)
+    if text is None:
+        if len(_DMY) > 100_000:
+            _DMY.clear()
+        text = _DMY[day] = f"{day:%d/%m/%Y}"
+    return text
 
 
 def _agency(code: str, names: dict[str, str]) -> str:
     name = names.get(code)
     return f"{name} ({code})" if name and name != code else code
+
+
+class _Labels(dict):
+    """code -> 'name (code)', computed once per agency instead of once per mention."""
+
+    def __init__(self, names: dict[str, str]):
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, code: str) -> str:
+        text = self[code] = _agency(code, self.names)
+        return text
 
 
 def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None,
@@ -107,11 +127,12 @@ def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: 
     if milestone:
         lines.append(t["milestone"].format(code=row.code, title=row.title))
     lines.append(t["plan"].format(plan=row.plan, code=row.code))
-    lines.append(t["lead"].format(lead=_agency(row.lead, names)))
+    labels = names if isinstance(names, _Labels) else _Labels(names)
+    lines.append(t["lead"].format(lead=labels[row.lead]))
     if row.planned_lead != row.lead:
-        lines.append(t["planned"].format(lead=_agency(row.planned_lead, names)))
+        lines.append(t["planned"].format(lead=labels[row.planned_lead]))
     if row.supporting:
-        lines.append(t["support"] + "; ".join([_agency(c, names) for c in row.supporting]))
+        lines.append(t["support"] + "; ".join([labels[c] for c in row.supporting]))
     if row.start and row.extra.get("schedule") == "span":
         lines.append(t["span"].format(start=_d(row.start), due=_d(row.due)))
     elif row.due:
@@ -188,6 +209,7 @@ def plan_events(rows: list[BoardRow], names: dict[str, str], opts: EventOptions)
     """All events of the deliverable rows, in plan order; indicators are not calendar items."""
     events: list[EventSpec] = []
     skipped: list[Skipped] = []
+    names = _Labels(names)
     for row in rows:
         if row.kind != "deliverable":
             continue

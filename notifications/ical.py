@@ -72,7 +72,12 @@ def slug(text: str) -> str:
 def event_uid(plan: str, code: str, milestone: str | None = None) -> str:
     """Stable UID from plan number and deliverable code (never the agency, which may change)."""
     tail = f".{slug(milestone)}" if milestone else ""
-    return f"{slug(plan)}.{slug(code)}{tail}@plantrack"
+    return f"{_plan_slug(plan)}.{slug(code)}{tail}@plantrack"
+
+
+@lru_cache(maxsize=256)
+def _plan_slug(plan: str) -> str:
+    return slug(plan)
 
 
 def feed_filename(scope: str) -> str:
@@ -151,44 +156,75 @@ def summary(spec: EventSpec, role: str | None = None, lang: str = "vi") -> str:
     return f"{head}{spec.code} {spec.title}"
 
 
+_YMD: dict[date, str] = {}
+
+
+def _ymd(day: date) -> str:
+    text = _YMD.get(day)
+    if text is None:
+        if len(_YMD) > 100_000:
+            _YMD.clear()
+        text = _YMD[day] = f"{day:%Y%m%d}"
+    return text
+
+
 def event_head(spec: EventSpec, stamp: Stamp) -> bytes:
     """The VEVENT lines before SUMMARY (they carry the stamp)."""
     ts = _utc(stamp.last_modified)
-    return (f"BEGIN:VEVENT\r\n{fold('UID:' + spec.uid)}\r\nDTSTAMP:{ts}\r\nLAST-MODIFIED:{ts}\r\n"
-            f"SEQUENCE:{stamp.sequence}\r\nDTSTART;VALUE=DATE:{spec.start:%Y%m%d}\r\n"
-            f"DTEND;VALUE=DATE:{spec.end:%Y%m%d}\r\n").encode()
+    uid = "UID:" + spec.uid
+    return (f"BEGIN:VEVENT\r\n{fold(uid) if len(uid) > 18 else uid}\r\nDTSTAMP:{ts}\r\nLAST-MODIFIED:{ts}\r\n"
+            f"SEQUENCE:{stamp.sequence}\r\nDTSTART;VALUE=DATE:{_ymd(spec.start)}\r\n"
+            f"DTEND;VALUE=DATE:{_ymd(spec.end)}\r\n").encode()
 
 
 _TAIL_STATUS = {True: b"STATUS:CANCELLED\r\nTRANSP:TRANSPARENT\r\nCLASS:PUBLIC\r\n",
                 False: b"STATUS:CONFIRMED\r\nTRANSP:TRANSPARENT\r\nCLASS:PUBLIC\r\n"}
 
 
+@lru_cache(maxsize=1024)
+def _categories_line(categories: tuple[str, ...]) -> bytes:
+    return fold_bytes(("CATEGORIES:" + ",".join(escape_text(c) for c in categories)).encode()) + b"\r\n"
+
+
 def event_body(spec: EventSpec) -> bytes:
     """The role- and stamp-independent VEVENT lines after SUMMARY, up to the alarms."""
     body = (fold_bytes(("DESCRIPTION:" + escape_text(spec.description)).encode()) + b"\r\n"
-            + fold_bytes(("CATEGORIES:" + ",".join(escape_text(c) for c in spec.categories)).encode()) + b"\r\n")
+            + _categories_line(spec.categories))
     if spec.url:
         body += fold_bytes(f"URL:{spec.url}".encode()) + b"\r\n"
     return body + _TAIL_STATUS[spec.cancelled]
 
 
-_ALARM_END = {}
-
-
+@lru_cache(maxsize=1024)
 def _alarm_tail(days: int) -> bytes:
-    tail = _ALARM_END.get(days)
-    if tail is None:
-        tail = _ALARM_END[days] = f"\r\nTRIGGER:{f'-P{days}D' if days else 'PT0S'}\r\nEND:VALARM\r\n".encode()
-    return tail
+    return f"\r\nTRIGGER:{f'-P{days}D' if days else 'PT0S'}\r\nEND:VALARM\r\n".encode()
 
 
-def event_role(spec: EventSpec, role: str | None = None, lang: str = "vi") -> tuple[bytes, bytes]:
+@lru_cache(maxsize=256)
+def _prefix(marker: str | None, role: str | None, lang: str) -> bytes:
+    """The escaped '[marker] [role] ' start of a SUMMARY text."""
+    head = f"[{marker}] " if marker else ""
+    if role:
+        head += f"[{ROLE_LABELS_BY_LANG[lang][role]}] "
+    return escape_text(head).encode()
+
+
+_ALARM_HEAD = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+
+
+def summary_tail(spec: EventSpec) -> bytes:
+    """The escaped 'code title' end of every SUMMARY of the event (shared by its roles)."""
+    return escape_text(f"{spec.code} {spec.title}").encode()
+
+
+def event_role(spec: EventSpec, role: str | None = None, lang: str = "vi",
+               tail: bytes | None = None) -> tuple[bytes, bytes]:
     """The role-dependent VEVENT text: the SUMMARY line, and the alarms with END:VEVENT."""
-    text = escape_text(summary(spec, role, lang)).encode()
+    text = _prefix(spec.marker, role, lang) + (tail if tail is not None else summary_tail(spec))
     line = fold_bytes(b"SUMMARY:" + text) + b"\r\n"
     if not spec.alarm_days:
         return line, b"END:VEVENT\r\n"
-    alarm = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n" + fold_bytes(b"DESCRIPTION:" + text)
+    alarm = _ALARM_HEAD + fold_bytes(b"DESCRIPTION:" + text)
     return line, b"".join([alarm + _alarm_tail(d) for d in spec.alarm_days]) + b"END:VEVENT\r\n"
 
 

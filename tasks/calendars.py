@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,7 +21,7 @@ from models.entities import Agency, Plan
 from models.status import earliest_status_change
 from notifications.calendar_events import EventOptions, Skipped, category_label, plan_events
 from notifications.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body, event_head,
-                                event_role, feed_filename)
+                                event_role, feed_filename, summary_tail)
 
 # Bump when the feed text changes for the same database (renderer, labels): the unchanged fast path
 # must not keep files written by an older renderer.
@@ -219,10 +221,15 @@ def write_changed(c: Collected, database_url: str, feeds_dir: Path, refresh_hour
     heads: list[bytes | None] = [None] * n
     bodies: list[bytes | None] = [None] * n
     role_parts: list[list] = [[None] * n, [None] * n, [None] * n]
+    tails: list[bytes | None] = [None] * n
     lang = c.lang
     events, stamps = c.events, c.stamps
     written: list[dict] = []
     names: list[str] = []
+    # One writer thread: file system calls release the GIL, so writing overlaps the next feed's rendering.
+    # Two feeds in flight at most bound the memory (plan.ics alone is ~150 MB at 100,000 deliverables).
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
+    pending: deque = deque()
     for scope, (meta, idx, roles) in feed_members(c).items():
         meta = CalendarMeta(meta.name, meta.description, refresh_hours, timezone_name)
         name = feed_filename(scope)
@@ -238,13 +245,22 @@ def write_changed(c: Collected, database_url: str, feeds_dir: Path, refresh_hour
                 ev = events[i]
                 head = heads[i] = event_head(ev, stamps[i])
                 bodies[i] = event_body(ev)
+                tails[i] = summary_tail(ev)
             rp = role_parts[r][i]
             if rp is None:
-                rp = role_parts[r][i] = event_role(events[i], ROLES[r], lang)
+                rp = role_parts[r][i] = event_role(events[i], ROLES[r], lang, tails[i])
             pieces += (head, rp[0], bodies[i], rp[1])
         pieces.append(CALENDAR_END)
-        write_atomic(feeds_dir / name, b"".join(pieces))
+        pending.append(writer.submit(write_atomic, feeds_dir / name, b"".join(pieces)))
+        del pieces
+        while len(pending) > 2:
+            pending.popleft().result()
         written.append({"name": name, "content_key": key, "events": len(idx), "written_at": now})
+    try:
+        for fut in pending:
+            fut.result()  # raises a write error here, before anything is recorded
+    finally:
+        writer.shutdown(wait=True)
     with Session() as s, s.begin():  # after every file is on disk: a record never claims a missing feed
         save_feeds(s, written, set(published_feeds(s)))
         if fingerprint is not None:
