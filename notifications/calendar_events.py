@@ -59,14 +59,14 @@ HOW_TO_REPORT_EN = ("How to report: reply to plantrack's check-in email sent to 
                     "stating the status and % progress; no login needed.")
 # Description headings; nothing here may depend on today except the status (or every run rewrites all).
 TEXT = {
-    "vi": dict(milestone="Mốc của nhiệm vụ {code}: {title}", plan="Kế hoạch: {plan}; mục {code}",
-               lead="Chủ trì: {lead}", planned="(Chủ trì theo kế hoạch: {lead})", support="Phối hợp: ",
-               span="Thời gian: {start} - {due}", due="Hạn hoàn thành: {due}", progress="; tiến độ {p}%",
-               status="Trạng thái: ", last="Báo cáo gần nhất: ", never="chưa có", how=HOW_TO_REPORT),
-    "en": dict(milestone="Milestone of {code}: {title}", plan="Plan: {plan}; item {code}",
-               lead="Lead: {lead}", planned="(Lead in the plan: {lead})", support="Supporting: ",
-               span="Period: {start} - {due}", due="Due: {due}", progress="; progress {p}%",
-               status="Status: ", last="Last report: ", never="none yet", how=HOW_TO_REPORT_EN),
+    "vi": dict(milestone=("Mốc của nhiệm vụ ", ": "), plan=("Kế hoạch: ", "; mục "), lead="Chủ trì: ",
+               planned=("(Chủ trì theo kế hoạch: ", ")"), support="Phối hợp: ", span=("Thời gian: ", " - "),
+               due="Hạn hoàn thành: ", progress=("; tiến độ ", "%"), status="Trạng thái: ",
+               last="Báo cáo gần nhất: ", never="chưa có", how=HOW_TO_REPORT),
+    "en": dict(milestone=("Milestone of ", ": "), plan=("Plan: ", "; item "), lead="Lead: ",
+               planned=("(Lead in the plan: ", ")"), support="Supporting: ", span=("Period: ", " - "),
+               due="Due: ", progress=("; progress ", "%"), status="Status: ",
+               last="Last report: ", never="none yet", how=HOW_TO_REPORT_EN),
 }
 
 
@@ -120,34 +120,49 @@ class _Labels(dict):
         return text
 
 
+def _quantity_lines(quantities: list) -> str:
+    return "".join([f"- {q.get('what', '')}: {q.get('amount', '')} {q.get('unit', '')}".rstrip() + "\n"
+                    for q in quantities])
+
+
 def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None,
-                 lang: str = "vi") -> str:
+                 lang: str = "vi", memo: dict | None = None) -> str:
+    """The event text; memo (per batch) keeps rendered quantity lists, shared by identity between rows."""
     t = TEXT[lang]
-    lines = []
-    if milestone:
-        lines.append(t["milestone"].format(code=row.code, title=row.title))
-    lines.append(t["plan"].format(plan=row.plan, code=row.code))
     labels = names if isinstance(names, _Labels) else _Labels(names)
-    lines.append(t["lead"].format(lead=labels[row.lead]))
+    plan_t, code = t["plan"], row.code
+    out = [plan_t[0], row.plan, plan_t[1], code, "\n", t["lead"], labels[row.lead], "\n"]
+    if milestone:
+        out[:0] = [t["milestone"][0], code, t["milestone"][1], row.title, "\n"]
     if row.planned_lead != row.lead:
-        lines.append(t["planned"].format(lead=labels[row.planned_lead]))
+        out += (t["planned"][0], labels[row.planned_lead], t["planned"][1], "\n")
     if row.supporting:
-        lines.append(t["support"] + "; ".join([labels[c] for c in row.supporting]))
-    if row.start and row.extra.get("schedule") == "span":
-        lines.append(t["span"].format(start=_d(row.start), due=_d(row.due)))
+        out += (t["support"], "; ".join([labels[c] for c in row.supporting]), "\n")
+    extra = row.extra
+    if row.start and extra.get("schedule") == "span":
+        out += (t["span"][0], _d(row.start), t["span"][1], _d(row.due), "\n")
     elif row.due:
-        lines.append(t["due"].format(due=_d(row.due)))
-    for q in row.extra.get("quantities") or ():
-        lines.append(f"- {q.get('what', '')}: {q.get('amount', '')} {q.get('unit', '')}".rstrip())
-    progress = "" if row.progress is None else t["progress"].format(p=row.progress)
-    lines.append(f"{t['status']}{label(row.status_key, lang)}{progress}")
+        out += (t["due"], _d(row.due), "\n")
+    quantities = extra.get("quantities")
+    if quantities:
+        if memo is None:
+            out.append(_quantity_lines(quantities))
+        else:
+            hit = memo.get(id(quantities))
+            if hit is None or hit[0] is not quantities:
+                hit = memo[id(quantities)] = (quantities, _quantity_lines(quantities))
+            out.append(hit[1])
+    out += (t["status"], label(row.status_key, lang))
+    if row.progress is not None:
+        out += (t["progress"][0], str(row.progress), t["progress"][1])
+    out += ("\n", t["last"])
     if row.last_report_at:
         at = datetime.fromisoformat(row.last_report_at)
-        lines.append(t["last"] + _d(at.astimezone(tz) if at.tzinfo else at))
+        out.append(_d(at.astimezone(tz) if at.tzinfo else at))
     else:
-        lines.append(t["last"] + t["never"])
-    lines.append(t["how"])
-    return "\n".join(lines)
+        out.append(t["never"])
+    out += ("\n", t["how"])
+    return "".join(out)
 
 
 @lru_cache(maxsize=8)
@@ -174,7 +189,8 @@ def _milestone_dates(m: dict) -> tuple[date, date] | None:
     return start, end
 
 
-def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple[list[EventSpec], list[Skipped]]:
+def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions,
+              memo: dict | None = None) -> tuple[list[EventSpec], list[Skipped]]:
     """The events of one deliverable: its due date (or span) and each dated milestone."""
     tz = _zone(opts.timezone)
     lang = opts.lang
@@ -191,7 +207,7 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple
         span = row.extra.get("schedule") == "span" and row.start is not None and row.start <= row.due
         events.append(EventSpec(
             uid=event_uid(row.plan, row.code), code=row.code, title=row.title, marker=MARKERS_BY_LANG[lang].get(row.status_key),
-            description=_description(row, names, tz, None, lang), start=row.start if span else row.due,
+            description=_description(row, names, tz, None, lang, memo), start=row.start if span else row.due,
             end=exclusive_end(row.due), **common))
     for m in row.extra.get("milestones") or ():
         dates = _milestone_dates(m)
@@ -200,7 +216,7 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple
             continue
         events.append(EventSpec(
             uid=event_uid(row.plan, row.code, m["key"]), code=row.code, title=m.get("title") or row.title,
-            marker=MILESTONE_MARKERS_BY_LANG[lang].get(row.status_key), description=_description(row, names, tz, m, lang),
+            marker=MILESTONE_MARKERS_BY_LANG[lang].get(row.status_key), description=_description(row, names, tz, m, lang, memo),
             start=dates[0], end=exclusive_end(dates[1]), **common))
     return events, skipped
 
@@ -210,10 +226,11 @@ def plan_events(rows: list[BoardRow], names: dict[str, str], opts: EventOptions)
     events: list[EventSpec] = []
     skipped: list[Skipped] = []
     names = _Labels(names)
+    memo: dict = {}
     for row in rows:
         if row.kind != "deliverable":
             continue
-        ev, sk = events_of(row, names, opts)
+        ev, sk = events_of(row, names, opts, memo)
         events += ev
         skipped += sk
     return events, skipped
