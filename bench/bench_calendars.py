@@ -1,10 +1,12 @@
-"""Benchmark publish-calendars: N deliverables across N/20 agencies in SQLite; full publish, then unchanged.
+"""Benchmark publish-calendars: N deliverables across N/20 agencies in SQLite: full publish, unchanged
+republish (fast path), unchanged republish forced through the full compare, and the next status change.
 
-    python bench/bench_calendars.py [--deliverables 100000] [--agencies 5000] [--flow]
+    python bench/bench_calendars.py [--deliverables 100000] [--agencies 5000] [--flow] [--keep]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -60,6 +62,7 @@ def main() -> None:
     ap.add_argument("--deliverables", type=int, default=100_000)
     ap.add_argument("--agencies", type=int, default=None)
     ap.add_argument("--flow", action="store_true", help="also time the Prefect flow (unchanged republish)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary database and feeds")
     args = ap.parse_args()
     n_ag = args.agencies or max(1, args.deliverables // 20)
     tmp = Path(tempfile.mkdtemp(prefix="plantrack-bench-"))
@@ -69,36 +72,55 @@ def main() -> None:
     generate(url, args.deliverables, n_ag)
     print(f"generated {args.deliverables} deliverables, {n_ag} agencies in {time.perf_counter() - t:.1f} s ({tmp})")
 
-    from tasks.calendars import collect, known_feeds, publish_once, render_changed, write
     from notifications.calendar_events import EventOptions
+    from tasks.calendars import check, collect, publish_once, write_changed
 
     feeds = tmp / "feeds"
-    t = time.perf_counter()
-    c, written = publish_once(url, feeds, TODAY)
-    full = time.perf_counter() - t
+    opts = EventOptions()
+    t, cpu = time.perf_counter(), time.process_time()
+    c, written = publish_once(url, feeds, TODAY, fast=True)
+    full, cpu = time.perf_counter() - t, time.process_time() - cpu
     size = sum(p.stat().st_size for p in feeds.glob("*.ics"))
-    print(f"full publish: {full:.2f} s; {len(c.events)} events; {len(written)} feeds written ({size / 1e6:.0f} MB)")
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(f"full publish: {full:.2f} s (CPU of this process {cpu:.2f} s); {len(c.events)} events; {len(written)} feeds written ({size / 1e6:.0f} MB); "
+          f"status valid until {c.valid_until}")
 
-    t0 = time.perf_counter()
-    c = collect(url, TODAY, EventOptions())
+    for _ in range(3):
+        t = time.perf_counter()
+        c, written = publish_once(url, feeds, TODAY, fast=True)
+        print(f"unchanged republish (fast path): {time.perf_counter() - t:.3f} s; collect run: {c is not None}; "
+              f"{len(written)} feeds written")
+
+    t0, cpu = time.perf_counter(), time.process_time()
+    chk = check(url, feeds, TODAY, opts)
     t1 = time.perf_counter()
-    changed = render_changed(c, 6, "Asia/Ho_Chi_Minh", known_feeds(url), feeds)
+    c = collect(url, TODAY, opts)
     t2 = time.perf_counter()
-    written = write(url, feeds, changed)
+    written = write_changed(c, url, feeds, fingerprint=chk.fingerprint)
     t3 = time.perf_counter()
-    print(f"unchanged republish: {t3 - t0:.2f} s (collect {t1 - t0:.2f}, compare {t2 - t1:.2f}, "
-          f"write {t3 - t2:.3f}); {len(written)} feeds written")
+    print(f"unchanged republish, full compare (forced): {t3 - t0:.2f} s (CPU {time.process_time() - cpu:.2f} s; check {t1 - t0:.2f}, collect {t2 - t1:.2f}, "
+          f"compare and write {t3 - t2:.2f}); {len(written)} feeds written")
+
+    if c.valid_until is not None:
+        t = time.perf_counter()
+        c2, written = publish_once(url, feeds, c.valid_until, fast=True)
+        print(f"next status change ({c.valid_until}): {time.perf_counter() - t:.2f} s; "
+              f"{len(c2.changed_events)} events changed; {len(written)} feeds written")
 
     if args.flow:
-        import os
-
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
         from flows.publish_calendars import publish_calendars
 
-        publish_calendars(today=TODAY, database_url=url, feeds_dir=feeds)  # warm the ephemeral server
+        day = c.valid_until or TODAY
+        publish_calendars(today=day, database_url=url, feeds_dir=feeds)  # warm the ephemeral server
         t = time.perf_counter()
-        result = publish_calendars(today=TODAY, database_url=url, feeds_dir=feeds)
-        print(f"flow, unchanged: {time.perf_counter() - t:.2f} s; {len(result['written'])} feeds written")
+        result = publish_calendars(today=day, database_url=url, feeds_dir=feeds)
+        print(f"flow, unchanged: {time.perf_counter() - t:.2f} s; fast path {result['unchanged']}; "
+              f"{len(result['written'])} feeds written")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -69,11 +69,21 @@ def agency_codes(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Agency.id, Agency.code)).all())
 
 
-def _json_list(value) -> list:
-    """A JSON list column read as text (decoded only when not empty; drivers may decode it already)."""
+def _json_list(value, memo: dict | None = None) -> list:
+    """A JSON list column read as text (decoded only when not empty; drivers may decode it already).
+
+    With memo, equal texts decode to one shared list (plans repeat quantities): treat it as read-only.
+    """
     if value is None or value == "[]":
         return []
-    return json.loads(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    if memo is None:
+        return json.loads(value)
+    out = memo.get(value)
+    if out is None:
+        out = memo[value] = json.loads(value)
+    return out
 
 
 def _num(v: Decimal | None):
@@ -101,8 +111,12 @@ def board(
     overdue_only: bool = False,
     plan_number: str | None = None,
     due_soon_days: int = 7,
+    indicators: bool = True,
 ) -> list[BoardRow]:
-    """Every live deliverable and indicator, with status as of today, in plan order."""
+    """Every live deliverable and indicator, with status as of today, in plan order.
+
+    Rows' JSON lists (milestones, quantities) may be shared between rows: do not mutate them.
+    """
     codes = agency_codes(session)
     final = successor_map(session)
     wanted_ids: set[int] | None = None
@@ -135,10 +149,13 @@ def board(
     S = deliverable_support.c
     chosen = q.with_only_columns(D.id).order_by(None)
     support: dict[int, list[str]] = {}
-    for did, aid in session.execute(select(S.deliverable_id, S.agency_id).where(S.deliverable_id.in_(chosen))):
-        support.setdefault(did, []).append(codes[final.get(aid, aid)])
+    now_code = {aid: codes[final.get(aid, aid)] for aid in codes}
+    sq = select(S.deliverable_id, S.agency_id).where(S.deliverable_id.in_(chosen))
+    for did, aid in session.execute(sq).all():  # .all(): iterating the result fetches row by row
+        support.setdefault(did, []).append(now_code[aid])
 
     out: list[BoardRow] = []
+    memo: dict[str, list] = {}
     # Tuple unpacking: named attribute access on SQLAlchemy rows costs ~1 us each.
     for (id_, code, title, category, lead_id, report_to_id, start, due, state, progress, completed_on,
          last_report_at, schedule, milestones, quantities, number) in rows:
@@ -153,10 +170,10 @@ def board(
             report_to=codes.get(report_to_id), start=start, due=due,
             state=state, progress=progress, status_key=key, days_left=days_left(today, due),
             last_report_at=last_report_at.isoformat() if last_report_at else None,
-            extra={"schedule": schedule, "milestones": _json_list(milestones),
-                   "quantities": _json_list(quantities)},
+            extra={"schedule": schedule, "milestones": _json_list(milestones, memo),
+                   "quantities": _json_list(quantities, memo)},
         ))
-    if overdue_only:
+    if overdue_only or not indicators:
         return out
 
     iq = (select(Indicator, Plan.number, Plan.period_start).join(Plan, Plan.id == Indicator.plan_id)

@@ -87,3 +87,47 @@ def derive_status(
 def days_left(today: date, due: date | None) -> int | None:
     """Calendar days from today to due: negative when overdue, None without a due date."""
     return None if due is None else (due - today).days
+
+
+def status_changes_after(
+    state: str,
+    start: date | None,
+    due: date | None,
+    completed_on: date | None,
+    today: date,
+    due_soon_days: int = 7,
+) -> date | None:
+    """The first day after today on which derive_status gives another key; None when it never will.
+
+    derive_status depends on today only through three boundaries of open work: start (not started ->
+    on track), due - due_soon_days (-> due soon) and due + 1 (-> overdue); it is constant between them.
+    """
+    if state in ("done", "paused", "cancelled"):
+        return None
+    now = derive_status(state, start, due, completed_on, today, due_soon_days)
+    candidates = []
+    if start is not None and start > today:
+        candidates.append(start)
+    if due is not None:
+        soon = date.fromordinal(due.toordinal() - due_soon_days) if due.toordinal() > due_soon_days else None
+        if soon is not None and soon > today:
+            candidates.append(soon)
+        if due >= today:
+            candidates.append(date.fromordinal(due.toordinal() + 1))
+    for day in sorted(candidates):
+        if derive_status(state, start, due, completed_on, day, due_soon_days) != now:
+            return day
+    return None
+
+
+def earliest_status_change(items, today: date, due_soon_days: int = 7) -> date | None:
+    """The first day after today on which any of items (state, start, due, completed_on) changes status."""
+    best = None
+    tomorrow = date.fromordinal(today.toordinal() + 1)
+    for state, start, due, completed_on in items:
+        day = status_changes_after(state, start, due, completed_on, today, due_soon_days)
+        if day is not None and (best is None or day < best):
+            best = day
+            if best == tomorrow:  # nothing can come sooner
+                break
+    return best

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,20 @@ MARKERS = {
     StatusKey.PAUSED: "Tạm dừng",
     StatusKey.CANCELLED: "Đã hủy",
 }
+MARKERS_EN = {
+    StatusKey.OVERDUE: "Overdue",
+    StatusKey.DUE_SOON: "Due soon",
+    StatusKey.DONE_ON_TIME: "Done",
+    StatusKey.DONE_LATE: "Done late",
+    StatusKey.PAUSED: "Paused",
+    StatusKey.CANCELLED: "Cancelled",
+}
+MARKERS_BY_LANG = {"vi": MARKERS, "en": MARKERS_EN}
 # Milestones have no reports of their own: only the deliverable's terminal states mark them.
-MILESTONE_MARKERS = {k: v for k, v in MARKERS.items() if k not in (StatusKey.OVERDUE, StatusKey.DUE_SOON)}
+MILESTONE_MARKERS_BY_LANG = {
+    lang: {k: v for k, v in m.items() if k not in (StatusKey.OVERDUE, StatusKey.DUE_SOON)}
+    for lang, m in MARKERS_BY_LANG.items()}
+MILESTONE_MARKERS = MILESTONE_MARKERS_BY_LANG["vi"]
 NO_ALARM = frozenset({StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, StatusKey.CANCELLED})
 
 CATEGORY_LABELS = {
@@ -30,8 +43,31 @@ CATEGORY_LABELS = {
     "child_labour": "Phòng ngừa lao động trẻ em", "fund_raising": "Xã hội hóa nguồn lực",
     "inspection": "Thanh tra, kiểm tra", "duty": "Nhiệm vụ của cơ quan", "report": "Báo cáo",
 }
+CATEGORY_LABELS_EN = {
+    "communication": "Communication", "training": "Training",
+    "action_month": "Action Month for Children", "forum": "Children's Forum",
+    "model": "Support and intervention models", "child_friendly_commune": "Child-friendly communes",
+    "care_recreation": "Care and recreation", "violence_prevention": "Violence and abuse prevention",
+    "injury_prevention": "Injury and drowning prevention",
+    "child_labour": "Child labour prevention", "fund_raising": "Fund raising",
+    "inspection": "Inspection", "duty": "Agency duties", "report": "Reports",
+}
+CATEGORY_LABELS_BY_LANG = {"vi": CATEGORY_LABELS, "en": CATEGORY_LABELS_EN}
 HOW_TO_REPORT = ("Cách báo cáo: trả lời (Reply) email đôn đốc của plantrack gửi đầu mối cơ quan chủ trì, "
                  "ghi trạng thái và % tiến độ; không cần đăng nhập.")
+HOW_TO_REPORT_EN = ("How to report: reply to plantrack's check-in email sent to the lead agency's focal point, "
+                    "stating the status and % progress; no login needed.")
+# Description headings; nothing here may depend on today except the status (or every run rewrites all).
+TEXT = {
+    "vi": dict(milestone=("Mốc của nhiệm vụ ", ": "), plan=("Kế hoạch: ", "; mục "), lead="Chủ trì: ",
+               planned=("(Chủ trì theo kế hoạch: ", ")"), support="Phối hợp: ", span=("Thời gian: ", " - "),
+               due="Hạn hoàn thành: ", progress=("; tiến độ ", "%"), status="Trạng thái: ",
+               last="Báo cáo gần nhất: ", never="chưa có", how=HOW_TO_REPORT),
+    "en": dict(milestone=("Milestone of ", ": "), plan=("Plan: ", "; item "), lead="Lead: ",
+               planned=("(Lead in the plan: ", ")"), support="Supporting: ", span=("Period: ", " - "),
+               due="Due: ", progress=("; progress ", "%"), status="Status: ",
+               last="Last report: ", never="none yet", how=HOW_TO_REPORT_EN),
+}
 
 
 @dataclass(frozen=True)
@@ -48,14 +84,23 @@ class EventOptions:
     alarm_days: tuple[int, ...] = (7, 1)
     event_url: str | None = None  # template with {plan} and {code}
     timezone: str = "Asia/Ho_Chi_Minh"
+    lang: str = "vi"  # vi | en: markers, roles, category names and description headings
 
 
-def category_label(key: str) -> str:
-    return CATEGORY_LABELS.get(key, key)
+def category_label(key: str, lang: str = "vi") -> str:
+    return CATEGORY_LABELS_BY_LANG[lang].get(key, key)
+
+
+_DMY: dict[date, str] = {}
 
 
 def _d(day: date) -> str:
-    return f"{day:%d/%m/%Y}"
+    text = _DMY.get(day)
+    if text is None:
+        if len(_DMY) > 100_000:
+            _DMY.clear()
+        text = _DMY[day] = f"{day:%d/%m/%Y}"
+    return text
 
 
 def _agency(code: str, names: dict[str, str]) -> str:
@@ -63,31 +108,66 @@ def _agency(code: str, names: dict[str, str]) -> str:
     return f"{name} ({code})" if name and name != code else code
 
 
-def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None) -> str:
-    lines = []
+class _Labels(dict):
+    """code -> 'name (code)', computed once per agency instead of once per mention."""
+
+    def __init__(self, names: dict[str, str]):
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, code: str) -> str:
+        text = self[code] = _agency(code, self.names)
+        return text
+
+
+def _quantity_lines(quantities: list) -> str:
+    return "".join([f"- {q.get('what', '')}: {q.get('amount', '')} {q.get('unit', '')}".rstrip() + "\n"
+                    for q in quantities])
+
+
+def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None,
+                 lang: str = "vi", memo: dict | None = None) -> str:
+    """The event text; memo (per batch) keeps rendered quantity lists, shared by identity between rows."""
+    t = TEXT[lang]
+    labels = names if isinstance(names, _Labels) else _Labels(names)
+    plan_t, code = t["plan"], row.code
+    out = [plan_t[0], row.plan, plan_t[1], code, "\n", t["lead"], labels[row.lead], "\n"]
     if milestone:
-        lines.append(f"Mốc của nhiệm vụ {row.code}: {row.title}")
-    lines.append(f"Kế hoạch: {row.plan}; mục {row.code}")
-    lines.append(f"Chủ trì: {_agency(row.lead, names)}")
+        out[:0] = [t["milestone"][0], code, t["milestone"][1], row.title, "\n"]
     if row.planned_lead != row.lead:
-        lines.append(f"(Chủ trì theo kế hoạch: {_agency(row.planned_lead, names)})")
+        out += (t["planned"][0], labels[row.planned_lead], t["planned"][1], "\n")
     if row.supporting:
-        lines.append("Phối hợp: " + "; ".join(_agency(c, names) for c in row.supporting))
-    if row.start and row.extra.get("schedule") == "span":
-        lines.append(f"Thời gian: {_d(row.start)} - {_d(row.due)}")
+        out += (t["support"], "; ".join([labels[c] for c in row.supporting]), "\n")
+    extra = row.extra
+    if row.start and extra.get("schedule") == "span":
+        out += (t["span"][0], _d(row.start), t["span"][1], _d(row.due), "\n")
     elif row.due:
-        lines.append(f"Hạn hoàn thành: {_d(row.due)}")
-    for q in row.extra.get("quantities") or ():
-        lines.append(f"- {q.get('what', '')}: {q.get('amount', '')} {q.get('unit', '')}".rstrip())
-    progress = "" if row.progress is None else f"; tiến độ {row.progress}%"
-    lines.append(f"Trạng thái: {label(row.status_key, 'vi')}{progress}")
+        out += (t["due"], _d(row.due), "\n")
+    quantities = extra.get("quantities")
+    if quantities:
+        if memo is None:
+            out.append(_quantity_lines(quantities))
+        else:
+            hit = memo.get(id(quantities))
+            if hit is None or hit[0] is not quantities:
+                hit = memo[id(quantities)] = (quantities, _quantity_lines(quantities))
+            out.append(hit[1])
+    out += (t["status"], label(row.status_key, lang))
+    if row.progress is not None:
+        out += (t["progress"][0], str(row.progress), t["progress"][1])
+    out += ("\n", t["last"])
     if row.last_report_at:
         at = datetime.fromisoformat(row.last_report_at)
-        lines.append(f"Báo cáo gần nhất: {_d(at.astimezone(tz) if at.tzinfo else at)}")
+        out.append(_d(at.astimezone(tz) if at.tzinfo else at))
     else:
-        lines.append("Báo cáo gần nhất: chưa có")
-    lines.append(HOW_TO_REPORT)
-    return "\n".join(lines)
+        out.append(t["never"])
+    out += ("\n", t["how"])
+    return "".join(out)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _url(opts: EventOptions, row: BoardRow) -> str | None:
@@ -109,12 +189,14 @@ def _milestone_dates(m: dict) -> tuple[date, date] | None:
     return start, end
 
 
-def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple[list[EventSpec], list[Skipped]]:
+def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions,
+              memo: dict | None = None) -> tuple[list[EventSpec], list[Skipped]]:
     """The events of one deliverable: its due date (or span) and each dated milestone."""
-    tz = ZoneInfo(opts.timezone)
+    tz = _zone(opts.timezone)
+    lang = opts.lang
     events: list[EventSpec] = []
     skipped: list[Skipped] = []
-    cats = (category_label(row.category),)
+    cats = (category_label(row.category, lang),)
     alarms = () if row.status_key in NO_ALARM else opts.alarm_days
     cancelled = row.status_key == StatusKey.CANCELLED
     common = dict(categories=cats, cancelled=cancelled, url=_url(opts, row), alarm_days=alarms, plan=row.plan,
@@ -124,8 +206,8 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple
     else:
         span = row.extra.get("schedule") == "span" and row.start is not None and row.start <= row.due
         events.append(EventSpec(
-            uid=event_uid(row.plan, row.code), code=row.code, title=row.title, marker=MARKERS.get(row.status_key),
-            description=_description(row, names, tz, None), start=row.start if span else row.due,
+            uid=event_uid(row.plan, row.code), code=row.code, title=row.title, marker=MARKERS_BY_LANG[lang].get(row.status_key),
+            description=_description(row, names, tz, None, lang, memo), start=row.start if span else row.due,
             end=exclusive_end(row.due), **common))
     for m in row.extra.get("milestones") or ():
         dates = _milestone_dates(m)
@@ -134,7 +216,7 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions) -> tuple
             continue
         events.append(EventSpec(
             uid=event_uid(row.plan, row.code, m["key"]), code=row.code, title=m.get("title") or row.title,
-            marker=MILESTONE_MARKERS.get(row.status_key), description=_description(row, names, tz, m),
+            marker=MILESTONE_MARKERS_BY_LANG[lang].get(row.status_key), description=_description(row, names, tz, m, lang, memo),
             start=dates[0], end=exclusive_end(dates[1]), **common))
     return events, skipped
 
@@ -143,10 +225,12 @@ def plan_events(rows: list[BoardRow], names: dict[str, str], opts: EventOptions)
     """All events of the deliverable rows, in plan order; indicators are not calendar items."""
     events: list[EventSpec] = []
     skipped: list[Skipped] = []
+    names = _Labels(names)
+    memo: dict = {}
     for row in rows:
         if row.kind != "deliverable":
             continue
-        ev, sk = events_of(row, names, opts)
+        ev, sk = events_of(row, names, opts, memo)
         events += ev
         skipped += sk
     return events, skipped

@@ -14,12 +14,13 @@ from datetime import date, datetime, timedelta, timezone
 
 PRODID = "-//plantrack//Lich ke hoach//VI"
 ROLE_LABELS = {"lead": "Chủ trì", "support": "Phối hợp"}
+ROLE_LABELS_BY_LANG = {"vi": ROLE_LABELS, "en": {"lead": "Lead", "support": "Support"}}
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field on 100,000 events
 class EventSpec:
-    """What one calendar event says, before SEQUENCE and timestamps are attached."""
+    """What one calendar event says, before SEQUENCE and timestamps are attached (treat as read-only)."""
 
     uid: str
     code: str
@@ -71,7 +72,12 @@ def slug(text: str) -> str:
 def event_uid(plan: str, code: str, milestone: str | None = None) -> str:
     """Stable UID from plan number and deliverable code (never the agency, which may change)."""
     tail = f".{slug(milestone)}" if milestone else ""
-    return f"{slug(plan)}.{slug(code)}{tail}@plantrack"
+    return f"{_plan_slug(plan)}.{slug(code)}{tail}@plantrack"
+
+
+@lru_cache(maxsize=256)
+def _plan_slug(plan: str) -> str:
+    return slug(plan)
 
 
 def feed_filename(scope: str) -> str:
@@ -114,47 +120,129 @@ def fold(line: str) -> str:
     return b"\r\n ".join(out).decode("utf-8")
 
 
+def fold_bytes(raw: bytes) -> bytes:
+    """fold() on the UTF-8 encoded line: the same cuts, without decoding (the renderer works in bytes)."""
+    n = len(raw)
+    if n <= 75:
+        return raw
+    out: list[bytes] = []
+    pos, limit = 0, 75
+    while n - pos > limit:
+        cut = pos + limit
+        while raw[cut] & 0xC0 == 0x80:
+            cut -= 1
+        if raw[cut - 1] == 0x5C:  # only then can the cut split an escape: count the backslash run
+            back = cut
+            while back > pos + 1 and raw[back - 1] == 0x5C:
+                back -= 1
+            if back > pos + 1 and (cut - back) % 2 == 1:
+                cut = back + ((cut - back) // 2) * 2
+        out.append(raw[pos:cut])
+        pos, limit = cut, 74
+    out.append(raw[pos:])
+    return b"\r\n ".join(out)
+
+
 @lru_cache(maxsize=1024)
 def _utc(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def summary(spec: EventSpec, role: str | None = None) -> str:
+def summary(spec: EventSpec, role: str | None = None, lang: str = "vi") -> str:
     """SUMMARY text: '[marker] [role] code title'."""
     head = f"[{spec.marker}] " if spec.marker else ""
     if role:
-        head += f"[{ROLE_LABELS[role]}] "
+        head += f"[{ROLE_LABELS_BY_LANG[lang][role]}] "
     return f"{head}{spec.code} {spec.title}"
 
 
-def event_parts(spec: EventSpec, stamp: Stamp) -> tuple[str, str]:
-    """The role-independent text of a VEVENT: lines before SUMMARY, and lines after it up to the alarms."""
+_YMD: dict[date, str] = {}
+
+
+def _ymd(day: date) -> str:
+    text = _YMD.get(day)
+    if text is None:
+        if len(_YMD) > 100_000:
+            _YMD.clear()
+        text = _YMD[day] = f"{day:%Y%m%d}"
+    return text
+
+
+def event_head(spec: EventSpec, stamp: Stamp) -> bytes:
+    """The VEVENT lines before SUMMARY (they carry the stamp)."""
     ts = _utc(stamp.last_modified)
-    head = (f"BEGIN:VEVENT\r\n{fold('UID:' + spec.uid)}\r\nDTSTAMP:{ts}\r\nLAST-MODIFIED:{ts}\r\n"
-            f"SEQUENCE:{stamp.sequence}\r\nDTSTART;VALUE=DATE:{spec.start:%Y%m%d}\r\n"
-            f"DTEND;VALUE=DATE:{spec.end:%Y%m%d}\r\n")
-    tail = [f"DESCRIPTION:{escape_text(spec.description)}",
-            "CATEGORIES:" + ",".join(escape_text(c) for c in spec.categories)]
+    uid = "UID:" + spec.uid
+    return (f"BEGIN:VEVENT\r\n{fold(uid) if len(uid) > 18 else uid}\r\nDTSTAMP:{ts}\r\nLAST-MODIFIED:{ts}\r\n"
+            f"SEQUENCE:{stamp.sequence}\r\nDTSTART;VALUE=DATE:{_ymd(spec.start)}\r\n"
+            f"DTEND;VALUE=DATE:{_ymd(spec.end)}\r\n").encode()
+
+
+_TAIL_STATUS = {True: b"STATUS:CANCELLED\r\nTRANSP:TRANSPARENT\r\nCLASS:PUBLIC\r\n",
+                False: b"STATUS:CONFIRMED\r\nTRANSP:TRANSPARENT\r\nCLASS:PUBLIC\r\n"}
+
+
+@lru_cache(maxsize=1024)
+def _categories_line(categories: tuple[str, ...]) -> bytes:
+    return fold_bytes(("CATEGORIES:" + ",".join(escape_text(c) for c in categories)).encode()) + b"\r\n"
+
+
+def event_body(spec: EventSpec) -> bytes:
+    """The role- and stamp-independent VEVENT lines after SUMMARY, up to the alarms."""
+    body = (fold_bytes(("DESCRIPTION:" + escape_text(spec.description)).encode()) + b"\r\n"
+            + _categories_line(spec.categories))
     if spec.url:
-        tail.append(f"URL:{spec.url}")
-    body = "".join(fold(line) + "\r\n" for line in tail)
-    body += ("STATUS:CANCELLED" if spec.cancelled else "STATUS:CONFIRMED") + "\r\nTRANSP:TRANSPARENT\r\nCLASS:PUBLIC\r\n"
-    return head, body
+        body += fold_bytes(f"URL:{spec.url}".encode()) + b"\r\n"
+    return body + _TAIL_STATUS[spec.cancelled]
+
+
+@lru_cache(maxsize=1024)
+def _alarm_tail(days: int) -> bytes:
+    return f"\r\nTRIGGER:{f'-P{days}D' if days else 'PT0S'}\r\nEND:VALARM\r\n".encode()
+
+
+@lru_cache(maxsize=256)
+def _prefix(marker: str | None, role: str | None, lang: str) -> bytes:
+    """The escaped '[marker] [role] ' start of a SUMMARY text."""
+    head = f"[{marker}] " if marker else ""
+    if role:
+        head += f"[{ROLE_LABELS_BY_LANG[lang][role]}] "
+    return escape_text(head).encode()
+
+
+_ALARM_HEAD = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+
+
+def summary_tail(spec: EventSpec) -> bytes:
+    """The escaped 'code title' end of every SUMMARY of the event (shared by its roles)."""
+    return escape_text(f"{spec.code} {spec.title}").encode()
+
+
+def event_role(spec: EventSpec, role: str | None = None, lang: str = "vi",
+               tail: bytes | None = None) -> tuple[bytes, bytes]:
+    """The role-dependent VEVENT text: the SUMMARY line, and the alarms with END:VEVENT."""
+    text = _prefix(spec.marker, role, lang) + (tail if tail is not None else summary_tail(spec))
+    line = fold_bytes(b"SUMMARY:" + text) + b"\r\n"
+    if not spec.alarm_days:
+        return line, b"END:VEVENT\r\n"
+    alarm = _ALARM_HEAD + fold_bytes(b"DESCRIPTION:" + text)
+    return line, b"".join([alarm + _alarm_tail(d) for d in spec.alarm_days]) + b"END:VEVENT\r\n"
+
+
+def event_parts(spec: EventSpec, stamp: Stamp) -> tuple[bytes, bytes]:
+    """The role-independent text of a VEVENT: lines before SUMMARY, and lines after it up to the alarms."""
+    return event_head(spec, stamp), event_body(spec)
 
 
 def render_event(spec: EventSpec, stamp: Stamp, role: str | None = None,
-                 parts: tuple[str, str] | None = None) -> str:
+                 parts: tuple[bytes, bytes] | None = None, lang: str = "vi") -> str:
     """One VEVENT as CRLF-terminated folded lines; parts (from event_parts) saves work across roles."""
     head, body = parts or event_parts(spec, stamp)
-    text = escape_text(summary(spec, role))
-    alarms = "".join(
-        f"BEGIN:VALARM\r\nACTION:DISPLAY\r\n{fold('DESCRIPTION:' + text)}\r\n"
-        f"TRIGGER:{f'-P{days}D' if days else 'PT0S'}\r\nEND:VALARM\r\n" for days in spec.alarm_days)
-    return f"{head}{fold('SUMMARY:' + text)}\r\n{body}{alarms}END:VEVENT\r\n"
+    line, alarms = event_role(spec, role, lang)
+    return (head + line + body + alarms).decode("utf-8")
 
 
-def render_calendar(meta: CalendarMeta, events: list[str]) -> bytes:
-    """A whole VCALENDAR from pre-rendered VEVENT blocks, UTF-8 encoded."""
+def calendar_head(meta: CalendarMeta) -> bytes:
+    """The VCALENDAR lines before the first event."""
     ttl = f"PT{meta.refresh_hours}H"
     head = [
         "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
@@ -162,8 +250,15 @@ def render_calendar(meta: CalendarMeta, events: list[str]) -> bytes:
         f"X-WR-CALDESC:{escape_text(meta.description)}", f"DESCRIPTION:{escape_text(meta.description)}",
         f"X-WR-TIMEZONE:{meta.timezone}", f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}", f"X-PUBLISHED-TTL:{ttl}",
     ]
-    text = "".join(fold(line) + "\r\n" for line in head) + "".join(events) + "END:VCALENDAR\r\n"
-    return text.encode("utf-8")
+    return "".join(fold(line) + "\r\n" for line in head).encode("utf-8")
+
+
+CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+def render_calendar(meta: CalendarMeta, events: list[str]) -> bytes:
+    """A whole VCALENDAR from pre-rendered VEVENT blocks, UTF-8 encoded."""
+    return calendar_head(meta) + "".join(events).encode("utf-8") + CALENDAR_END
 
 
 def exclusive_end(last_day: date) -> date:

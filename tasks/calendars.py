@@ -1,8 +1,12 @@
 """Prefect tasks of publish-calendars: each one batch (all events, all feeds), never one per item."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
+from contextlib import contextmanager
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -12,12 +16,39 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from models.board import board
-from models.calendar_store import published_events, published_feeds, save_events, save_feeds
+from models.calendar_store import (RunState, calendar_fingerprint, last_run, published_events, published_feeds,
+                                   save_events, save_feeds, save_run)
 from models.db import session_factory
 from models.entities import Agency, Plan
+from models.status import earliest_status_change
 from notifications.calendar_events import EventOptions, Skipped, category_label, plan_events
-from notifications.ical import (CalendarMeta, EventSpec, Stamp, event_parts, feed_filename, render_calendar,
-                                render_event)
+from notifications.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body, event_head,
+                                event_role, feed_filename, summary_tail)
+
+# Bump when the feed text changes for the same database (renderer, labels): the unchanged fast path
+# must not keep files written by an older renderer.
+RENDER_VERSION = "2"
+
+FEED_TEXT = {
+    "vi": dict(plan="Kế hoạch {n}", plans="Các kế hoạch", agency="Nhiệm vụ chủ trì và phối hợp của {name}. {desc}"),
+    "en": dict(plan="Plan {n}", plans="Plans", agency="Work led and supported by {name}. {desc}"),
+}
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector while building ~10^6 acyclic objects (rows, events, bytes).
+
+    Each generation-2 pass walks every live object; at 100,000 deliverables the passes triggered by
+    allocation alone cost seconds. Reference counting still frees everything; the collector resumes after.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass
@@ -25,20 +56,51 @@ class Collected:
     """Every event of the feeds with its published stamp, and what the feeds need to be named."""
 
     events: list[EventSpec]
-    stamps: dict[str, Stamp]
+    stamps: list[Stamp]  # parallel to events
+    hashes: list[str]  # content hash of each event, parallel to events
     skipped: list[Skipped]
     agencies: list[tuple[str, str]]  # (code, name) of every agency, in code order
     plans: list[tuple[str, str]]  # (number, title)
+    today: date
+    valid_until: date | None  # the first day after today on which some status (hence some event) changes
+    lang: str = "vi"
     new_events: int = 0
     changed_events: list[str] = field(default_factory=list)
+    categories_published: list[str] = field(default_factory=list)  # category keys with a feed file already
 
 
 @dataclass(frozen=True)
-class Feed:
-    name: str  # file name
-    content_key: str
-    events: int
-    body: bytes
+class Check:
+    """The fast path's verdict: unchanged means the feeds on disk are what a full run would write."""
+
+    fingerprint: str
+    unchanged: bool
+    run: RunState | None
+
+
+def options_digest(opts: EventOptions, due_soon_days: int, refresh_hours: int, timezone_name: str,
+                   feeds_dir: Path) -> str:
+    """Everything besides the database that the feed bytes depend on (today is checked apart)."""
+    return repr((RENDER_VERSION, opts.alarm_days, opts.event_url, opts.timezone, opts.lang, due_soon_days,
+                 refresh_hours, timezone_name, str(Path(feeds_dir).resolve())))
+
+
+def check(database_url: str, feeds_dir: Path, today: date, opts: EventOptions, due_soon_days: int = 7,
+          refresh_hours: int = 6, timezone_name: str = "Asia/Ho_Chi_Minh") -> Check:
+    """A few aggregate queries: is the last run still valid for today (same data, options, status window, files)?"""
+    digest = options_digest(opts, due_soon_days, refresh_hours, timezone_name, feeds_dir)
+    with session_factory(database_url)() as s:
+        fingerprint = calendar_fingerprint(s, digest)
+        run = last_run(s)
+    ok = (run is not None and run.fingerprint == fingerprint and run.valid_from <= today
+          and (run.valid_until is None or today < run.valid_until))
+    if ok:
+        try:
+            present = set(os.listdir(feeds_dir))
+        except FileNotFoundError:
+            present = set()
+        ok = all(name in present for name in run.feeds)
+    return Check(fingerprint, ok, run)
 
 
 def collect(database_url: str, today: date, opts: EventOptions, due_soon_days: int = 7,
@@ -46,11 +108,13 @@ def collect(database_url: str, today: date, opts: EventOptions, due_soon_days: i
     """Build every event as of today and stamp it: SEQUENCE+1 and LAST-MODIFIED=now only where content changed."""
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     Session = session_factory(database_url)
-    with Session() as s, s.begin():
-        rows = board(s, today, due_soon_days=due_soon_days)
+    with _no_cyclic_gc(), Session() as s, s.begin():
+        rows = board(s, today, due_soon_days=due_soon_days, indicators=False)
         agencies = [tuple(r) for r in s.execute(select(Agency.code, Agency.name).order_by(Agency.code))]
         plans = [tuple(r) for r in s.execute(select(Plan.number, Plan.title).order_by(Plan.number))]
         events, skipped = plan_events(rows, dict(agencies), opts)
+        valid_until = earliest_status_change(
+            ((r.state, r.start, r.due, None) for r in rows if r.kind == "deliverable"), today, due_soon_days)
         seen: set[str] = set()
         unique = []
         for ev in events:
@@ -60,109 +124,183 @@ def collect(database_url: str, today: date, opts: EventOptions, due_soon_days: i
             seen.add(ev.uid)
             unique.append(ev)
         known = published_events(s)
-        stamps: dict[str, Stamp] = {}
+        stamps: list[Stamp] = []
+        hashes: list[str] = []
         new, changed = [], []
         for ev in unique:
             h = ev.content_hash()
+            hashes.append(h)
             old = known.get(ev.uid)
             if old is None:
                 new.append({"uid": ev.uid, "content_hash": h, "sequence": 0, "last_modified": now})
-                stamps[ev.uid] = Stamp(0, now)
+                stamps.append(Stamp(0, now))
             elif old[0] != h:
                 changed.append({"uid": ev.uid, "content_hash": h, "sequence": old[1] + 1, "last_modified": now})
-                stamps[ev.uid] = Stamp(old[1] + 1, now)
+                stamps.append(Stamp(old[1] + 1, now))
             else:
-                stamps[ev.uid] = Stamp(old[1], old[2])
+                stamps.append(Stamp(old[1], old[2]))
         save_events(s, new, changed)
-    return Collected(unique, stamps, skipped, agencies, plans, len(new), [c["uid"] for c in changed])
+        published = [n[len("category-"):-len(".ics")] for n in published_feeds(s)
+                     if n.startswith("category-") and n.endswith(".ics")]
+    return Collected(unique, stamps, hashes, skipped, agencies, plans, today, valid_until, opts.lang,
+                     len(new), [c["uid"] for c in changed], published)
 
 
-def _plan_label(plans: list[tuple[str, str]]) -> str:
-    return f"Kế hoạch {plans[0][0]}" if len(plans) == 1 else "Các kế hoạch"
+def _plan_label(plans: list[tuple[str, str]], lang: str) -> str:
+    t = FEED_TEXT[lang]
+    return t["plan"].format(n=plans[0][0]) if len(plans) == 1 else t["plans"]
 
 
-def feed_members(c: Collected) -> dict[str, tuple[CalendarMeta, list[tuple[EventSpec, str | None]]]]:
-    """Feed scope -> (calendar properties, [(event, role in that feed)]) for every feed, in a stable order."""
-    label = _plan_label(c.plans)
+# Role codes of feed members: 0 whole-plan or category feed, 1 lead, 2 support.
+ROLES = (None, "lead", "support")
+
+
+def feed_members(c: Collected) -> dict[str, tuple[CalendarMeta, list[int], list[int] | None]]:
+    """Feed scope -> (calendar properties, event indexes, role codes or None when all 0), in a stable order.
+
+    Every agency gets a feed (empty when it has nothing), and so does every category that ever had one:
+    a subscriber of a category that has emptied sees an empty calendar, not stale events or an error.
+    """
+    lang = c.lang
+    label = _plan_label(c.plans, lang)
     desc = "; ".join(f"{n}: {t}" for n, t in c.plans)
-    names = dict(c.agencies)
-    feeds: dict[str, tuple[CalendarMeta, list]] = {"plan": (CalendarMeta(label, desc), [])}
+    feeds: dict[str, tuple[CalendarMeta, list[int], list[int] | None]] = {
+        "plan": (CalendarMeta(label, desc), list(range(len(c.events))), None)}
+    agency: dict[str, tuple[list[int], list[int]]] = {}
     for code, name in c.agencies:
-        feeds[f"agency:{code}"] = (CalendarMeta(f"{label} - {name}", f"Nhiệm vụ chủ trì và phối hợp của {name}. {desc}"), [])
-    for ev in c.events:
-        feeds["plan"][1].append((ev, None))
-        key = f"category:{ev.category}"
-        if key not in feeds:
-            cat = category_label(ev.category)
-            feeds[key] = (CalendarMeta(f"{label} - {cat}", f"{cat}. {desc}"), [])
-        feeds[key][1].append((ev, None))
-        feeds[f"agency:{ev.lead}"][1].append((ev, "lead"))
+        idx: list[int] = []
+        roles: list[int] = []
+        agency[code] = (idx, roles)
+        feeds[f"agency:{code}"] = (CalendarMeta(f"{label} - {name}", FEED_TEXT[lang]["agency"].format(
+            name=name, desc=desc)), idx, roles)
+    categories: dict[str, list[int]] = {}
+    for i, ev in enumerate(c.events):
+        cat = categories.get(ev.category)
+        if cat is None:
+            cat = categories[ev.category] = []
+        cat.append(i)
+        lead = agency.get(ev.lead)
+        if lead is not None:
+            lead[0].append(i)
+            lead[1].append(1)
         for code in ev.supporting:
-            if code in names:
-                feeds[f"agency:{code}"][1].append((ev, "support"))
+            sup = agency.get(code)
+            if sup is not None:
+                sup[0].append(i)
+                sup[1].append(2)
+    for key in c.categories_published:
+        categories.setdefault(key, [])
+    for key, idx in categories.items():
+        cat = category_label(key, lang)
+        feeds[f"category:{key}"] = (CalendarMeta(f"{label} - {cat}", f"{cat}. {desc}"), idx, None)
     return feeds
 
 
-def content_key(meta: CalendarMeta, members: list[tuple[EventSpec, str | None]], versions: dict[str, str]) -> str:
+def content_key(meta: CalendarMeta, idx: list[int], roles: list[int] | None, versions: list[str]) -> str:
     """A digest of everything a feed file depends on, computed without rendering it."""
     head = f"{meta}\n".encode()
-    body = "".join(f"{versions[ev.uid]}{role or ''}\n" for ev, role in members).encode()
-    return hashlib.sha256(head + body).hexdigest()
-
-
-def render_changed(c: Collected, refresh_hours: int, timezone_name: str, known: dict[str, str],
-                   feeds_dir: Path) -> list[Feed]:
-    """Render only the feeds whose content key differs from the one recorded (or whose file is gone)."""
-    versions = {ev.uid: f"{ev.content_hash()}{c.stamps[ev.uid].sequence}" for ev in c.events}
-    cache: dict[tuple[str, str | None], str] = {}
-    parts: dict[str, tuple[str, str]] = {}
-    out: list[Feed] = []
-    for scope, (meta, members) in feed_members(c).items():
-        meta = CalendarMeta(meta.name, meta.description, refresh_hours, timezone_name)
-        name = feed_filename(scope)
-        key = content_key(meta, members, versions)
-        if known.get(name) == key and (feeds_dir / name).exists():
-            continue
-        blocks = []
-        for ev, role in members:
-            block = cache.get((ev.uid, role))
-            if block is None:
-                p = parts.get(ev.uid)
-                if p is None:
-                    p = parts[ev.uid] = event_parts(ev, c.stamps[ev.uid])
-                block = cache[(ev.uid, role)] = render_event(ev, c.stamps[ev.uid], role, p)
-            blocks.append(block)
-        out.append(Feed(name, key, len(members), render_calendar(meta, blocks)))
-    return out
+    if roles is None:
+        body = "".join([versions[i] + "\n" for i in idx])
+    else:
+        body = "".join([f"{versions[i]}{ROLES[r]}\n" for i, r in zip(idx, roles)])
+    return hashlib.sha256(head + body.encode()).hexdigest()
 
 
 def write_atomic(path: Path, body: bytes) -> None:
-    """Write body to path so that readers see the old file or the new one, never a part."""
+    """Write body to path so that readers see the old file or the new one, never a part.
+
+    No fsync: os.replace is atomic for readers, and a process that dies mid-run leaves whole files
+    (old or new) whose keys are recorded only after every file is written, so the next run rewrites
+    them. fsync per file cost about 2 s per 150 MB here; what survives a power cut is the file
+    system's business (ext4 flushes a file replaced by rename before the rename commits).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(body)
-        fh.flush()
-        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
-def write(database_url: str, feeds_dir: Path, feeds: list[Feed], now: datetime | None = None) -> list[str]:
-    """Write the rendered feeds atomically, then record their content keys; returns the names written."""
-    feeds_dir.mkdir(parents=True, exist_ok=True)
+def write_changed(c: Collected, database_url: str, feeds_dir: Path, refresh_hours: int = 6,
+                  timezone_name: str = "Asia/Ho_Chi_Minh", fingerprint: str | None = None,
+                  now: datetime | None = None) -> list[str]:
+    """Render and write (one at a time) the feeds whose key changed or whose file is missing, then record
+    their keys and, given the fingerprint taken before collecting, the run's state; returns the names written."""
     now = now or datetime.now(timezone.utc)
-    for f in feeds:
-        write_atomic(feeds_dir / f.name, f.body)
+    feeds_dir.mkdir(parents=True, exist_ok=True)
     Session = session_factory(database_url)
-    with Session() as s, s.begin():
-        known = set(published_feeds(s))
-        save_feeds(s, [{"name": f.name, "content_key": f.content_key, "events": f.events, "written_at": now}
-                       for f in feeds], known)
-    return [f.name for f in feeds]
+    with Session() as s:
+        known = published_feeds(s)
+    try:
+        present = set(os.listdir(feeds_dir))
+    except FileNotFoundError:
+        present = set()
+    written: list[dict] = []
+    names: list[str] = []
+    # One writer thread: file system calls release the GIL, so writing overlaps the next feed's rendering.
+    # Two feeds in flight at most bound the memory (plan.ics alone is ~150 MB at 100,000 deliverables).
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
+    pending: deque = deque()
+    with _no_cyclic_gc():
+        _render_and_write(c, feeds_dir, refresh_hours, timezone_name, known, present, writer, pending, written, names,
+                          now)
+    try:
+        for fut in pending:
+            fut.result()  # raises a write error here, before anything is recorded
+    finally:
+        writer.shutdown(wait=True)
+    with Session() as s, s.begin():  # after every file is on disk: a record never claims a missing feed
+        save_feeds(s, written, set(published_feeds(s)))
+        if fingerprint is not None:
+            save_run(s, RunState(fingerprint, c.today, c.valid_until, names, len(c.events),
+                                 [f"{k.plan} {k.code}" for k in c.skipped], now))
+    return [w["name"] for w in written]
 
 
-def known_feeds(database_url: str) -> dict[str, str]:
-    with session_factory(database_url)() as s:
-        return published_feeds(s)
+def _render_and_write(c: Collected, feeds_dir: Path, refresh_hours: int, timezone_name: str, known: dict[str, str],
+                      present: set[str], writer: ThreadPoolExecutor, pending: deque, written: list[dict],
+                      names: list[str], now: datetime) -> None:
+    """write_changed's loop: feeds in order, each event's text rendered at most once per role."""
+    versions = [f"{h}{st.sequence}" for h, st in zip(c.hashes, c.stamps)]
+    n = len(c.events)
+    heads: list[bytes | None] = [None] * n
+    bodies: list[bytes | None] = [None] * n
+    role_parts: list[list] = [[None] * n, [None] * n, [None] * n]
+    tails: list[bytes | None] = [None] * n
+    lang = c.lang
+    events, stamps = c.events, c.stamps
+    for scope, (meta, idx, roles) in feed_members(c).items():
+        meta = CalendarMeta(meta.name, meta.description, refresh_hours, timezone_name)
+        name = feed_filename(scope)
+        names.append(name)
+        key = content_key(meta, idx, roles, versions)
+        if known.get(name) == key and name in present:
+            continue
+        pieces = [calendar_head(meta)]
+        for j, i in enumerate(idx):
+            r = 0 if roles is None else roles[j]
+            head = heads[i]
+            if head is None:
+                ev = events[i]
+                head = heads[i] = event_head(ev, stamps[i])
+                bodies[i] = event_body(ev)
+                tails[i] = summary_tail(ev)
+            rp = role_parts[r][i]
+            if rp is None:
+                rp = role_parts[r][i] = event_role(events[i], ROLES[r], lang, tails[i])
+            pieces += (head, rp[0], bodies[i], rp[1])
+        pieces.append(CALENDAR_END)
+        pending.append(writer.submit(write_atomic, feeds_dir / name, b"".join(pieces)))
+        del pieces
+        while len(pending) > 2:
+            pending.popleft().result()
+        written.append({"name": name, "content_key": key, "events": len(idx), "written_at": now})
+
+
+@task(name="check-calendars", cache_policy=NO_CACHE)
+def check_calendars(database_url: str, feeds_dir: Path, today: date, opts: EventOptions, due_soon_days: int,
+                    refresh_hours: int, timezone_name: str) -> Check:
+    """A few aggregates: whether the database, options and status window are those of the last run."""
+    return check(database_url, feeds_dir, today, opts, due_soon_days, refresh_hours, timezone_name)
 
 
 @task(name="collect-calendar-events", cache_policy=NO_CACHE)
@@ -171,23 +309,23 @@ def collect_events(database_url: str, today: date, opts: EventOptions, due_soon_
     return collect(database_url, today, opts, due_soon_days)
 
 
-@task(name="render-changed-feeds", cache_policy=NO_CACHE)
-def render_feeds(collected: Collected, database_url: str, feeds_dir: Path, refresh_hours: int,
-                 timezone_name: str) -> list[Feed]:
-    """Render the feeds whose content changed since they were last written."""
-    return render_changed(collected, refresh_hours, timezone_name, known_feeds(database_url), feeds_dir)
-
-
-@task(name="write-feeds", cache_policy=NO_CACHE)
-def write_feeds(database_url: str, feeds_dir: Path, feeds: list[Feed]) -> list[str]:
-    """Write changed feeds atomically and record what was written."""
-    return write(database_url, feeds_dir, feeds)
+@task(name="write-changed-feeds", cache_policy=NO_CACHE)
+def write_feeds(collected: Collected, database_url: str, feeds_dir: Path, refresh_hours: int,
+                timezone_name: str, fingerprint: str) -> list[str]:
+    """Render and write atomically the feeds whose content changed; record them and the run."""
+    return write_changed(collected, database_url, feeds_dir, refresh_hours, timezone_name, fingerprint)
 
 
 def publish_once(database_url: str, feeds_dir: Path, today: date, opts: EventOptions | None = None,
                  refresh_hours: int = 6, timezone_name: str = "Asia/Ho_Chi_Minh",
-                 due_soon_days: int = 7) -> tuple[Collected, list[str]]:
-    """The flow's steps as plain calls (tests and the benchmark, without Prefect task runs)."""
-    c = collect(database_url, today, opts or EventOptions(), due_soon_days)
-    feeds = render_changed(c, refresh_hours, timezone_name, known_feeds(database_url), feeds_dir)
-    return c, write(database_url, feeds_dir, feeds)
+                 due_soon_days: int = 7, fast: bool = False) -> tuple[Collected | None, list[str]]:
+    """The flow's steps as plain calls (tests and the benchmark, without Prefect task runs).
+
+    With fast=True an unchanged database inside the last run's status window returns (None, []) at once.
+    """
+    opts = opts or EventOptions()
+    chk = check(database_url, feeds_dir, today, opts, due_soon_days, refresh_hours, timezone_name)
+    if fast and chk.unchanged:
+        return None, []
+    c = collect(database_url, today, opts, due_soon_days)
+    return c, write_changed(c, database_url, feeds_dir, refresh_hours, timezone_name, chk.fingerprint)

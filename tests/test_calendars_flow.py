@@ -20,4 +20,5 @@ def test_run_calendars_twice(prefect_api, loaded_sqlite, cli, tmp_path, monkeypa
     result = publish_calendars(today=__import__("datetime").date(2024, 3, 1), database_url=loaded_sqlite,
                                feeds_dir=Path(feeds))
     assert result["written"] == [] and result["events"] == 70
+    assert result["unchanged"] is True and result["valid_until"] > __import__("datetime").date(2024, 3, 1)
     assert {f: f.stat().st_mtime_ns for f in files} == stamps

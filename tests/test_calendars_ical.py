@@ -68,3 +68,16 @@ def test_uids_and_file_names_are_stable_and_distinct():
         with pytest.raises(ValueError):
             feed_filename(bad)
     assert "/" not in feed_filename("category:../../etc/passwd")
+
+
+def test_fold_bytes_equals_fold_on_random_lines():
+    import random
+
+    from notifications.ical import fold_bytes
+
+    rnd = random.Random(7)
+    alphabet = ["a", "b", " ", "\\", "\\n", "\\,", "\\;", "ệ", "ữ", "đ", "€", "𝄞", "x" * 10]
+    for _ in range(3000):
+        line = "DESCRIPTION:" + "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 120)))
+        expected = fold(line).encode()
+        assert fold_bytes(line.encode()) == expected

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from models.status import StatusKey as K
-from models.status import derive_status, label
+from models.status import derive_status, earliest_status_change, label, status_changes_after
 
 START, DUE = date(2024, 6, 1), date(2024, 6, 15)
 
@@ -53,3 +53,52 @@ def test_labels_are_vietnamese_first():
         "Chưa bắt đầu", "Đang thực hiện trong hạn", "Sắp đến hạn", "Quá hạn",
         "Hoàn thành đúng hạn", "Hoàn thành quá hạn", "Tạm dừng", "Hủy",
     }
+
+
+@pytest.mark.parametrize(
+    "state, start, due, today, expected",
+    [
+        ("not_started", START, DUE, date(2024, 5, 20), date(2024, 6, 1)),  # starts -> on track
+        ("not_started", START, DUE, date(2024, 5, 31), date(2024, 6, 1)),
+        ("in_progress", START, DUE, date(2024, 6, 1), date(2024, 6, 8)),  # due-soon window opens
+        ("in_progress", START, DUE, date(2024, 6, 7), date(2024, 6, 8)),
+        ("in_progress", START, DUE, date(2024, 6, 8), date(2024, 6, 16)),  # the due day is still due soon
+        ("in_progress", START, DUE, date(2024, 6, 15), date(2024, 6, 16)),
+        ("in_progress", START, DUE, date(2024, 6, 16), None),  # overdue stays overdue
+        ("not_started", date(2024, 6, 10), DUE, date(2024, 6, 1), date(2024, 6, 8)),  # window before start
+        ("not_started", None, DUE, date(2024, 6, 1), date(2024, 6, 8)),
+        ("in_progress", None, None, date(2024, 6, 1), None),
+        ("not_started", START, None, date(2024, 5, 1), date(2024, 6, 1)),
+        ("done", START, DUE, date(2024, 5, 1), None),
+        ("paused", START, DUE, date(2024, 5, 1), None),
+        ("cancelled", START, DUE, date(2024, 5, 1), None),
+    ],
+)
+def test_status_changes_after_at_boundaries(state, start, due, today, expected):
+    assert status_changes_after(state, start, due, None, today) == expected
+
+
+def test_status_changes_after_matches_a_day_by_day_scan():
+    import random
+    from datetime import timedelta
+
+    rnd = random.Random(5)
+    base = date(2024, 1, 1)
+    for _ in range(400):
+        state = rnd.choice(["not_started", "in_progress", "done", "paused"])
+        start = base + timedelta(days=rnd.randrange(60)) if rnd.random() < 0.6 else None
+        due = base + timedelta(days=rnd.randrange(90)) if rnd.random() < 0.8 else None
+        today = base + timedelta(days=rnd.randrange(100))
+        window = rnd.choice([0, 3, 7])
+        now = derive_status(state, start, due, None, today, window)
+        scan = next((today + timedelta(days=k) for k in range(1, 200)
+                     if derive_status(state, start, due, None, today + timedelta(days=k), window) != now), None)
+        assert status_changes_after(state, start, due, None, today, window) == scan
+
+
+def test_earliest_status_change_over_many():
+    items = [("in_progress", None, DUE, None), ("not_started", START, DUE, None), ("done", None, DUE, None)]
+    assert earliest_status_change(items, date(2024, 5, 1)) == date(2024, 6, 1)
+    assert earliest_status_change(items, date(2024, 6, 1)) == date(2024, 6, 8)
+    assert earliest_status_change(items, date(2024, 7, 1)) is None
+    assert earliest_status_change([], date(2024, 7, 1)) is None
