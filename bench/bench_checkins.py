@@ -4,7 +4,14 @@ Both send to the same loopback aiosmtpd sink in the same process. The full path 
 send-checkins tasks run (without Prefect): weekly rounds of the Lào Cai plan are rendered and
 written to the outbox (SQLite file), then sent with group-committed outbox marking and the send lock
 held, as the send task does. The bare loop sends
-the same pre-rendered bytes over one connection. Usage: python bench/bench_checkins.py [N]
+the same pre-rendered bytes over one connection.
+
+Two shapes of 5,000 messages: `weekly` (the default) repeats the Lào Cai plan's round of 20
+agencies 250 times, paying the per-round costs 250 times; `national` is ONE round of a generated
+plan whose 5,000 agencies each lead two deliverables and support one, as a national weekly
+check-in would be.
+
+    python bench/bench_checkins.py [N] [--national]
 """
 from __future__ import annotations
 
@@ -58,13 +65,48 @@ def clear_process_caches() -> None:
     checkin_message._encode_address.cache_clear()
 
 
-def main(n: int = 5000) -> None:
+def national_plan(Session, n_agencies: int) -> None:
+    """One plan, n_agencies agencies with a focal point each; each leads two open deliverables and supports one."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert
+
+    from models.entities import Agency, AgencyContact, Deliverable, Person, Plan, deliverable_support
+
+    now = datetime(2024, 1, 2, tzinfo=timezone.utc)
+    with Session() as s, s.begin():
+        s.execute(insert(Plan), [dict(id=1, number="1/KH-QG", title="Kế hoạch bảo vệ trẻ em toàn quốc", issuer="Bộ",
+                                      issued_on=date(2024, 1, 2), period_start=date(2024, 1, 2),
+                                      period_end=date(2024, 12, 31), file_sha256="0" * 64, loaded_at=now)])
+        s.execute(insert(Agency), [dict(id=i, code=f"CQ-{i:05d}", name=f"Sở Lao động - TB&XH số {i}", kind="department",
+                                        aliases=[]) for i in range(1, n_agencies + 1)])
+        s.execute(insert(Person), [dict(id=i, email=f"daumoi.{i}@tinh.example.org", name=f"Nguyễn Thị Đầu Mối {i}")
+                                   for i in range(1, n_agencies + 1)])
+        s.execute(insert(AgencyContact), [dict(agency_id=i, person_id=i, role="focal_point")
+                                          for i in range(1, n_agencies + 1)])
+        rows, support = [], []
+        for i in range(1, 2 * n_agencies + 1):
+            lead = (i - 1) // 2 + 1
+            rows.append(dict(id=i, plan_id=1, code=f"III.{i}", title=f"Tổ chức tập huấn bảo vệ trẻ em, đợt {i}",
+                             category="training", lead_agency_id=lead, quantities=[], start_date=date(2024, 1, 2),
+                             due_date=date(2024, 1, 2) + timedelta(days=30 + i % 300), schedule="deadline",
+                             milestones=[], position=i, archived=False, state="in_progress",
+                             progress=i % 100, updated_at=now))
+            support.append(dict(deliverable_id=i, agency_id=lead % n_agencies + 1))
+        s.execute(insert(Deliverable), rows)
+        s.execute(insert(deliverable_support), support)
+
+
+def main(n: int = 5000, national: bool = False) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="plantrack-bench-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
     upgrade(url)
     Session = session_factory(url)
-    with Session() as s, s.begin():
-        store_plan(s, read_plan(SEED_PLAN))
+    if national:
+        national_plan(Session, n)
+    else:
+        with Session() as s, s.begin():
+            store_plan(s, read_plan(SEED_PLAN))
     ident = MailIdentity(mail_from="theodoi@laocai.example.org", secret="bench-secret")
     sink = Sink()
     ctl = controller(sink)
@@ -109,6 +151,7 @@ def main(n: int = 5000) -> None:
         ctl.stop()
     render = t1 - t0
     full1, full2 = render + send1, render + send2
+    print(f"shape: {'national (one round of ' + str(n) + ' agencies)' if national else 'weekly (Lào Cai rounds of 20)'}")
     print(f"messages: {total} ({len(msgs[0][2])} bytes each, approx.), sink received {sink.count}")
     print(f"render + outbox:           {render:6.2f} s  ({total / render:7.0f} msg/s)")
     print(f"send from outbox, 1 conn:  {send1:6.2f} s  ({total / send1:7.0f} msg/s)")
@@ -121,4 +164,5 @@ def main(n: int = 5000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(args[0]) if args else 5000, national="--national" in sys.argv)
