@@ -16,7 +16,13 @@ def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluat
     from flows.publish_calendars import publish_calendars
 
     settings = state.settings()
-    publish_calendars(today=parse_today(today, settings.timezone), database_url=settings.database_url)
+    require_schema(settings.database_url)
+    out = publish_calendars(today=parse_today(today, settings.timezone), database_url=settings.database_url)
+    written = out["written"]
+    shown = ", ".join(written[:8]) + (f" and {len(written) - 8} more" if len(written) > 8 else "")
+    head = "nothing changed" if out["unchanged"] else f"{len(written)} feeds written" + (f" ({shown})" if written else "")
+    console.print(f"calendars in {settings.feeds_dir}: {head}; {out['events']} events; "
+                  f"{len(out['skipped'])} dates left out; status valid until {out['valid_until']}", highlight=False)
 
 
 @app.command()
