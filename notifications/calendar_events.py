@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from models.board import BoardRow
 from models.status import StatusKey, label
-from notifications.ical import EventSpec, event_uid, exclusive_end
+from notifications.ical import EventSpec, day_formatter, event_uid, exclusive_end
 
 MARKERS = {
     StatusKey.OVERDUE: "Quá hạn",
@@ -91,16 +91,7 @@ def category_label(key: str, lang: str = "vi") -> str:
     return CATEGORY_LABELS_BY_LANG[lang].get(key, key)
 
 
-_DMY: dict[date, str] = {}
-
-
-def _d(day: date) -> str:
-    text = _DMY.get(day)
-    if text is None:
-        if len(_DMY) > 100_000:
-            _DMY.clear()
-        text = _DMY[day] = f"{day:%d/%m/%Y}"
-    return text
+_d = day_formatter("%d/%m/%Y")
 
 
 def _agency(code: str, names: dict[str, str]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
@@ -156,16 +157,22 @@ def summary(spec: EventSpec, role: str | None = None, lang: str = "vi") -> str:
     return f"{head}{spec.code} {spec.title}"
 
 
-_YMD: dict[date, str] = {}
+def day_formatter(fmt: str) -> Callable[[date], str]:
+    """strftime(fmt) for dates, remembering its results: 100,000 events share few dates."""
+    cache: dict[date, str] = {}
+
+    def format_day(day: date) -> str:
+        text = cache.get(day)
+        if text is None:
+            if len(cache) > 100_000:
+                cache.clear()
+            text = cache[day] = day.strftime(fmt)
+        return text
+
+    return format_day
 
 
-def _ymd(day: date) -> str:
-    text = _YMD.get(day)
-    if text is None:
-        if len(_YMD) > 100_000:
-            _YMD.clear()
-        text = _YMD[day] = f"{day:%Y%m%d}"
-    return text
+_ymd = day_formatter("%Y%m%d")
 
 
 def event_head(spec: EventSpec, stamp: Stamp) -> bytes:
