@@ -6,11 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Date, DateTime, Integer, String, bindparam, case, cast, func, insert,
+from sqlalchemy import (JSON, BigInteger, Date, Integer, String, bindparam, case, cast, func, insert,
                         select, type_coerce, update)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base
+from models.base import Base, UTCDateTime, as_utc
 from models.entities import Agency, Deliverable, Plan, StatusReport, deliverable_support
 
 
@@ -22,7 +22,7 @@ class PublishedEvent(Base):
     uid: Mapped[str] = mapped_column(String(255), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     sequence: Mapped[int] = mapped_column(Integer)
-    last_modified: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PublishedFeed(Base):
@@ -33,7 +33,7 @@ class PublishedFeed(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)  # file name, e.g. agency-syt.ics
     content_key: Mapped[str] = mapped_column(String(64))
     events: Mapped[int] = mapped_column(Integer)
-    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CalendarRun(Base):
@@ -48,7 +48,7 @@ class CalendarRun(Base):
     feeds: Mapped[list[str]] = mapped_column(JSON)  # every feed file of the run
     events: Mapped[int] = mapped_column(Integer)
     skipped: Mapped[list[str]] = mapped_column(JSON)  # "plan code" of dates left out
-    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class FeedToken(Base):
@@ -60,13 +60,8 @@ class FeedToken(Base):
     name: Mapped[str] = mapped_column(String(255))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(255))  # plan | agency:CODE | category:KEY
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-def _aware(ts: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns: they were stored as UTC."""
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def published_events(session: Session) -> dict[str, tuple[str, int, datetime]]:
@@ -79,7 +74,7 @@ def published_events(session: Session) -> dict[str, tuple[str, int, datetime]]:
     for uid, h, seq, raw in rows:
         lm = parsed.get(raw)
         if lm is None:
-            lm = parsed[raw] = _aware(datetime.fromisoformat(raw) if isinstance(raw, str) else raw)
+            lm = parsed[raw] = as_utc(datetime.fromisoformat(raw) if isinstance(raw, str) else raw)
         out[uid] = (h, seq, lm)
     return out
 
@@ -171,7 +166,7 @@ def last_run(session: Session) -> RunState | None:
     if row is None:
         return None
     return RunState(row.fingerprint, row.valid_from, row.valid_until, list(row.feeds), row.events,
-                    list(row.skipped), _aware(row.ran_at))
+                    list(row.skipped), row.ran_at)
 
 
 def save_run(session: Session, run: RunState) -> None:
@@ -208,7 +203,7 @@ def add_token(session: Session, name: str, scope: str, now: datetime | None = No
 
 def list_tokens(session: Session) -> list[TokenInfo]:
     rows = session.scalars(select(FeedToken).order_by(FeedToken.id)).all()
-    return [TokenInfo(t.id, t.name, t.scope, _aware(t.created_at), t.revoked_at and _aware(t.revoked_at))
+    return [TokenInfo(t.id, t.name, t.scope, t.created_at, t.revoked_at)
             for t in rows]
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     Numeric,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base
+from models.base import Base, UTCDateTime
 
 # Reported states (what the agency says); timeliness is derived in models.status.
 STATES = ("not_started", "in_progress", "done", "paused", "cancelled")
@@ -46,7 +45,7 @@ class Plan(Base):
     period_end: Mapped[date] = mapped_column(Date)
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     file_sha256: Mapped[str] = mapped_column(String(64))
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Agency(Base):
@@ -107,8 +106,8 @@ class Deliverable(Base):
     state: Mapped[str] = mapped_column(String(16), default="not_started")
     progress: Mapped[int | None] = mapped_column(Integer)
     completed_on: Mapped[date | None] = mapped_column(Date)
-    last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     supporting: Mapped[list[Agency]] = relationship(secondary=deliverable_support, order_by=Agency.code)
     lead: Mapped[Agency] = relationship(foreign_keys=[lead_agency_id])
@@ -132,8 +131,8 @@ class Indicator(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     last_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
-    last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     owner: Mapped[Agency] = relationship()
 
@@ -146,7 +145,7 @@ class StatusReport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deliverable_id: Mapped[int | None] = mapped_column(ForeignKey("deliverable.id"), index=True)
     indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicator.id"), index=True)
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reporter_email: Mapped[str | None] = mapped_column(String(320))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     channel: Mapped[str] = mapped_column(String(16))  # email | cli | import

@@ -13,7 +13,6 @@ from datetime import date, datetime, timezone
 from sqlalchemy import (
     JSON,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base
+from models.base import Base, UTCDateTime
 from models.entities import StatusReport
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
@@ -43,7 +42,7 @@ class CheckinRound(Base):
     key: Mapped[str] = mapped_column(String(16))
     period: Mapped[str] = mapped_column(String(8))  # week | month
     as_of: Mapped[date] = mapped_column(Date)  # the --today of the run that opened it
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Outbox(Base):
@@ -66,18 +65,13 @@ class Outbox(Base):
     status: Mapped[str] = mapped_column(String(16), index=True, default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _naive(dt: datetime) -> datetime:
-    # SQLite returns naive datetimes; compare as naive UTC everywhere.
-    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
 
 
 def _insert(session: Session, table):
@@ -181,11 +175,11 @@ def unanswered(session: Session, round_id: int) -> set[int]:
         .where(Outbox.round_id == round_id, Outbox.kind == "checkin", Outbox.status == SENT)).all())
     if not sent:
         return set()
-    first = min(_naive(t) for t in sent.values()).replace(tzinfo=timezone.utc)
+    first = min(sent.values())
     answered: dict[int, datetime] = {}
     for agency_id, at in session.execute(
             select(StatusReport.agency_id, StatusReport.reported_at)
             .where(StatusReport.channel == "email", StatusReport.agency_id.in_(list(sent)),
                    StatusReport.reported_at >= first)).all():
-        answered[agency_id] = max(answered.get(agency_id, _naive(at)), _naive(at))
-    return {a for a, t in sent.items() if a not in answered or answered[a] < _naive(t)}
+        answered[agency_id] = max(answered.get(agency_id, at), at)
+    return {a for a, t in sent.items() if a not in answered or answered[a] < t}

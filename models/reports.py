@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.base import as_utc
 from models.entities import STATES, Deliverable, Indicator, Plan, StatusReport
 
 
@@ -27,13 +28,8 @@ class UnknownCode(LookupError):
     pass
 
 
-def _naive_utc(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; compare everything as naive UTC.
-    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
-
-
 def _is_newest(at: datetime, last: datetime | None) -> bool:
-    return last is None or _naive_utc(at) >= _naive_utc(last)
+    return last is None or as_utc(at) >= last
 
 
 def record_report(session: Session, plan_number: str, report: ReportIn, *, at: datetime,

@@ -12,12 +12,12 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, String, delete, or_, select, update
+from sqlalchemy import String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from models.base import Base
+from models.base import Base, UTCDateTime
 from models.outbox import _insert, utcnow
 
 SEND_LOCK = "send-mail"
@@ -28,8 +28,8 @@ class SendLock(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255))  # host:pid:run-id
-    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LockHeld(RuntimeError):
@@ -47,10 +47,6 @@ class LockLost(RuntimeError):
 def new_holder(run_id: str | None = None) -> str:
     """host:pid:run-id for this process (run_id: e.g. the flow run id; a random one by default)."""
     return f"{socket.gethostname()}:{os.getpid()}:{run_id or uuid.uuid4().hex[:12]}"
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)  # SQLite gives naive UTC
 
 
 def holder_gone(holder: str) -> bool:
@@ -90,7 +86,7 @@ def acquire(session: Session, holder: str, ttl: float, name: str = SEND_LOCK, no
     # Compare-and-swap: only the holder we judged (or an expired lease) is replaced.
     done = session.execute(update(SendLock).where(SendLock.name == name, or_(*takeable)).values(**values))
     if done.rowcount != 1:
-        raise LockHeld(name, old, _aware(old_expires))
+        raise LockHeld(name, old, old_expires)
 
 
 def refresh(session: Session, holder: str, ttl: float, name: str = SEND_LOCK) -> None:

@@ -150,10 +150,11 @@ async def send_queued(Session: sessionmaker[Session], ids: list[int], cfg: SmtpC
             except SmtpUnavailable as exc:
                 untried = [m.id for m in batch if m.id not in done]
                 conn_failures += 1
+                reason = f"relay unreachable: {exc}"
 
                 def requeue(s: Session) -> None:
                     for i in untried:  # never tried: no attempt counted, due at once on the next try
-                        mark_retry(s, i, f"relay unreachable: {exc}", now(), counted=False)
+                        mark_retry(s, i, reason, now(), counted=False)
                 flush(requeue)
                 if conn_failures >= policy.max_attempts:
                     report.unreachable = str(exc)
