@@ -14,14 +14,13 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert  # noqa: E402
 
-from models.db import session_factory  # noqa: E402
-from models.entities import Agency, Deliverable, Plan, deliverable_support  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from models.plan_schema import CATEGORIES  # noqa: E402
+from plantrack.models.db import session_factory  # noqa: E402
+from plantrack.models.entities import Agency, Deliverable, Plan, deliverable_support  # noqa: E402
+from plantrack.models.migrate import upgrade  # noqa: E402
+from plantrack.models.plan_schema import CATEGORIES  # noqa: E402
 
 TODAY = date(2024, 3, 1)
 
@@ -72,8 +71,8 @@ def main() -> None:
     generate(url, args.deliverables, n_ag)
     print(f"generated {args.deliverables} deliverables, {n_ag} agencies in {time.perf_counter() - t:.1f} s ({tmp})")
 
-    from notifications.calendar_events import EventOptions
-    from tasks.calendars import check, collect, publish_once, write_changed
+    from plantrack.notifications.calendar_events import EventOptions
+    from plantrack.tasks.calendars import check, collect, publish_once, write_changed
 
     feeds = tmp / "feeds"
     opts = EventOptions()
@@ -109,7 +108,7 @@ def main() -> None:
 
     if args.flow:
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-        from flows.publish_calendars import publish_calendars
+        from plantrack.flows.publish_calendars import publish_calendars
 
         day = c.valid_until or TODAY
         publish_calendars(today=day, database_url=url, feeds_dir=feeds)  # warm the ephemeral server

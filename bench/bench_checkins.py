@@ -23,22 +23,21 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosmtplib  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from config import SEED_PLAN  # noqa: E402
-from models.db import session_factory  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from models.outbox import Outbox, due_ids  # noqa: E402
-from models.send_lock import Lease, new_holder  # noqa: E402
-from models.plan_file import read_plan  # noqa: E402
-from models.plan_store import store_plan  # noqa: E402
-from notifications.checkin_round import MailIdentity, enqueue_round  # noqa: E402
-from notifications.dispatch import send_queued  # noqa: E402
-from notifications.local_smtp import controller  # noqa: E402
-from notifications.smtp import SmtpConfig  # noqa: E402
+from plantrack.config import SEED_PLAN  # noqa: E402
+from plantrack.models.db import session_factory  # noqa: E402
+from plantrack.models.migrate import upgrade  # noqa: E402
+from plantrack.models.outbox import Outbox, due_ids  # noqa: E402
+from plantrack.models.send_lock import Lease, new_holder  # noqa: E402
+from plantrack.models.plan_file import read_plan  # noqa: E402
+from plantrack.models.plan_store import store_plan  # noqa: E402
+from plantrack.notifications.checkin_round import MailIdentity, enqueue_round  # noqa: E402
+from plantrack.notifications.dispatch import send_queued  # noqa: E402
+from plantrack.notifications.local_smtp import controller  # noqa: E402
+from plantrack.notifications.smtp import SmtpConfig  # noqa: E402
 
 
 class Sink:
@@ -60,7 +59,7 @@ async def bare_loop(host: str, port: int, msgs: list[tuple[str, list[str], bytes
 
 def clear_process_caches() -> None:
     """Empty every process-wide cache the rendering keeps between rounds (encoded addresses)."""
-    from notifications import checkin_message
+    from plantrack.notifications import checkin_message
 
     checkin_message._encode_address.cache_clear()
 
@@ -71,7 +70,7 @@ def national_plan(Session, n_agencies: int) -> None:
 
     from sqlalchemy import insert
 
-    from models.entities import Agency, AgencyContact, Deliverable, Person, Plan, deliverable_support
+    from plantrack.models.entities import Agency, AgencyContact, Deliverable, Person, Plan, deliverable_support
 
     now = datetime(2024, 1, 2, tzinfo=timezone.utc)
     with Session() as s, s.begin():

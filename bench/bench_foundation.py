@@ -27,19 +27,18 @@ from pathlib import Path
 from time import perf_counter
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from config import SEED_PLAN  # noqa: E402
-from models.board import board  # noqa: E402
-from models.db import make_engine, session_factory  # noqa: E402
-from models.entities import Deliverable  # noqa: E402
-from models.migrate import upgrade  # noqa: E402
-from models.plan_file import read_plan  # noqa: E402
-from models.plan_schema import CATEGORIES, ROLES  # noqa: E402
-from models.plan_store import store_plan  # noqa: E402
+from plantrack.config import SEED_PLAN  # noqa: E402
+from plantrack.models.board import board  # noqa: E402
+from plantrack.models.db import make_engine, session_factory  # noqa: E402
+from plantrack.models.entities import Deliverable  # noqa: E402
+from plantrack.models.migrate import upgrade  # noqa: E402
+from plantrack.models.plan_file import read_plan  # noqa: E402
+from plantrack.models.plan_schema import CATEGORIES, ROLES  # noqa: E402
+from plantrack.models.plan_store import store_plan  # noqa: E402
 
 TODAY = "2024-07-01"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

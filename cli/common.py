@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from config.settings import Settings, load_settings
+from plantrack.config.settings import Settings, load_settings
 
 
 class _LazyConsole:
@@ -42,7 +42,7 @@ class State:
             fail(f"bad PLANTRACK_* setting: {problems}")
 
     def session_factory(self):
-        from models.db import session_factory
+        from plantrack.models.db import session_factory
 
         return session_factory(self.settings().database_url)
 
@@ -71,7 +71,7 @@ def require_schema(url: str) -> None:
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
 
-    from models.db import session_factory
+    from plantrack.models.db import session_factory
 
     try:
         parsed = make_url(url)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import console, fail, print_out, require_schema, state
+from plantrack.cli.common import console, fail, print_out, require_schema, state
 
 app = typer.Typer(help="Calendar feeds: subscriber tokens and the HTTP server.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue, list and revoke subscriber tokens.", no_args_is_help=True)
@@ -28,9 +28,9 @@ def token_add(
     """Issue a token and print the subscription URL (shown once; only a hash is stored)."""
     from sqlalchemy import select
 
-    from models.calendar_store import add_token
-    from models.entities import Agency
-    from notifications.ical import feed_filename
+    from plantrack.models.calendar_store import add_token
+    from plantrack.models.entities import Agency
+    from plantrack.notifications.ical import feed_filename
 
     settings = state.settings()
     try:
@@ -49,7 +49,7 @@ def token_add(
 @token_app.command("list")
 def token_list(as_json: bool = typer.Option(False, "--json")):
     """Tokens issued: id, subscriber, feed, created, revoked (never the secret)."""
-    from models.calendar_store import list_tokens
+    from plantrack.models.calendar_store import list_tokens
 
     require_schema(state.settings().database_url)
     with state.session_factory()() as s:
@@ -69,7 +69,7 @@ def token_list(as_json: bool = typer.Option(False, "--json")):
 @token_app.command("revoke")
 def token_revoke(who: str = typer.Argument(..., help="token id, or subscriber name (revokes all its tokens)")):
     """Revoke tokens: their URLs answer 404 from now on."""
-    from models.calendar_store import revoke_tokens
+    from plantrack.models.calendar_store import revoke_tokens
 
     require_schema(state.settings().database_url)
     with state.session_factory()() as s, s.begin():
@@ -85,7 +85,7 @@ def serve(
     port: Optional[int] = typer.Option(None, "--port", help="default PLANTRACK_FEEDS_PORT (8088)"),
 ):
     """Serve the feed folder at /feeds/<token>.ics until interrupted."""
-    from notifications.feed_server import make_server
+    from plantrack.notifications.feed_server import make_server
 
     settings = state.settings()
     require_schema(settings.database_url)

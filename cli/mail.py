@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import console, state
+from plantrack.cli.common import console, state
 
 app = typer.Typer(help="Local mail: an SMTP server writing .eml files.", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     """Accept mail on host:port and write each message to a .eml file until Ctrl-C."""
     from pathlib import Path
 
-    from notifications.local_smtp import local_relay
+    from plantrack.notifications.local_smtp import local_relay
 
     target = Path(folder) if folder else state.settings().outbox_dir
     with local_relay(target, host, port) as (h, p):

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import console, fail, parse_today, print_out, require_schema, state
+from plantrack.cli.common import console, fail, parse_today, print_out, require_schema, state
 
 app = typer.Typer(help="plantrack: theo dõi tiến độ kế hoạch liên ngành / inter-agency plan tracker.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -28,7 +28,7 @@ def main(db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL (de
 @app.command()
 def init():
     """Create or upgrade the database schema (Alembic)."""
-    from models.migrate import upgrade
+    from plantrack.models.migrate import upgrade
 
     url = state.settings().database_url
     try:
@@ -41,8 +41,8 @@ def init():
 @plan_app.command("load")
 def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names its agency directory)")):
     """Validate a plan file and its directory, then upsert both in one transaction."""
-    from models.plan_file import PlanFileError, read_plan
-    from models.plan_store import store_plan
+    from plantrack.models.plan_file import PlanFileError, read_plan
+    from plantrack.models.plan_store import store_plan
 
     try:
         resolved = read_plan(file)
@@ -65,7 +65,7 @@ def plan_show():
     """List loaded plans with their counts."""
     from sqlalchemy import func, select
 
-    from models.entities import Deliverable, Indicator, Plan
+    from plantrack.models.entities import Deliverable, Indicator, Plan
 
     url = state.settings().database_url
     require_schema(url)
@@ -91,7 +91,7 @@ def status(
     lang: Optional[str] = typer.Option(None, "--lang", help="vi or en"),
 ):
     """The board: every deliverable and indicator with its derived status."""
-    from models.board import board
+    from plantrack.models.board import board
 
     settings = state.settings()
     lang = lang or settings.lang
@@ -119,7 +119,7 @@ def _days_text(days: int | None, lang: str) -> str:
 def _print_board(rows, day, lang: str, agency: str | None) -> None:
     from rich.table import Table
 
-    from models.status import OPEN_STATUSES, label
+    from plantrack.models.status import OPEN_STATUSES, label
 
     vi = lang == "vi"
     table = Table(title=f"{'Tiến độ ngày' if vi else 'Status as of'} {day:%d/%m/%Y}"
@@ -155,7 +155,7 @@ def agencies(as_json: bool = typer.Option(False, "--json")):
     """The agency directory: codes, names, kinds, successors and contacts."""
     from sqlalchemy import select
 
-    from models.entities import Agency, AgencyContact, Person
+    from plantrack.models.entities import Agency, AgencyContact, Person
 
     require_schema(state.settings().database_url)
     with state.session_factory()() as s:
@@ -195,7 +195,7 @@ def report(
     from decimal import Decimal, InvalidOperation
     from zoneinfo import ZoneInfo
 
-    from models.reports import ReportIn, UnknownCode, record_report
+    from plantrack.models.reports import ReportIn, UnknownCode, record_report
 
     settings = state.settings()
     day = parse_today(today, settings.timezone)
@@ -221,7 +221,7 @@ def report(
 @app.command()
 def serve():
     """Serve the scheduled flows (needs `prefect server start` and PREFECT_API_URL)."""
-    from deployments.serve import main as serve_deployments
+    from plantrack.deployments.serve import main as serve_deployments
 
     serve_deployments()
 
@@ -230,7 +230,7 @@ def _register_optional() -> None:
     """Attach command groups contributed by other modules (run, feeds, ...)."""
     import importlib
 
-    for module, name in (("cli.run", "run"), ("cli.feeds", "feeds"), ("cli.mail", "mail")):
+    for module, name in (("plantrack.cli.run", "run"), ("plantrack.cli.feeds", "feeds"), ("plantrack.cli.mail", "mail")):
         try:
             sub = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import console, fail, parse_today, require_schema, state
+from plantrack.cli.common import console, fail, parse_today, require_schema, state
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, ...).", no_args_is_help=True)
 
@@ -13,7 +13,7 @@ app = typer.Typer(help="Run a flow now (calendars, checkins, ...).", no_args_is_
 @app.command()
 def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
     """Publish the iCalendar feeds (flow publish-calendars)."""
-    from flows.publish_calendars import publish_calendars
+    from plantrack.flows.publish_calendars import publish_calendars
 
     settings = state.settings()
     require_schema(settings.database_url)
@@ -28,8 +28,8 @@ def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluat
 @app.command()
 def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
     """Queue and send this round's check-in emails (flow send-checkins)."""
-    from flows.send_checkins import RelayUnreachable, send_checkins
-    from notifications.checkin_round import MailConfigError
+    from plantrack.flows.send_checkins import RelayUnreachable, send_checkins
+    from plantrack.notifications.checkin_round import MailConfigError
 
     settings = state.settings()
     require_schema(settings.database_url)

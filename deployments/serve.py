@@ -5,16 +5,16 @@ run schedules. Every schedule carries PLANTRACK_TIMEZONE (Asia/Ho_Chi_Minh by de
 """
 from __future__ import annotations
 
-import flows  # noqa: F401  (Prefect defaults before Prefect loads)
-from config.settings import Settings, load_settings
+import plantrack.flows  # noqa: F401  (Prefect defaults before Prefect loads)
+from plantrack.config.settings import Settings, load_settings
 
 
 def deployments(settings: Settings | None = None) -> list:
     """The runner deployments with their cron schedules in the plan's time zone."""
     from prefect.schedules import Cron
 
-    from flows.publish_calendars import publish_calendars
-    from flows.send_checkins import send_checkins
+    from plantrack.flows.publish_calendars import publish_calendars
+    from plantrack.flows.send_checkins import send_checkins
 
     settings = settings or load_settings()
     tz = settings.timezone

@@ -6,7 +6,7 @@ from datetime import date
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from tasks.checkins import queue_checkins, queued_batches, release_send_lock, send_mail_batch, take_send_lock
+from plantrack.tasks.checkins import queue_checkins, queued_batches, release_send_lock, send_mail_batch, take_send_lock
 
 
 class RelayUnreachable(RuntimeError):

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import Text, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from models.entities import Agency, Deliverable, Indicator, Plan, deliverable_support
-from models.status import OPEN_STATUSES, StatusKey, days_left, derive_status, label
+from plantrack.models.entities import Agency, Deliverable, Indicator, Plan, deliverable_support
+from plantrack.models.status import OPEN_STATUSES, StatusKey, days_left, derive_status, label
 
 
 @dataclass(slots=True)  # not frozen: frozen __init__ costs a setattr call per field on 100,000 rows

@@ -10,8 +10,8 @@ from sqlalchemy import (JSON, BigInteger, Date, Integer, String, bindparam, case
                         select, type_coerce, update)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, UTCDateTime, as_utc
-from models.entities import Agency, Deliverable, Plan, StatusReport, deliverable_support
+from plantrack.models.base import Base, UTCDateTime, as_utc
+from plantrack.models.entities import Agency, Deliverable, Plan, StatusReport, deliverable_support
 
 
 class PublishedEvent(Base):

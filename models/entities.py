@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime
+from plantrack.models.base import Base, UTCDateTime
 
 # Reported states (what the agency says); timeliness is derived in models.status.
 STATES = ("not_started", "in_progress", "done", "paused", "cancelled")

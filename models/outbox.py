@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, UTCDateTime
-from models.entities import StatusReport
+from plantrack.models.base import Base, UTCDateTime
+from plantrack.models.entities import StatusReport
 
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from models.entities import (
+from plantrack.models.entities import (
     Agency,
     AgencyContact,
     Deliverable,
@@ -17,7 +17,7 @@ from models.entities import (
     Plan,
     deliverable_support,
 )
-from models.plan_file import ResolvedPlan
+from plantrack.models.plan_file import ResolvedPlan
 
 
 @dataclass

@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.base import as_utc
-from models.entities import STATES, Deliverable, Indicator, Plan, StatusReport
+from plantrack.models.base import as_utc
+from plantrack.models.entities import STATES, Deliverable, Indicator, Plan, StatusReport
 
 
 @dataclass(frozen=True)

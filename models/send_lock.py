@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from models.base import Base, UTCDateTime
-from models.outbox import _insert, utcnow
+from plantrack.models.base import Base, UTCDateTime
+from plantrack.models.outbox import _insert, utcnow
 
 SEND_LOCK = "send-mail"
 

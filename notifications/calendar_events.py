@@ -6,9 +6,9 @@ from functools import lru_cache
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from models.board import BoardRow
-from models.status import StatusKey, label
-from notifications.ical import EventSpec, day_formatter, event_uid, exclusive_end
+from plantrack.models.board import BoardRow
+from plantrack.models.status import StatusKey, label
+from plantrack.notifications.ical import EventSpec, day_formatter, event_uid, exclusive_end
 
 MARKERS = {
     StatusKey.OVERDUE: "Quá hạn",

@@ -9,18 +9,18 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.board import BoardRow, board
-from models.entities import Agency, AgencyContact, Person, Plan
-from models.outbox import enqueue, existing_keys, open_round, previous_round, unanswered
-from models.status import OPEN_STATUSES, label
-from notifications.checkin_message import (
+from plantrack.models.board import BoardRow, board
+from plantrack.models.entities import Agency, AgencyContact, Person, Plan
+from plantrack.models.outbox import enqueue, existing_keys, open_round, previous_round, unanswered
+from plantrack.models.status import OPEN_STATUSES, label
+from plantrack.notifications.checkin_message import (
     CheckinData,
     Contact,
     IndicatorLine,
     ItemLine,
     build_checkin_message,
 )
-from notifications.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
+from plantrack.notifications.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
 
 DEMO_FROM = "theodoi@plantrack.localhost"
 

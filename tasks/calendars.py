@@ -15,14 +15,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
-from models.board import board
-from models.calendar_store import (RunState, calendar_fingerprint, last_run, published_events, published_feeds,
+from plantrack.models.board import board
+from plantrack.models.calendar_store import (RunState, calendar_fingerprint, last_run, published_events, published_feeds,
                                    save_events, save_feeds, save_run)
-from models.db import session_factory
-from models.entities import Agency, Plan
-from models.status import earliest_status_change
-from notifications.calendar_events import EventOptions, Skipped, category_label, plan_events
-from notifications.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body, event_head,
+from plantrack.models.db import session_factory
+from plantrack.models.entities import Agency, Plan
+from plantrack.models.status import earliest_status_change
+from plantrack.notifications.calendar_events import EventOptions, Skipped, category_label, plan_events
+from plantrack.notifications.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body, event_head,
                                 event_role, feed_filename, summary_tail)
 
 # Bump when the feed text changes for the same database (renderer, labels): the unchanged fast path

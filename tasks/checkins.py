@@ -8,14 +8,14 @@ from datetime import date
 
 from prefect import get_run_logger, task
 
-from config.settings import Settings, load_settings
-from models.db import session_factory
-from models.outbox import due_ids
-from models.send_lock import Lease, LockHeld, new_holder
-from notifications.checkin_round import enqueue_round, mail_identity
-from notifications.dispatch import RetryPolicy, send_queued
-from notifications.local_smtp import local_relay
-from notifications.smtp import RateLimiter, SmtpConfig
+from plantrack.config.settings import Settings, load_settings
+from plantrack.models.db import session_factory
+from plantrack.models.outbox import due_ids
+from plantrack.models.send_lock import Lease, LockHeld, new_holder
+from plantrack.notifications.checkin_round import enqueue_round, mail_identity
+from plantrack.notifications.dispatch import RetryPolicy, send_queued
+from plantrack.notifications.local_smtp import local_relay
+from plantrack.notifications.smtp import RateLimiter, SmtpConfig
 
 
 def _settings(database_url: str | None) -> Settings:

@@ -49,10 +49,10 @@ class _Secrets:
 
 def render_scenarios(url: str, patch) -> dict[str, dict]:
     """Run SCENARIOS on a database with the seed plan loaded; patch(obj, name, value) is monkeypatch.setattr."""
-    import notifications.checkin_round as cr
-    from models.db import session_factory
-    from models.entities import Agency, Deliverable, StatusReport
-    from models.outbox import SENT, Outbox
+    import plantrack.notifications.checkin_round as cr
+    from plantrack.models.db import session_factory
+    from plantrack.models.entities import Agency, Deliverable, StatusReport
+    from plantrack.models.outbox import SENT, Outbox
 
     patch(cr, "datetime", _Clock())
     patch(cr, "secrets", _Secrets())

@@ -39,7 +39,7 @@ class Recorder:
 
 @contextmanager
 def smtp_server(handler):
-    from notifications.local_smtp import controller
+    from plantrack.notifications.local_smtp import controller
 
     ctl = controller(handler)
     ctl.start()
@@ -50,24 +50,24 @@ def smtp_server(handler):
 
 
 def identity(lang: str = "vi"):
-    from notifications.checkin_round import MailIdentity
+    from plantrack.notifications.checkin_round import MailIdentity
 
     return MailIdentity(mail_from=MAIL_FROM, secret=SECRET, lang=lang)
 
 
 def queue_round(url: str, today: date = date(2024, 5, 20), lang: str = "vi"):
-    from models.db import session_factory
-    from notifications.checkin_round import enqueue_round
+    from plantrack.models.db import session_factory
+    from plantrack.notifications.checkin_round import enqueue_round
 
     with session_factory(url)() as s, s.begin():
         return enqueue_round(s, today, identity(lang))
 
 
 def send_all(url: str, host: str, port: int, **policy):
-    from models.db import session_factory
-    from models.outbox import due_ids
-    from notifications.dispatch import RetryPolicy, send_queued
-    from notifications.smtp import SmtpConfig
+    from plantrack.models.db import session_factory
+    from plantrack.models.outbox import due_ids
+    from plantrack.notifications.dispatch import RetryPolicy, send_queued
+    from plantrack.notifications.smtp import SmtpConfig
 
     Session = session_factory(url)
     with Session() as s:
@@ -78,9 +78,9 @@ def send_all(url: str, host: str, port: int, **policy):
 
 def expected_agencies(url: str, today: date = date(2024, 5, 20)) -> set[str]:
     """Agencies leading or supporting an open deliverable, computed straight from the board."""
-    from models.board import board
-    from models.db import session_factory
-    from models.status import OPEN_STATUSES
+    from plantrack.models.board import board
+    from plantrack.models.db import session_factory
+    from plantrack.models.status import OPEN_STATUSES
 
     with session_factory(url)() as s:
         rows = [r for r in board(s, today) if r.kind == "deliverable" and r.status_key in OPEN_STATUSES]

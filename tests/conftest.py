@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config import SEED_PLAN
+from plantrack.config import SEED_PLAN
 
 PG_ADMIN = os.environ.get("PLANTRACK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -41,7 +41,7 @@ def _fresh_pg_database(admin_url: str) -> tuple[str, callable]:
         conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
-        from models.db import session_factory
+        from plantrack.models.db import session_factory
 
         session_factory.cache_clear()
         with psycopg.connect(dsn, autocommit=True) as conn:
@@ -55,7 +55,7 @@ def db_url(request, tmp_path: Path) -> str:
     """An empty database URL, once on a SQLite file and once on a fresh PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'plantrack.db'}"
-        from models.db import session_factory
+        from plantrack.models.db import session_factory
 
         session_factory.cache_clear()
         return
@@ -74,10 +74,10 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def init_and_load(url: str, plan_file: Path = SEED_PLAN):
     """Migrate url and load plan_file into it; returns the load summary."""
-    from models.db import session_factory
-    from models.migrate import upgrade
-    from models.plan_file import read_plan
-    from models.plan_store import store_plan
+    from plantrack.models.db import session_factory
+    from plantrack.models.migrate import upgrade
+    from plantrack.models.plan_file import read_plan
+    from plantrack.models.plan_store import store_plan
 
     upgrade(url)
     Session = session_factory(url)
@@ -103,7 +103,7 @@ def cli(monkeypatch, tmp_path):
     """Run the plantrack CLI in-process: cli(url, *args) -> (exit_code, stdout, stderr)."""
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from plantrack.cli.main import app
 
     monkeypatch.chdir(tmp_path)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, select
 
-from config import PLANS_DIR, SEED_PLAN
-from models.db import session_factory
+from plantrack.config import PLANS_DIR, SEED_PLAN
+from plantrack.models.db import session_factory
 
 
 def copy_seed(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ import caldav
 import icalendar
 import pytest
 
-from tasks.calendars import publish_once
+from plantrack.tasks.calendars import publish_once
 
 
 def _free_port() -> int:

@@ -4,13 +4,13 @@ from datetime import date, datetime, timedelta, timezone
 import icalendar
 from sqlalchemy import select, update
 
-from models.calendar_store import last_run
-from models.db import session_factory
-from models.entities import Deliverable
-from models.reports import ReportIn, record_report
-from notifications.calendar_events import EventOptions
-from notifications.ical import feed_filename
-from tasks.calendars import publish_once
+from plantrack.models.calendar_store import last_run
+from plantrack.models.db import session_factory
+from plantrack.models.entities import Deliverable
+from plantrack.models.reports import ReportIn, record_report
+from plantrack.notifications.calendar_events import EventOptions
+from plantrack.notifications.ical import feed_filename
+from plantrack.tasks.calendars import publish_once
 
 TODAY = date(2024, 3, 1)
 

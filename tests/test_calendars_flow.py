@@ -15,7 +15,7 @@ def test_run_calendars_twice(prefect_api, loaded_sqlite, cli, tmp_path, monkeypa
         icalendar.Calendar.from_ical(f.read_bytes())
     stamps = {f: f.stat().st_mtime_ns for f in files}
 
-    from flows.publish_calendars import publish_calendars
+    from plantrack.flows.publish_calendars import publish_calendars
 
     result = publish_calendars(today=__import__("datetime").date(2024, 3, 1), database_url=loaded_sqlite,
                                feeds_dir=Path(feeds))

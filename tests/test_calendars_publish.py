@@ -6,12 +6,12 @@ import icalendar
 import recurring_ical_events
 from sqlalchemy import func, select, update
 
-from models.board import board
-from models.db import session_factory
-from models.entities import Agency, Deliverable
-from models.reports import ReportIn, record_report
-from notifications.ical import feed_filename
-from tasks.calendars import publish_once
+from plantrack.models.board import board
+from plantrack.models.db import session_factory
+from plantrack.models.entities import Agency, Deliverable
+from plantrack.models.reports import ReportIn, record_report
+from plantrack.notifications.ical import feed_filename
+from plantrack.tasks.calendars import publish_once
 
 TODAY = date(2024, 3, 1)
 

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from models.calendar_store import add_token, list_tokens, revoke_tokens
-from models.db import session_factory
-from notifications.feed_server import make_server
-from tasks.calendars import publish_once
+from plantrack.models.calendar_store import add_token, list_tokens, revoke_tokens
+from plantrack.models.db import session_factory
+from plantrack.notifications.feed_server import make_server
+from plantrack.tasks.calendars import publish_once
 
 
 @pytest.fixture

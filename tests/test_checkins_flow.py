@@ -7,7 +7,7 @@ from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, smtp_server
 
 
 def test_flow_sends_once_then_nothing(prefect_api, loaded_sqlite, monkeypatch):
-    from flows.send_checkins import send_checkins
+    from plantrack.flows.send_checkins import send_checkins
 
     rec = Recorder()
     with smtp_server(rec) as (host, port):
@@ -44,9 +44,9 @@ def test_cli_refuses_relay_without_secret(prefect_api, loaded_sqlite, cli, monke
 
 
 def test_flow_sends_nothing_while_another_run_holds_the_lock(prefect_api, loaded_sqlite, monkeypatch):
-    from flows.send_checkins import send_checkins
-    from models.db import session_factory
-    from models.send_lock import acquire, release
+    from plantrack.flows.send_checkins import send_checkins
+    from plantrack.models.db import session_factory
+    from plantrack.models.send_lock import acquire, release
 
     holder = "other-host.example:4242:run-a"  # another host: its lease decides
     with session_factory(loaded_sqlite)() as s, s.begin():

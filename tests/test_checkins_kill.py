@@ -22,13 +22,13 @@ GROUP = 4  # PLANTRACK_SMTP_SENT_GROUP of the killed run
 SCRIPT = """
 import asyncio, sys
 from datetime import date
-from config.settings import load_settings
-from models.db import session_factory
-from models.outbox import due_ids
-from models.send_lock import Lease, new_holder
-from notifications.checkin_round import enqueue_round, mail_identity
-from notifications.dispatch import RetryPolicy, send_queued
-from notifications.smtp import SmtpConfig
+from plantrack.config.settings import load_settings
+from plantrack.models.db import session_factory
+from plantrack.models.outbox import due_ids
+from plantrack.models.send_lock import Lease, new_holder
+from plantrack.notifications.checkin_round import enqueue_round, mail_identity
+from plantrack.notifications.dispatch import RetryPolicy, send_queued
+from plantrack.notifications.smtp import SmtpConfig
 
 st = load_settings(database_url=sys.argv[1])
 Session = session_factory(st.database_url)
@@ -59,8 +59,8 @@ def _wait(cond, timeout: float = 60.0) -> None:
 
 
 def test_killed_run_then_rerun_sends_each_once(loaded_db):
-    from models.db import session_factory
-    from models.outbox import Outbox
+    from plantrack.models.db import session_factory
+    from plantrack.models.outbox import Outbox
 
     rec = Recorder(delay=0.05)  # slow relay: the kill lands mid-batch, often mid-DATA
     with smtp_server(rec) as (_, port):

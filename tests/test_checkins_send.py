@@ -13,16 +13,16 @@ TODAY = date(2024, 5, 20)
 
 
 def _rows(url):
-    from models.db import session_factory
-    from models.outbox import Outbox
+    from plantrack.models.db import session_factory
+    from plantrack.models.outbox import Outbox
 
     with session_factory(url)() as s:
         return s.scalars(select(Outbox).order_by(Outbox.id)).all()
 
 
 def _focal(url) -> dict[str, str]:
-    from models.db import session_factory
-    from models.entities import Agency, AgencyContact, Person
+    from plantrack.models.db import session_factory
+    from plantrack.models.entities import Agency, AgencyContact, Person
 
     with session_factory(url)() as s:
         return dict(s.execute(select(Person.email, Agency.code)
@@ -32,7 +32,7 @@ def _focal(url) -> dict[str, str]:
 
 
 def test_one_message_per_open_agency_with_headers_and_token(loaded_db):
-    from notifications.tokens import BadToken, verify_reply_token
+    from plantrack.notifications.tokens import BadToken, verify_reply_token
 
     rec = Recorder()
     summary = queue_round(loaded_db)
@@ -121,7 +121,7 @@ def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
 
 
 def test_server_down_loses_nothing(loaded_db):
-    from notifications.local_smtp import free_port
+    from plantrack.notifications.local_smtp import free_port
 
     queue_round(loaded_db)
     report = send_all(loaded_db, "127.0.0.1", free_port(), max_attempts=2)
@@ -137,9 +137,9 @@ def test_server_down_loses_nothing(loaded_db):
 def test_missed_last_round_is_marked(loaded_sqlite):
     from datetime import datetime, timezone
 
-    from models.db import session_factory
-    from models.entities import Agency
-    from models.reports import ReportIn, record_report
+    from plantrack.models.db import session_factory
+    from plantrack.models.entities import Agency
+    from plantrack.models.reports import ReportIn, record_report
 
     rec = Recorder()
     queue_round(loaded_sqlite)
@@ -161,7 +161,7 @@ def test_missed_last_round_is_marked(loaded_sqlite):
 
 
 def test_rate_limiter_spaces_messages_without_sleeping():
-    from notifications.smtp import RateLimiter
+    from plantrack.notifications.smtp import RateLimiter
 
     clock, slept = [100.0], []
 
@@ -183,10 +183,10 @@ def test_sent_rows_are_committed_in_groups(loaded_sqlite):
     """One UPDATE per group of accepted messages (here 8, with the 50 ms timer out of the way), all marked once."""
     from sqlalchemy import event
 
-    from models.db import session_factory
-    from models.outbox import due_ids
-    from notifications.dispatch import send_queued
-    from notifications.smtp import SmtpConfig
+    from plantrack.models.db import session_factory
+    from plantrack.models.outbox import due_ids
+    from plantrack.notifications.dispatch import send_queued
+    from plantrack.notifications.smtp import SmtpConfig
 
     queue_round(loaded_sqlite)
     Session = session_factory(loaded_sqlite)
@@ -217,10 +217,10 @@ def test_stalled_relay_still_commits_what_was_accepted(loaded_sqlite):
     """The timer commits accepted messages while the next one hangs: the crash window is time-bounded too."""
     import threading
 
-    from models.db import session_factory
-    from models.outbox import due_ids
-    from notifications.dispatch import send_queued
-    from notifications.smtp import SmtpConfig
+    from plantrack.models.db import session_factory
+    from plantrack.models.outbox import due_ids
+    from plantrack.notifications.dispatch import send_queued
+    from plantrack.notifications.smtp import SmtpConfig
 
     queue_round(loaded_sqlite)
     Session = session_factory(loaded_sqlite)

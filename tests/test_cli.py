@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config import SEED_PLAN
+from plantrack.config import SEED_PLAN
 from tests.plan_helpers import copy_seed, edit, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """Schedules are real cron schedules in the plan's time zone, configurable by settings."""
-from config.settings import load_settings
-from deployments.serve import deployments
+from plantrack.config.settings import load_settings
+from plantrack.deployments.serve import deployments
 
 
 def test_every_schedule_carries_the_plan_time_zone():

@@ -3,10 +3,10 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
 
-from models.board import board
-from models.db import session_factory
-from models.entities import Agency, AgencyContact, Deliverable, Indicator, Plan, StatusReport
-from models.reports import ReportIn, record_report
+from plantrack.models.board import board
+from plantrack.models.db import session_factory
+from plantrack.models.entities import Agency, AgencyContact, Deliverable, Indicator, Plan, StatusReport
+from plantrack.models.reports import ReportIn, record_report
 from tests.conftest import init_and_load
 from tests.plan_helpers import copy_seed, edit, snapshot
 

@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from models.status import StatusKey as K
-from models.status import derive_status, earliest_status_change, label, status_changes_after
+from plantrack.models.status import StatusKey as K
+from plantrack.models.status import derive_status, earliest_status_change, label, status_changes_after
 
 START, DUE = date(2024, 6, 1), date(2024, 6, 15)
 

@@ -1,12 +1,12 @@
 """Alembic environment: migrates the database whose URL the caller put in the config."""
 from alembic import context
 
-import models.calendar_store  # noqa: F401
-import models.entities  # noqa: F401  (registers the tables)
-import models.outbox  # noqa: F401
-import models.send_lock  # noqa: F401
-from models.base import Base
-from models.db import make_engine
+import plantrack.models.calendar_store  # noqa: F401
+import plantrack.models.entities  # noqa: F401  (registers the tables)
+import plantrack.models.outbox  # noqa: F401
+import plantrack.models.send_lock  # noqa: F401
+from plantrack.models.base import Base
+from plantrack.models.db import make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
