@@ -20,7 +20,7 @@ from sqlalchemy import insert  # noqa: E402
 from plantrack.models.db import session_factory  # noqa: E402
 from plantrack.models.entities import Agency, Deliverable, Plan, deliverable_support  # noqa: E402
 from plantrack.models.migrate import upgrade  # noqa: E402
-from plantrack.models.plan_schema import CATEGORIES  # noqa: E402
+from plantrack.models.plan.schema import CATEGORIES  # noqa: E402
 
 TODAY = date(2024, 3, 1)
 
@@ -71,7 +71,7 @@ def main() -> None:
     generate(url, args.deliverables, n_ag)
     print(f"generated {args.deliverables} deliverables, {n_ag} agencies in {time.perf_counter() - t:.1f} s ({tmp})")
 
-    from plantrack.notifications.calendar_events import EventOptions
+    from plantrack.notifications.calendar.events import EventOptions
     from plantrack.tasks.calendars import check, collect, publish_once, write_changed
 
     feeds = tmp / "feeds"

@@ -30,14 +30,14 @@ from sqlalchemy import func, select  # noqa: E402
 from plantrack.config import SEED_PLAN  # noqa: E402
 from plantrack.models.db import session_factory  # noqa: E402
 from plantrack.models.migrate import upgrade  # noqa: E402
-from plantrack.models.outbox import Outbox, due_ids  # noqa: E402
-from plantrack.models.send_lock import Lease, new_holder  # noqa: E402
-from plantrack.models.plan_file import read_plan  # noqa: E402
-from plantrack.models.plan_store import store_plan  # noqa: E402
-from plantrack.notifications.checkin_round import MailIdentity, enqueue_round  # noqa: E402
-from plantrack.notifications.dispatch import send_queued  # noqa: E402
-from plantrack.notifications.local_smtp import controller  # noqa: E402
-from plantrack.notifications.smtp import SmtpConfig  # noqa: E402
+from plantrack.models.mail.outbox import Outbox, due_ids  # noqa: E402
+from plantrack.models.mail.send_lock import Lease, new_holder  # noqa: E402
+from plantrack.models.plan.file import read_plan  # noqa: E402
+from plantrack.models.plan.store import store_plan  # noqa: E402
+from plantrack.notifications.mail.checkin_round import MailIdentity, enqueue_round  # noqa: E402
+from plantrack.notifications.mail.dispatch import send_queued  # noqa: E402
+from plantrack.notifications.mail.local_smtp import controller  # noqa: E402
+from plantrack.notifications.mail.smtp import SmtpConfig  # noqa: E402
 
 
 class Sink:

@@ -36,9 +36,9 @@ from plantrack.models.board import board  # noqa: E402
 from plantrack.models.db import make_engine, session_factory  # noqa: E402
 from plantrack.models.entities import Deliverable  # noqa: E402
 from plantrack.models.migrate import upgrade  # noqa: E402
-from plantrack.models.plan_file import read_plan  # noqa: E402
-from plantrack.models.plan_schema import CATEGORIES, ROLES  # noqa: E402
-from plantrack.models.plan_store import store_plan  # noqa: E402
+from plantrack.models.plan.file import read_plan  # noqa: E402
+from plantrack.models.plan.schema import CATEGORIES, ROLES  # noqa: E402
+from plantrack.models.plan.store import store_plan  # noqa: E402
 
 TODAY = "2024-07-01"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -30,7 +30,7 @@ def token_add(
 
     from plantrack.models.calendar_store import add_token
     from plantrack.models.entities import Agency
-    from plantrack.notifications.ical import feed_filename
+    from plantrack.notifications.calendar.ical import feed_filename
 
     settings = state.settings()
     try:
@@ -85,7 +85,7 @@ def serve(
     port: Optional[int] = typer.Option(None, "--port", help="default PLANTRACK_FEEDS_PORT (8088)"),
 ):
     """Serve the feed folder at /feeds/<token>.ics until interrupted."""
-    from plantrack.notifications.feed_server import make_server
+    from plantrack.notifications.calendar.feed_server import make_server
 
     settings = state.settings()
     require_schema(settings.database_url)

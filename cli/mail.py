@@ -17,7 +17,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     """Accept mail on host:port and write each message to a .eml file until Ctrl-C."""
     from pathlib import Path
 
-    from plantrack.notifications.local_smtp import local_relay
+    from plantrack.notifications.mail.local_smtp import local_relay
 
     target = Path(folder) if folder else state.settings().outbox_dir
     with local_relay(target, host, port) as (h, p):

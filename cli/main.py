@@ -41,8 +41,8 @@ def init():
 @plan_app.command("load")
 def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names its agency directory)")):
     """Validate a plan file and its directory, then upsert both in one transaction."""
-    from plantrack.models.plan_file import PlanFileError, read_plan
-    from plantrack.models.plan_store import store_plan
+    from plantrack.models.plan.file import PlanFileError, read_plan
+    from plantrack.models.plan.store import store_plan
 
     try:
         resolved = read_plan(file)

@@ -29,7 +29,7 @@ def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluat
 def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
     """Queue and send this round's check-in emails (flow send-checkins)."""
     from plantrack.flows.send_checkins import RelayUnreachable, send_checkins
-    from plantrack.notifications.checkin_round import MailConfigError
+    from plantrack.notifications.mail.checkin_round import MailConfigError
 
     settings = state.settings()
     require_schema(settings.database_url)

@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
-from plantrack.notifications.calendar_events import EventOptions
+from plantrack.notifications.calendar.events import EventOptions
 from plantrack.tasks.calendars import check_calendars, collect_events, write_feeds
 
 LISTED = 50  # names shown in the artifact before "and N more"

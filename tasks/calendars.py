@@ -21,8 +21,8 @@ from plantrack.models.calendar_store import (RunState, calendar_fingerprint, las
 from plantrack.models.db import session_factory
 from plantrack.models.entities import Agency, Plan
 from plantrack.models.status import earliest_status_change
-from plantrack.notifications.calendar_events import EventOptions, Skipped, category_label, plan_events
-from plantrack.notifications.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body, event_head,
+from plantrack.notifications.calendar.events import EventOptions, Skipped, category_label, plan_events
+from plantrack.notifications.calendar.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body, event_head,
                                 event_role, feed_filename, summary_tail)
 
 # Bump when the feed text changes for the same database (renderer, labels): the unchanged fast path

@@ -10,12 +10,12 @@ from prefect import get_run_logger, task
 
 from plantrack.config.settings import Settings, load_settings
 from plantrack.models.db import session_factory
-from plantrack.models.outbox import due_ids
-from plantrack.models.send_lock import Lease, LockHeld, new_holder
-from plantrack.notifications.checkin_round import enqueue_round, mail_identity
-from plantrack.notifications.dispatch import RetryPolicy, send_queued
-from plantrack.notifications.local_smtp import local_relay
-from plantrack.notifications.smtp import RateLimiter, SmtpConfig
+from plantrack.models.mail.outbox import due_ids
+from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
+from plantrack.notifications.mail.checkin_round import enqueue_round, mail_identity
+from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+from plantrack.notifications.mail.local_smtp import local_relay
+from plantrack.notifications.mail.smtp import RateLimiter, SmtpConfig
 
 
 def _settings(database_url: str | None) -> Settings:

@@ -49,10 +49,10 @@ class _Secrets:
 
 def render_scenarios(url: str, patch) -> dict[str, dict]:
     """Run SCENARIOS on a database with the seed plan loaded; patch(obj, name, value) is monkeypatch.setattr."""
-    import plantrack.notifications.checkin_round as cr
+    import plantrack.notifications.mail.checkin_round as cr
     from plantrack.models.db import session_factory
     from plantrack.models.entities import Agency, Deliverable, StatusReport
-    from plantrack.models.outbox import SENT, Outbox
+    from plantrack.models.mail.outbox import SENT, Outbox
 
     patch(cr, "datetime", _Clock())
     patch(cr, "secrets", _Secrets())

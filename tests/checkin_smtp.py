@@ -39,7 +39,7 @@ class Recorder:
 
 @contextmanager
 def smtp_server(handler):
-    from plantrack.notifications.local_smtp import controller
+    from plantrack.notifications.mail.local_smtp import controller
 
     ctl = controller(handler)
     ctl.start()
@@ -50,14 +50,14 @@ def smtp_server(handler):
 
 
 def identity(lang: str = "vi"):
-    from plantrack.notifications.checkin_round import MailIdentity
+    from plantrack.notifications.mail.checkin_round import MailIdentity
 
     return MailIdentity(mail_from=MAIL_FROM, secret=SECRET, lang=lang)
 
 
 def queue_round(url: str, today: date = date(2024, 5, 20), lang: str = "vi"):
     from plantrack.models.db import session_factory
-    from plantrack.notifications.checkin_round import enqueue_round
+    from plantrack.notifications.mail.checkin_round import enqueue_round
 
     with session_factory(url)() as s, s.begin():
         return enqueue_round(s, today, identity(lang))
@@ -65,9 +65,9 @@ def queue_round(url: str, today: date = date(2024, 5, 20), lang: str = "vi"):
 
 def send_all(url: str, host: str, port: int, **policy):
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import due_ids
-    from plantrack.notifications.dispatch import RetryPolicy, send_queued
-    from plantrack.notifications.smtp import SmtpConfig
+    from plantrack.models.mail.outbox import due_ids
+    from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+    from plantrack.notifications.mail.smtp import SmtpConfig
 
     Session = session_factory(url)
     with Session() as s:

@@ -76,8 +76,8 @@ def init_and_load(url: str, plan_file: Path = SEED_PLAN):
     """Migrate url and load plan_file into it; returns the load summary."""
     from plantrack.models.db import session_factory
     from plantrack.models.migrate import upgrade
-    from plantrack.models.plan_file import read_plan
-    from plantrack.models.plan_store import store_plan
+    from plantrack.models.plan.file import read_plan
+    from plantrack.models.plan.store import store_plan
 
     upgrade(url)
     Session = session_factory(url)

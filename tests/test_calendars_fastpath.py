@@ -8,8 +8,8 @@ from plantrack.models.calendar_store import last_run
 from plantrack.models.db import session_factory
 from plantrack.models.entities import Deliverable
 from plantrack.models.reports import ReportIn, record_report
-from plantrack.notifications.calendar_events import EventOptions
-from plantrack.notifications.ical import feed_filename
+from plantrack.notifications.calendar.events import EventOptions
+from plantrack.notifications.calendar.ical import feed_filename
 from plantrack.tasks.calendars import publish_once
 
 TODAY = date(2024, 3, 1)

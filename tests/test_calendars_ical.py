@@ -5,7 +5,7 @@ import icalendar
 import pytest
 import vobject
 
-from plantrack.notifications.ical import (CalendarMeta, EventSpec, Stamp, event_uid, feed_filename, fold, render_calendar,
+from plantrack.notifications.calendar.ical import (CalendarMeta, EventSpec, Stamp, event_uid, feed_filename, fold, render_calendar,
                                 render_event)
 
 LONG_VI = ("Tổ chức Diễn đàn trẻ em cấp tỉnh; đối thoại giữa trẻ em với lãnh đạo tỉnh, các sở, ngành, "
@@ -73,7 +73,7 @@ def test_uids_and_file_names_are_stable_and_distinct():
 def test_fold_bytes_equals_fold_on_random_lines():
     import random
 
-    from plantrack.notifications.ical import fold_bytes
+    from plantrack.notifications.calendar.ical import fold_bytes
 
     rnd = random.Random(7)
     alphabet = ["a", "b", " ", "\\", "\\n", "\\,", "\\;", "ệ", "ữ", "đ", "€", "𝄞", "x" * 10]

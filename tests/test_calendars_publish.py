@@ -10,7 +10,7 @@ from plantrack.models.board import board
 from plantrack.models.db import session_factory
 from plantrack.models.entities import Agency, Deliverable
 from plantrack.models.reports import ReportIn, record_report
-from plantrack.notifications.ical import feed_filename
+from plantrack.notifications.calendar.ical import feed_filename
 from plantrack.tasks.calendars import publish_once
 
 TODAY = date(2024, 3, 1)

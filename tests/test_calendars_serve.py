@@ -7,7 +7,7 @@ import pytest
 
 from plantrack.models.calendar_store import add_token, list_tokens, revoke_tokens
 from plantrack.models.db import session_factory
-from plantrack.notifications.feed_server import make_server
+from plantrack.notifications.calendar.feed_server import make_server
 from plantrack.tasks.calendars import publish_once
 
 

@@ -46,7 +46,7 @@ def test_cli_refuses_relay_without_secret(prefect_api, loaded_sqlite, cli, monke
 def test_flow_sends_nothing_while_another_run_holds_the_lock(prefect_api, loaded_sqlite, monkeypatch):
     from plantrack.flows.send_checkins import send_checkins
     from plantrack.models.db import session_factory
-    from plantrack.models.send_lock import acquire, release
+    from plantrack.models.mail.send_lock import acquire, release
 
     holder = "other-host.example:4242:run-a"  # another host: its lease decides
     with session_factory(loaded_sqlite)() as s, s.begin():

@@ -24,11 +24,11 @@ import asyncio, sys
 from datetime import date
 from plantrack.config.settings import load_settings
 from plantrack.models.db import session_factory
-from plantrack.models.outbox import due_ids
-from plantrack.models.send_lock import Lease, new_holder
-from plantrack.notifications.checkin_round import enqueue_round, mail_identity
-from plantrack.notifications.dispatch import RetryPolicy, send_queued
-from plantrack.notifications.smtp import SmtpConfig
+from plantrack.models.mail.outbox import due_ids
+from plantrack.models.mail.send_lock import Lease, new_holder
+from plantrack.notifications.mail.checkin_round import enqueue_round, mail_identity
+from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+from plantrack.notifications.mail.smtp import SmtpConfig
 
 st = load_settings(database_url=sys.argv[1])
 Session = session_factory(st.database_url)
@@ -60,7 +60,7 @@ def _wait(cond, timeout: float = 60.0) -> None:
 
 def test_killed_run_then_rerun_sends_each_once(loaded_db):
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import Outbox
+    from plantrack.models.mail.outbox import Outbox
 
     rec = Recorder(delay=0.05)  # slow relay: the kill lands mid-batch, often mid-DATA
     with smtp_server(rec) as (_, port):

@@ -18,10 +18,10 @@ from tests.checkin_smtp import Recorder, queue_round, smtp_server
 
 def _sender(url, host, port, results, errors, start):
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import due_ids
-    from plantrack.models.send_lock import Lease, LockHeld, new_holder
-    from plantrack.notifications.dispatch import RetryPolicy, send_queued
-    from plantrack.notifications.smtp import SmtpConfig
+    from plantrack.models.mail.outbox import due_ids
+    from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
+    from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+    from plantrack.notifications.mail.smtp import SmtpConfig
 
     Session = session_factory(url)
     start.wait()  # both try at the same moment
@@ -37,7 +37,7 @@ def _sender(url, host, port, results, errors, start):
 
 def test_two_senders_at_once_send_each_message_once(loaded_db):
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import Outbox
+    from plantrack.models.mail.outbox import Outbox
 
     queue_round(loaded_db)
     rec = Recorder(delay=0.02)
@@ -61,8 +61,8 @@ def test_lock_takeover_rules(loaded_sqlite):
     import socket
 
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import utcnow
-    from plantrack.models.send_lock import LockHeld, LockLost, SendLock, acquire, new_holder, refresh, release
+    from plantrack.models.mail.outbox import utcnow
+    from plantrack.models.mail.send_lock import LockHeld, LockLost, SendLock, acquire, new_holder, refresh, release
 
     Session = session_factory(loaded_sqlite)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])

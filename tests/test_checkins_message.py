@@ -9,8 +9,8 @@ from email.policy import default
 
 import pytest
 
-from plantrack.notifications.checkin_message import CheckinData, Contact, IndicatorLine, ItemLine, build_checkin_message
-from plantrack.notifications.tokens import BadToken, ReplyClaims, reference_tag, reply_address, sign_reply_token, \
+from plantrack.notifications.mail.checkin_message import CheckinData, Contact, IndicatorLine, ItemLine, build_checkin_message
+from plantrack.notifications.mail.tokens import BadToken, ReplyClaims, reference_tag, reply_address, sign_reply_token, \
     verify_reply_token
 
 KEY = "k" * 32
@@ -112,7 +112,7 @@ def test_message_en_and_missed_round():
 
 def test_round_keys_and_demo_refusal():
     from plantrack.config.settings import Settings
-    from plantrack.notifications.checkin_round import MailConfigError, mail_identity, round_key
+    from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity, round_key
 
     assert round_key(date(2024, 5, 20)) == "2024-W21"
     assert round_key(date(2024, 12, 30)) == "2025-W01"

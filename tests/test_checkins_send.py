@@ -14,7 +14,7 @@ TODAY = date(2024, 5, 20)
 
 def _rows(url):
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import Outbox
+    from plantrack.models.mail.outbox import Outbox
 
     with session_factory(url)() as s:
         return s.scalars(select(Outbox).order_by(Outbox.id)).all()
@@ -32,7 +32,7 @@ def _focal(url) -> dict[str, str]:
 
 
 def test_one_message_per_open_agency_with_headers_and_token(loaded_db):
-    from plantrack.notifications.tokens import BadToken, verify_reply_token
+    from plantrack.notifications.mail.tokens import BadToken, verify_reply_token
 
     rec = Recorder()
     summary = queue_round(loaded_db)
@@ -121,7 +121,7 @@ def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
 
 
 def test_server_down_loses_nothing(loaded_db):
-    from plantrack.notifications.local_smtp import free_port
+    from plantrack.notifications.mail.local_smtp import free_port
 
     queue_round(loaded_db)
     report = send_all(loaded_db, "127.0.0.1", free_port(), max_attempts=2)
@@ -161,7 +161,7 @@ def test_missed_last_round_is_marked(loaded_sqlite):
 
 
 def test_rate_limiter_spaces_messages_without_sleeping():
-    from plantrack.notifications.smtp import RateLimiter
+    from plantrack.notifications.mail.smtp import RateLimiter
 
     clock, slept = [100.0], []
 
@@ -184,9 +184,9 @@ def test_sent_rows_are_committed_in_groups(loaded_sqlite):
     from sqlalchemy import event
 
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import due_ids
-    from plantrack.notifications.dispatch import send_queued
-    from plantrack.notifications.smtp import SmtpConfig
+    from plantrack.models.mail.outbox import due_ids
+    from plantrack.notifications.mail.dispatch import send_queued
+    from plantrack.notifications.mail.smtp import SmtpConfig
 
     queue_round(loaded_sqlite)
     Session = session_factory(loaded_sqlite)
@@ -218,9 +218,9 @@ def test_stalled_relay_still_commits_what_was_accepted(loaded_sqlite):
     import threading
 
     from plantrack.models.db import session_factory
-    from plantrack.models.outbox import due_ids
-    from plantrack.notifications.dispatch import send_queued
-    from plantrack.notifications.smtp import SmtpConfig
+    from plantrack.models.mail.outbox import due_ids
+    from plantrack.notifications.mail.dispatch import send_queued
+    from plantrack.notifications.mail.smtp import SmtpConfig
 
     queue_round(loaded_sqlite)
     Session = session_factory(loaded_sqlite)

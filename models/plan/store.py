@@ -17,7 +17,7 @@ from plantrack.models.entities import (
     Plan,
     deliverable_support,
 )
-from plantrack.models.plan_file import ResolvedPlan
+from plantrack.models.plan.file import ResolvedPlan
 
 
 @dataclass

@@ -14,7 +14,7 @@ import yaml
 from lunardate import LunarDate
 from pydantic import ValidationError
 
-from plantrack.models.plan_schema import DirectoryFile, LunarDay, PlanFile
+from plantrack.models.plan.schema import DirectoryFile, LunarDay, PlanFile
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is ten times faster
 

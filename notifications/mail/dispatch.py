@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantrack.models.outbox import QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent, mark_sent_many
-from plantrack.models.send_lock import Lease
-from plantrack.notifications.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, SmtpConfig, SmtpUnavailable, \
+from plantrack.models.mail.outbox import QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent, mark_sent_many
+from plantrack.models.mail.send_lock import Lease
+from plantrack.notifications.mail.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, SmtpConfig, SmtpUnavailable, \
     send_batch
 
 

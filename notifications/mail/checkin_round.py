@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session
 
 from plantrack.models.board import BoardRow, board
 from plantrack.models.entities import Agency, AgencyContact, Person, Plan
-from plantrack.models.outbox import enqueue, existing_keys, open_round, previous_round, unanswered
+from plantrack.models.mail.outbox import enqueue, existing_keys, open_round, previous_round, unanswered
 from plantrack.models.status import OPEN_STATUSES, label
-from plantrack.notifications.checkin_message import (
+from plantrack.notifications.mail.checkin_message import (
     CheckinData,
     Contact,
     IndicatorLine,
     ItemLine,
     build_checkin_message,
 )
-from plantrack.notifications.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
+from plantrack.notifications.mail.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
 
 DEMO_FROM = "theodoi@plantrack.localhost"
 

@@ -134,7 +134,7 @@ class IndicatorEntry(Strict):
 
 
 class PlanFile(Strict):
-    """A whole plan (date order and agency references are checked in models.plan_file): header, agency directory reference, indicators and deliverables."""
+    """A whole plan (date order and agency references are checked in plantrack.models.plan.file): header, agency directory reference, indicators and deliverables."""
 
     plan: PlanHeader
     directory: str  # path of the agency directory file, relative to the plan file

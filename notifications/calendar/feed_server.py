@@ -15,7 +15,7 @@ from pathlib import Path
 
 from plantrack.models.calendar_store import scope_of_token
 from plantrack.models.db import session_factory
-from plantrack.notifications.ical import feed_filename
+from plantrack.notifications.calendar.ical import feed_filename
 
 PATH_RE = re.compile(r"^/feeds/([A-Za-z0-9_-]{16,128})\.ics$")
 TOKEN_IN_PATH = re.compile(r"/feeds/[^/\s]+")

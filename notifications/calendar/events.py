@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from plantrack.models.board import BoardRow
 from plantrack.models.status import StatusKey, label
-from plantrack.notifications.ical import EventSpec, day_formatter, event_uid, exclusive_end
+from plantrack.notifications.calendar.ical import EventSpec, day_formatter, event_uid, exclusive_end
 
 MARKERS = {
     StatusKey.OVERDUE: "Quá hạn",

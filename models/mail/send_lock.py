@@ -18,7 +18,7 @@ from sqlalchemy import String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from plantrack.models.base import Base, UTCDateTime
-from plantrack.models.outbox import _insert, utcnow
+from plantrack.models.mail.outbox import _insert, utcnow
 
 SEND_LOCK = "send-mail"
 

@@ -1,0 +1,1 @@
+"""Outgoing mail state: the outbox, check-in rounds and the one-sender lock."""

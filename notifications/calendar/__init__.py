@@ -1,0 +1,1 @@
+"""Calendar feeds: events from board rows, iCalendar text, publishing and serving."""

@@ -1,0 +1,1 @@
+"""Mail: check-in messages, reply tokens, the outbox dispatcher and SMTP transports."""
