@@ -2,44 +2,44 @@
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from pathlib import Path
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import typer
 
-from plantrack.config.settings import Settings, load_settings
+from plantrack.config.settings import Settings, SettingsError, load_settings
 
 
-class _LazyConsole:
-    """A rich Console made on first use: `status --json` never pays for importing rich."""
+@lru_cache(maxsize=1)
+def console():
+    """The rich Console of standard output, made on first use (`status --json` never imports rich)."""
+    from rich.console import Console
 
-    def __init__(self, **options):
-        self._options, self._console = options, None
-
-    def __getattr__(self, name):
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return getattr(self._console, name)
+    return Console()
 
 
-console = _LazyConsole()
-err_console = _LazyConsole(stderr=True)
+@lru_cache(maxsize=1)
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 class State:
     db_url: str | None = None
 
-    def settings(self) -> Settings:
-        from pydantic import ValidationError
+    _settings: Settings | None = None
 
-        try:
-            return load_settings(database_url=self.db_url)
-        except ValidationError as exc:
-            problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-            fail(f"bad PLANTRACK_* setting: {problems}")
+    def settings(self) -> Settings:
+        """The settings of this command (built once; a bad PLANTRACK_* value exits with its name)."""
+        if self._settings is None:
+            try:
+                self._settings = load_settings(database_url=self.db_url)
+            except SettingsError as exc:
+                fail(f"bad setting: {exc}")
+        return self._settings
 
     def session_factory(self):
         from plantrack.models.db import session_factory
@@ -52,7 +52,7 @@ state = State()
 
 def fail(message: str, code: int = 1):
     """Print message to stderr and exit non-zero, without a traceback."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err_console().print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -85,6 +85,24 @@ def require_schema(url: str) -> None:
         if isinstance(exc, (typer.Exit, SystemExit)):
             raise
         fail(f"cannot open database {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+
+
+def settings_for_flows() -> Settings:
+    """The command's settings, with --db handed on to flows (they read settings themselves, never a URL parameter)."""
+    import os
+
+    settings = state.settings()
+    os.environ["PLANTRACK_DATABASE_URL"] = settings.database_url
+    return settings
+
+
+def parse_lang(value: str | None, default: str) -> str:
+    """--lang, or default; an unknown language exits listing the known ones."""
+    from plantrack.config.i18n import languages
+
+    if value is None or value in languages():
+        return value or default
+    fail(f"--lang {value!r} is not a language plantrack speaks (one of: {', '.join(languages())})")
 
 
 def print_out(text: str) -> None:

@@ -60,10 +60,10 @@ def token_list(as_json: bool = typer.Option(False, "--json")):
         print_out(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     for r in rows:
-        console.print(f"{r['id']:>4}  {r['name']}  {r['feed']}  {r['created']}"
+        console().print(f"{r['id']:>4}  {r['name']}  {r['feed']}  {r['created']}"
                       + (f"  revoked {r['revoked']}" if r["revoked"] else ""), highlight=False)
     if not rows:
-        console.print("no tokens", highlight=False)
+        console().print("no tokens", highlight=False)
 
 
 @token_app.command("revoke")
@@ -76,7 +76,7 @@ def token_revoke(who: str = typer.Argument(..., help="token id, or subscriber na
         n = revoke_tokens(s, who)
     if n == 0:
         fail(f"no live token matches {who!r}")
-    console.print(f"revoked {n} token{'s' if n > 1 else ''}", highlight=False)
+    console().print(f"revoked {n} token{'s' if n > 1 else ''}", highlight=False)
 
 
 @app.command("serve")
@@ -92,7 +92,7 @@ def serve(
     server = make_server(host or settings.feeds_host, port if port is not None else settings.feeds_port,
                          settings.feeds_dir, settings.database_url)
     h, p = server.server_address[:2]
-    console.print(f"serving {settings.feeds_dir} at http://{h}:{p}/feeds/<token>.ics", highlight=False)
+    console().print(f"serving {settings.feeds_dir} at http://{h}:{p}/feeds/<token>.ics", highlight=False)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -21,7 +21,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
     target = Path(folder) if folder else state.settings().outbox_dir
     with local_relay(target, host, port) as (h, p):
-        console.print(f"SMTP on {h}:{p}, writing .eml files to {target} (Ctrl-C to stop)", highlight=False)
+        console().print(f"SMTP on {h}:{p}, writing .eml files to {target} (Ctrl-C to stop)", highlight=False)
         try:
             while True:
                 time.sleep(3600)

@@ -22,7 +22,7 @@ STATUS_STYLE = {
 
 @app.callback()
 def main(db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL (default: PLANTRACK_DATABASE_URL)")):
-    state.db_url = db
+    state.db_url, state._settings = db, None
 
 
 @app.command()
@@ -35,7 +35,7 @@ def init():
         upgrade(url)
     except Exception as exc:
         fail(f"cannot initialise {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-    console.print(f"database ready: {url}", highlight=False)
+    console().print(f"database ready: {url}", highlight=False)
 
 
 @plan_app.command("load")
@@ -55,7 +55,7 @@ def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names it
     with Session() as session, session.begin():
         summary = store_plan(session, resolved)
     verb = "loaded" if summary.changed else "unchanged"
-    console.print(f"plan {summary.plan_number} {verb}: deliverables {summary.deliverables}; "
+    console().print(f"plan {summary.plan_number} {verb}: deliverables {summary.deliverables}; "
                   f"indicators {summary.indicators}; agencies {summary.agencies}; people {summary.people}",
                   highlight=False)
 
@@ -76,7 +76,7 @@ def plan_show():
         for p in plans:
             nd = s.scalar(select(func.count()).where(Deliverable.plan_id == p.id, Deliverable.archived.is_(False)))
             ni = s.scalar(select(func.count()).where(Indicator.plan_id == p.id, Indicator.archived.is_(False)))
-            console.print(f"[bold]{p.number}[/] {p.title}\n  {p.issuer}, {p.issued_on:%d/%m/%Y}; "
+            console().print(f"[bold]{p.number}[/] {p.title}\n  {p.issuer}, {p.issued_on:%d/%m/%Y}; "
                           f"{p.signer or ''}\n  {p.period_start:%d/%m/%Y} - {p.period_end:%d/%m/%Y}; "
                           f"{nd} deliverables, {ni} indicators; source sha256 {p.source_sha256 or '-'}",
                           highlight=False)
@@ -142,11 +142,11 @@ def _print_board(rows, day, lang: str, agency: str | None) -> None:
         lead = r.lead if r.lead == r.planned_lead else f"{r.lead} ({'thay' if vi else 'for'} {r.planned_lead})"
         table.add_row(r.code, r.title, lead, supp, f"{r.due:%d/%m/%Y}" if r.due else "",
                       progress, f"[{STATUS_STYLE[r.status_key]}]{status}[/]")
-    console.print(table)
+    console().print(table)
     counts: dict[str, int] = {}
     for r in rows:
         counts[label(r.status_key, lang)] = counts.get(label(r.status_key, lang), 0) + 1
-    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()) or ("(không có mục nào)" if vi else "(nothing)"),
+    console().print(", ".join(f"{k}: {v}" for k, v in counts.items()) or ("(không có mục nào)" if vi else "(nothing)"),
                   highlight=False)
 
 
@@ -177,7 +177,7 @@ def agencies(as_json: bool = typer.Option(False, "--json")):
         table.add_column(col, overflow="fold")
     for a in ags:
         table.add_row(a.code, a.name, a.kind, codes.get(a.successor_id) or "", "\n".join(contacts.get(a.id, [])))
-    console.print(table)
+    console().print(table)
 
 
 @app.command()
@@ -215,7 +215,7 @@ def report(
             fail(f"no deliverable or indicator {code!r} in plan {plan}")
         except ValueError as exc:
             fail(str(exc))
-    console.print(f"recorded report for {code}", highlight=False)
+    console().print(f"recorded report for {code}", highlight=False)
 
 
 @app.command()

@@ -5,45 +5,52 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, parse_today, require_schema, state
+from plantrack.cli.common import console, fail, parse_today, require_schema, settings_for_flows
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, ...).", no_args_is_help=True)
 
 
 @app.command()
-def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
+def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+              force: bool = typer.Option(False, "--force", help="rebuild every event even if nothing changed")):
     """Publish the iCalendar feeds (flow publish-calendars)."""
-    from plantrack.flows.publish_calendars import publish_calendars
-
-    settings = state.settings()
+    settings = settings_for_flows()
     require_schema(settings.database_url)
-    out = publish_calendars(today=parse_today(today, settings.timezone), database_url=settings.database_url)
-    written = out["written"]
+    day = parse_today(today, settings.timezone)
+    from plantrack.flows.publish_calendars import publish_calendars_flow
+
+    out = publish_calendars_flow(today=day, force=force)
+    written = out.written
     shown = ", ".join(written[:8]) + (f" and {len(written) - 8} more" if len(written) > 8 else "")
-    head = "nothing changed" if out["unchanged"] else f"{len(written)} feeds written" + (f" ({shown})" if written else "")
-    console.print(f"calendars in {settings.feeds_dir}: {head}; {out['events']} events; "
-                  f"{len(out['skipped'])} dates left out; status valid until {out['valid_until']}", highlight=False)
+    head = "nothing changed" if out.unchanged else f"{len(written)} feeds written" + (f" ({shown})" if written else "")
+    console().print(f"calendars in {settings.feeds_dir}: {head}; {out.events} events; "
+                    f"{len(out.skipped)} dates left out; status valid until {out.valid_until}", highlight=False)
 
 
 @app.command()
 def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
     """Queue and send this round's check-in emails (flow send-checkins)."""
-    from plantrack.flows.send_checkins import RelayUnreachable, send_checkins
-    from plantrack.notifications.mail.checkin_round import MailConfigError
-
-    settings = state.settings()
+    settings = settings_for_flows()
     require_schema(settings.database_url)
+    day = parse_today(today, settings.timezone)
+    from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity
+
     try:
-        out = send_checkins(today=parse_today(today, settings.timezone), database_url=settings.database_url)
-    except (MailConfigError, RelayUnreachable) as exc:
+        mail_identity(settings)  # refuse an unsafe configuration before Prefect starts
+    except MailConfigError as exc:
         fail(str(exc))
-    if out.get("locked_by"):
-        console.print(f"check-ins: another send-checkins run holds the send lock ({out['locked_by']}); "
-                      "nothing queued or sent by this run", highlight=False)
+    from plantrack.flows.send_checkins import RelayUnreachable, send_checkins
+
+    try:
+        out = send_checkins(today=day)
+    except RelayUnreachable as exc:
+        fail(str(exc))
+    if out.locked_by:
+        console().print(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
+                        "nothing queued or sent by this run", highlight=False)
         return
-    q = out["queued"]
-    where = f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else f".eml files in {settings.outbox_dir}"
-    console.print(f"check-ins {', '.join(q['round_keys'])}: {q['queued']} queued now, {q['already_queued']} "
-                  f"queued before; sent {out['sent']}, retried {out['retried']}, failed {out['failed']}, "
-                  f"still queued {out['still_queued']} ({where})" + (" [DEMO MODE]" if q["demo"] else ""),
-                  highlight=False)
+    q = out.queued
+    console().print(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} "
+                    f"queued before; sent {out.sent}, retried {out.retried}, failed {out.failed}, "
+                    f"still queued {out.still_queued} ({out.transport})" + (" [DEMO MODE]" if q.demo else ""),
+                    highlight=False)

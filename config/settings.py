@@ -5,8 +5,17 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import model_validator
+from typing import Literal
+from zoneinfo import ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from plantrack.models.enums import RoundPeriod
+
+
+class SettingsError(ValueError):
+    """A PLANTRACK_* value that cannot be used; the message names the variable and what is allowed."""
 
 
 class Settings(BaseSettings):
@@ -21,45 +30,63 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     mail_from: str | None = None
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int = Field(25, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: str | None = None
-    smtp_security: str = "none"  # none | starttls | tls
-    smtp_rate_per_minute: int = 600
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_rate_per_minute: int = Field(600, ge=0)
     maildir: Path | None = None
     imap_host: str | None = None
-    imap_port: int = 993
+    imap_port: int = Field(993, ge=1, le=65535)
     imap_user: str | None = None
     imap_password: str | None = None
-    imap_security: str = "tls"
+    imap_security: Literal["none", "starttls", "tls"] = "tls"
     imap_folder: str = "INBOX"
-    lang: str = "vi"
+    lang: str = "vi"  # a language with a catalog in config/locale
     timezone: str = "Asia/Ho_Chi_Minh"
-    due_soon_days: int = 7
+    due_soon_days: int = Field(7, ge=0, le=366)
     # calendars (issue 3)
     feed_base_url: str | None = None  # public URL of served feeds, e.g. https://lich.example.vn/feeds
     feed_event_url: str | None = None  # an event's URL, with {plan} and {code}
     calendar_alarms: str = "7,1"  # reminders, in days before the event; "" for none
-    feed_refresh_hours: int = 6  # REFRESH-INTERVAL and X-PUBLISHED-TTL
+    feed_refresh_hours: int = Field(6, ge=1, le=24 * 7)  # REFRESH-INTERVAL and X-PUBLISHED-TTL
     feeds_host: str = "127.0.0.1"
-    feeds_port: int = 8088
+    feeds_port: int = Field(8088, ge=1, le=65535)
     # check-ins (issue 4)
-    checkin_period: str = "week"  # week | month: one check-in round per ISO week or calendar month
-    checkin_token_days: int = 45  # reply tokens expire this many days after the round opens
+    checkin_period: RoundPeriod = RoundPeriod.WEEK  # one check-in round per ISO week or calendar month
+    checkin_token_days: int = Field(45, ge=1, le=3650)  # reply tokens expire this many days after the round opens
     checkin_reply_local: str | None = None  # local part of the reply address (default: mail_from's)
-    smtp_concurrency: int = 2  # SMTP connections used at once
-    smtp_timeout: float = 30.0  # seconds per SMTP command
-    smtp_max_attempts: int = 5  # tries per message (4xx, dropped connection) before it is marked failed
-    smtp_retry_seconds: float = 30.0  # first back-off; doubles after each failed try
-    smtp_batch_size: int = 500  # messages per send task (one task run per batch)
+    smtp_concurrency: int = Field(2, ge=1, le=32)  # SMTP connections used at once
+    smtp_timeout: float = Field(30.0, gt=0)  # seconds per SMTP command
+    smtp_max_attempts: int = Field(5, ge=1)  # tries per message (4xx, dropped connection) before it is marked failed
+    smtp_retry_seconds: float = Field(30.0, ge=0)  # first back-off; doubles after each failed try
+    smtp_batch_size: int = Field(500, ge=1)  # messages per send task (one task run per batch)
     # accepted messages committed 'sent' together (or every 50 ms); a crash may resend up to this many
     # minus one, plus the messages in flight
-    smtp_sent_group: int = 50
-    send_lock_seconds: float = 300.0  # lease of the send lock (one sending run at a time); refreshed every third
+    smtp_sent_group: int = Field(50, ge=1)
+    send_lock_seconds: float = Field(300.0, gt=0)  # lease of the send lock (one sending run at a time); refreshed every third
 
     # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE
     calendars_cron: str = "0 * * * *"  # every hour: an unchanged plan writes nothing
     checkins_cron: str = "0 8 * * 1"  # Monday 08:00: one round per ISO week
+
+    @field_validator("lang")
+    @classmethod
+    def _known_lang(cls, value: str) -> str:
+        from plantrack.config.i18n import languages
+
+        if value not in languages():
+            raise ValueError(f"not a language plantrack speaks (one of: {', '.join(languages())})")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Ho_Chi_Minh)") from None
+        return value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -69,18 +96,17 @@ class Settings(BaseSettings):
             self.feeds_dir = self.data_dir / "feeds"
         if self.outbox_dir is None:
             self.outbox_dir = self.data_dir / "outbox"
-        if self.lang not in ("vi", "en"):
-            raise ValueError(f"PLANTRACK_LANG must be 'vi' or 'en', not {self.lang!r}")
-        if self.smtp_security not in ("none", "starttls", "tls"):
-            raise ValueError(
-                f"PLANTRACK_SMTP_SECURITY must be none, starttls or tls, not {self.smtp_security!r}"
-            )
         self.calendar_alarm_days  # validates PLANTRACK_CALENDAR_ALARMS
-        if self.feed_refresh_hours < 1:
-            raise ValueError("PLANTRACK_FEED_REFRESH_HOURS must be at least 1")
-        if self.checkin_period not in ("week", "month"):
-            raise ValueError(f"PLANTRACK_CHECKIN_PERIOD must be week or month, not {self.checkin_period!r}")
         return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def database_url_masked(self) -> str:
+        """The database URL as it may be printed: the password replaced by ***."""
+        return mask_url(self.database_url)
 
     def today(self) -> date:
         """The current date in the plan's time zone (what scheduled runs mean by 'today')."""
@@ -94,19 +120,35 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"PLANTRACK_CALENDAR_ALARMS must be day counts like '7,1', not {self.calendar_alarms!r}")
         if any(d < 0 for d in days):
-            raise ValueError("PLANTRACK_CALENDAR_ALARMS must not be negative")
+            raise ValueError(f"PLANTRACK_CALENDAR_ALARMS must not be negative, not {self.calendar_alarms!r}")
         return tuple(sorted(days, reverse=True))
 
 
+def mask_url(url: str) -> str:
+    """url with any password replaced by *** (for messages, logs and artifacts)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show nothing that might be secret
+        return url.split("@")[-1] if "@" in url else url
+
+
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment, with explicit overrides (None means 'not given')."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from the environment, with explicit overrides (None means 'not given'); raises SettingsError."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise SettingsError("; ".join(_describe(e) for e in exc.errors())) from None
 
 
-def __getattr__(name: str):
-    # The module instance `settings` is built on first use, so a bad PLANTRACK_* value is
-    # reported by whoever reads it (the CLI prints it cleanly) instead of failing at import.
-    if name == "settings":
-        globals()["settings"] = value = Settings()
-        return value
-    raise AttributeError(name)
+def _describe(error) -> str:
+    msg = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:  # a check across fields: its message names the variables itself
+        return msg
+    name = "PLANTRACK_" + "_".join(str(p) for p in error["loc"]).upper()
+    if error["type"] in ("int_parsing", "float_parsing"):
+        msg = "must be a number"
+    given = error.get("input")
+    shown = f"={given!r}" if isinstance(given, (str, int, float)) and "PASSWORD" not in name and "KEY" not in name else ""
+    return f"{name}{shown}: {msg}"

@@ -13,13 +13,13 @@ def deployments(settings: Settings | None = None) -> list:
     """The runner deployments with their cron schedules in the plan's time zone."""
     from prefect.schedules import Cron
 
-    from plantrack.flows.publish_calendars import publish_calendars
+    from plantrack.flows.publish_calendars import publish_calendars_flow
     from plantrack.flows.send_checkins import send_checkins
 
     settings = settings or load_settings()
     tz = settings.timezone
     return [
-        publish_calendars.to_deployment(
+        publish_calendars_flow.to_deployment(
             name="scheduled", schedule=Cron(settings.calendars_cron, timezone=tz),
             description="Republish the iCalendar feeds (writes only what changed)."),
         send_checkins.to_deployment(

@@ -20,9 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plantrack.models.base import Base, UTCDateTime
-
-# Reported states (what the agency says); timeliness is derived in models.status.
-STATES = ("not_started", "in_progress", "done", "paused", "cancelled")
+from plantrack.models.enums import AgencyKind, Channel, ContactRole, Direction, ReportedState, Schedule, db_enum
 
 deliverable_support = Table(
     "deliverable_support",
@@ -56,7 +54,7 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(255))
     name_en: Mapped[str | None] = mapped_column(String(255))
     short_name: Mapped[str | None] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32))  # department | district | commune | organisation
+    kind: Mapped[AgencyKind] = mapped_column(db_enum(AgencyKind, 32))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     parent_code: Mapped[str | None] = mapped_column(String(64))  # e.g. the province of a department
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
@@ -72,13 +70,13 @@ class Person(Base):
 
 
 class AgencyContact(Base):
-    """A person's role at an agency: focal_point, deputy or head."""
+    """A person's role (ContactRole) at an agency."""
 
     __tablename__ = "agency_contact"
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[ContactRole] = mapped_column(db_enum(ContactRole, 32), primary_key=True)
 
 
 class Deliverable(Base):
@@ -97,13 +95,13 @@ class Deliverable(Base):
     funding: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
-    schedule: Mapped[str] = mapped_column(String(16), default="deadline")  # deadline | span
+    schedule: Mapped[Schedule] = mapped_column(db_enum(Schedule, 16), default=Schedule.DEADLINE)
     milestones: Mapped[list[dict]] = mapped_column(JSON, default=list)
     assumption: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # Current reported status: a cache of the latest StatusReport, written with it.
-    state: Mapped[str] = mapped_column(String(16), default="not_started")
+    state: Mapped[ReportedState] = mapped_column(db_enum(ReportedState, 16), default=ReportedState.NOT_STARTED)
     progress: Mapped[int | None] = mapped_column(Integer)
     completed_on: Mapped[date | None] = mapped_column(Date)
     last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -125,7 +123,7 @@ class Indicator(Base):
     baseline_year: Mapped[int | None] = mapped_column(Integer)
     target: Mapped[Decimal] = mapped_column(Numeric(20, 4))
     unit: Mapped[str] = mapped_column(String(32))
-    direction: Mapped[str] = mapped_column(String(16))  # at_most | at_least | more_than
+    direction: Mapped[Direction] = mapped_column(db_enum(Direction, 16))
     owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     due_date: Mapped[date] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -148,9 +146,9 @@ class StatusReport(Base):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reporter_email: Mapped[str | None] = mapped_column(String(320))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
-    channel: Mapped[str] = mapped_column(String(16))  # email | cli | import
+    channel: Mapped[Channel] = mapped_column(db_enum(Channel, 16))
     source_message_id: Mapped[str | None] = mapped_column(String(998))
-    state: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[ReportedState | None] = mapped_column(db_enum(ReportedState, 16))
     progress: Mapped[int | None] = mapped_column(Integer)
     value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     completed_on: Mapped[date | None] = mapped_column(Date)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantrack.models.base import as_utc
-from plantrack.models.entities import STATES, Deliverable, Indicator, Plan, StatusReport
+from plantrack.models.entities import Deliverable, Indicator, Plan, StatusReport
+from plantrack.models.enums import Channel, ReportedState
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class ReportIn:
     """What someone reported about one deliverable or indicator (by code)."""
 
     code: str
-    state: str | None = None
+    state: ReportedState | None = None
     progress: int | None = None
     value: Decimal | None = None
     completed_on: date | None = None
@@ -33,11 +34,13 @@ def _is_newest(at: datetime, last: datetime | None) -> bool:
 
 
 def record_report(session: Session, plan_number: str, report: ReportIn, *, at: datetime,
-                  channel: str, reporter_email: str | None = None, agency_id: int | None = None,
+                  channel: Channel, reporter_email: str | None = None, agency_id: int | None = None,
                   source_message_id: str | None = None) -> StatusReport:
     """Append one report and update the item's current state; raises UnknownCode or ValueError."""
-    if report.state is not None and report.state not in STATES:
-        raise ValueError(f"unknown state {report.state!r} (one of {', '.join(STATES)})")
+    try:
+        state = ReportedState(report.state) if report.state is not None else None
+    except ValueError:
+        raise ValueError(f"unknown state {report.state!r} (one of {', '.join(ReportedState)})") from None
     if report.progress is not None and not 0 <= report.progress <= 100:
         raise ValueError(f"progress {report.progress} is not between 0 and 100")
     plan_id = session.scalar(select(Plan.id).where(Plan.number == plan_number))
@@ -55,20 +58,19 @@ def record_report(session: Session, plan_number: str, report: ReportIn, *, at: d
     d = session.scalar(select(Deliverable).where(Deliverable.plan_id == plan_id, Deliverable.code == report.code))
     if d is None:
         raise UnknownCode(report.code)
-    state = report.state
     progress = report.progress
     if state is None and progress is not None:
-        state = "done" if progress == 100 else "in_progress"
-    if state == "done" and progress is None:
+        state = ReportedState.DONE if progress == 100 else ReportedState.IN_PROGRESS
+    if state == ReportedState.DONE and progress is None:
         progress = 100
-    completed_on = report.completed_on or (at.date() if state == "done" else None)
+    completed_on = report.completed_on or (at.date() if state == ReportedState.DONE else None)
     row = StatusReport(deliverable_id=d.id, state=state, progress=progress,
-                       completed_on=completed_on if state == "done" else None, **base)
+                       completed_on=completed_on if state == ReportedState.DONE else None, **base)
     session.add(row)
     if _is_newest(at, d.last_report_at):  # a late-arriving old report keeps history only
         if state is not None:
             d.state = state
-            d.completed_on = completed_on if state == "done" else None
+            d.completed_on = completed_on if state == ReportedState.DONE else None
         if progress is not None:
             d.progress = progress
         d.last_report_at = at

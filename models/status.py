@@ -16,35 +16,26 @@ class StatusKey(StrEnum):
     CANCELLED = "cancelled"
 
 
+# English message ids; the words users read come from the catalog of their language (config/locale).
 LABELS = {
-    "vi": {
-        StatusKey.NOT_STARTED: "Chưa bắt đầu",
-        StatusKey.ON_TRACK: "Đang thực hiện trong hạn",
-        StatusKey.DUE_SOON: "Sắp đến hạn",
-        StatusKey.OVERDUE: "Quá hạn",
-        StatusKey.DONE_ON_TIME: "Hoàn thành đúng hạn",
-        StatusKey.DONE_LATE: "Hoàn thành quá hạn",
-        StatusKey.PAUSED: "Tạm dừng",
-        StatusKey.CANCELLED: "Hủy",
-    },
-    "en": {
-        StatusKey.NOT_STARTED: "Not started",
-        StatusKey.ON_TRACK: "In progress, on time",
-        StatusKey.DUE_SOON: "Due soon",
-        StatusKey.OVERDUE: "Overdue",
-        StatusKey.DONE_ON_TIME: "Done on time",
-        StatusKey.DONE_LATE: "Done late",
-        StatusKey.PAUSED: "Paused",
-        StatusKey.CANCELLED: "Cancelled",
-    },
+    StatusKey.NOT_STARTED: "Not started",
+    StatusKey.ON_TRACK: "In progress, on time",
+    StatusKey.DUE_SOON: "Due soon",
+    StatusKey.OVERDUE: "Overdue",
+    StatusKey.DONE_ON_TIME: "Done on time",
+    StatusKey.DONE_LATE: "Done late",
+    StatusKey.PAUSED: "Paused",
+    StatusKey.CANCELLED: "Cancelled",
 }
 
 OPEN_STATUSES = frozenset({StatusKey.NOT_STARTED, StatusKey.ON_TRACK, StatusKey.DUE_SOON, StatusKey.OVERDUE})
 
 
 def label(key: StatusKey, lang: str = "vi") -> str:
-    """The status word shown to users in lang ('vi' or 'en')."""
-    return LABELS[lang][key]
+    """The status word shown to users in lang."""
+    from plantrack.config.i18n import gettext_for
+
+    return gettext_for(lang)(LABELS[key])
 
 
 def is_due_soon(today: date, due: date, window_days: int = 7) -> bool:

@@ -66,14 +66,15 @@ def queue_round(url: str, today: date = date(2024, 5, 20), lang: str = "vi"):
 def send_all(url: str, host: str, port: int, **policy):
     from plantrack.models.db import session_factory
     from plantrack.models.mail.outbox import due_ids
-    from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+    from plantrack.notifications.mail.dispatch import Dispatcher, RetryPolicy
     from plantrack.notifications.mail.smtp import SmtpConfig
+    from plantrack.notifications.mail.transports import SmtpTransport
 
     Session = session_factory(url)
     with Session() as s:
         ids = due_ids(s)
     cfg = SmtpConfig(host, port, rate_per_minute=0, timeout=5)
-    return asyncio.run(send_queued(Session, ids, cfg, RetryPolicy(**{"retry_seconds": 0.01, **policy})))
+    return asyncio.run(Dispatcher(Session, SmtpTransport(cfg), RetryPolicy(**{"retry_seconds": 0.01, **policy})).run(ids))
 
 
 def expected_agencies(url: str, today: date = date(2024, 5, 20)) -> set[str]:

@@ -106,6 +106,7 @@ def cli(monkeypatch, tmp_path):
     from plantrack.cli.main import app
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANTRACK_DATABASE_URL", raising=False)  # `run ...` hands --db on through it
 
     def run(url: str | None, *args: str):
         runner = CliRunner()

@@ -36,3 +36,12 @@ def snapshot(url: str) -> dict[str, list]:
         for name, table in meta.tables.items():
             out[name] = sorted(map(repr, conn.execute(select(table)).all()))
     return out
+
+
+def publish(url: str, out: Path, today, events=None, *, force: bool = False):
+    """Run the publish use case on url into folder out (EventOptions events, default options otherwise)."""
+    from plantrack.notifications.calendar.events import EventOptions
+    from plantrack.notifications.calendar.publish import PublishOptions, publish_calendars
+
+    opts = PublishOptions(url, Path(out), events or EventOptions())
+    return publish_calendars(opts, today, force=force)

@@ -11,7 +11,7 @@ import caldav
 import icalendar
 import pytest
 
-from plantrack.tasks.calendars import publish_once
+from tests.plan_helpers import publish
 
 
 def _free_port() -> int:
@@ -54,7 +54,7 @@ def _split_feed(body: bytes) -> list[bytes]:
 
 
 def test_radicale_accepts_every_event(loaded_sqlite, tmp_path, radicale):
-    publish_once(loaded_sqlite, tmp_path / "feeds", date(2024, 3, 1))
+    publish(loaded_sqlite, tmp_path / "feeds", date(2024, 3, 1), force=True)
     body = (tmp_path / "feeds" / "plan.ics").read_bytes()
     events = icalendar.Calendar.from_ical(body).walk("VEVENT")
     client = caldav.DAVClient(url=radicale, username="plantrack", password="x")

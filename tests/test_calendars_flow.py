@@ -1,5 +1,5 @@
 """The publish-calendars flow through the CLI, as the issue's 'done when' states it."""
-from pathlib import Path
+from datetime import date
 
 import icalendar
 
@@ -15,10 +15,10 @@ def test_run_calendars_twice(prefect_api, loaded_sqlite, cli, tmp_path, monkeypa
         icalendar.Calendar.from_ical(f.read_bytes())
     stamps = {f: f.stat().st_mtime_ns for f in files}
 
-    from plantrack.flows.publish_calendars import publish_calendars
+    from plantrack.flows.publish_calendars import publish_calendars_flow
 
-    result = publish_calendars(today=__import__("datetime").date(2024, 3, 1), database_url=loaded_sqlite,
-                               feeds_dir=Path(feeds))
-    assert result["written"] == [] and result["events"] == 70
-    assert result["unchanged"] is True and result["valid_until"] > __import__("datetime").date(2024, 3, 1)
+    monkeypatch.setenv("PLANTRACK_DATABASE_URL", loaded_sqlite)
+    result = publish_calendars_flow(today=date(2024, 3, 1))
+    assert result.written == () and result.events == 70
+    assert result.unchanged is True and result.valid_until > date(2024, 3, 1)
     assert {f: f.stat().st_mtime_ns for f in files} == stamps

@@ -11,7 +11,7 @@ from plantrack.models.db import session_factory
 from plantrack.models.entities import Agency, Deliverable
 from plantrack.models.reports import ReportIn, record_report
 from plantrack.notifications.calendar.ical import feed_filename
-from plantrack.tasks.calendars import publish_once
+from tests.plan_helpers import publish
 
 TODAY = date(2024, 3, 1)
 
@@ -40,14 +40,15 @@ def _parse_both(path: Path) -> list:
 
 def test_feeds_valid_and_counts_match_database(loaded_db, tmp_path):
     out = tmp_path / "feeds"
-    c, written = publish_once(loaded_db, out, TODAY)
+    c = publish(loaded_db, out, TODAY, force=True)
+    written = list(c.written)
     total, per_cat = _expected_events(loaded_db)
     with session_factory(loaded_db)() as s:
         n_agencies = s.scalar(select(func.count()).select_from(Agency))
     assert len(written) == 1 + n_agencies + len(per_cat)
     assert sorted(p.name for p in out.glob("*.ics")) == sorted(written)
     plan = _parse_both(out / "plan.ics")
-    assert len(plan) == total == len(c.events) == 70
+    assert len(plan) == total == c.events == 70
     assert len({str(e["UID"]) for e in plan}) == total
     for cat, n in per_cat.items():
         assert len(_parse_both(out / feed_filename(f"category:{cat}"))) == n
@@ -63,14 +64,15 @@ def test_feeds_valid_and_counts_match_database(loaded_db, tmp_path):
 
 def test_republish_writes_nothing_and_change_rewrites_exactly_its_feeds(loaded_db, tmp_path):
     out = tmp_path / "feeds"
-    publish_once(loaded_db, out, TODAY)
+    publish(loaded_db, out, TODAY, force=True)
     before = {p.name: p.read_bytes() for p in out.glob("*.ics")}
-    c, written = publish_once(loaded_db, out, TODAY)
-    assert written == [] and c.changed_events == [] and c.new_events == 0
+    c = publish(loaded_db, out, TODAY, force=True)
+    written = list(c.written)
+    assert written == [] and list(c.changed_events) == [] and c.new_events == 0
 
     # the same database gives byte-identical files, also into an empty folder
     again = tmp_path / "again"
-    publish_once(loaded_db, again, TODAY)
+    publish(loaded_db, again, TODAY, force=True)
     assert {p.name: p.read_bytes() for p in again.glob("*.ics")} == before
 
     Session = session_factory(loaded_db)
@@ -80,9 +82,10 @@ def test_republish_writes_nothing_and_change_rewrites_exactly_its_feeds(loaded_d
         row = next(r for r in board(s, TODAY) if r.code == "III.11")
     expected = {"plan.ics", feed_filename(f"category:{row.category}"), feed_filename(f"agency:{row.lead}")}
     expected |= {feed_filename(f"agency:{a}") for a in row.supporting}
-    c, written = publish_once(loaded_db, out, TODAY)
+    c = publish(loaded_db, out, TODAY, force=True)
+    written = list(c.written)
     assert set(written) == expected
-    assert c.changed_events == ["60_kh-ubnd.iii-11@plantrack"]
+    assert list(c.changed_events) == ["60_kh-ubnd.iii-11@plantrack"]
     plan = {str(e["UID"]): e for e in icalendar.Calendar.from_ical((out / "plan.ics").read_bytes()).walk("VEVENT")}
     assert int(plan["60_kh-ubnd.iii-11@plantrack"]["SEQUENCE"]) == 1
     assert "tiến độ 40%" in str(plan["60_kh-ubnd.iii-11@plantrack"]["DESCRIPTION"])
@@ -97,7 +100,7 @@ def test_status_markers_alarms_and_cancelled(loaded_db, tmp_path):
         s.execute(update(Deliverable).where(Deliverable.code == "III.11").values(state="done", progress=100))
         s.execute(update(Deliverable).where(Deliverable.code == "III.5").values(state="cancelled"))
     out = tmp_path / "feeds"
-    publish_once(loaded_db, out, date(2024, 7, 1))
+    publish(loaded_db, out, date(2024, 7, 1), force=True)
     plan = {str(e["UID"]): e for e in icalendar.Calendar.from_ical((out / "plan.ics").read_bytes()).walk("VEVENT")}
     done, cancelled = plan["60_kh-ubnd.iii-11@plantrack"], plan["60_kh-ubnd.iii-5@plantrack"]
     assert str(done["SUMMARY"]).startswith("[Đã xong]") and not done.walk("VALARM")
@@ -111,7 +114,9 @@ def test_deliverable_without_a_date_is_left_out_and_listed(loaded_db, tmp_path):
     Session = session_factory(loaded_db)
     with Session() as s, s.begin():
         s.execute(update(Deliverable).where(Deliverable.code == "III.11").values(due_date=None, start_date=None))
-    c, written = publish_once(loaded_db, tmp_path / "feeds", TODAY)
-    assert [(k.code, k.plan) for k in c.skipped] == [("III.11", "60/KH-UBND")]
-    assert "60_kh-ubnd.iii-11@plantrack" not in {e.uid for e in c.events}
+    c = publish(loaded_db, tmp_path / "feeds", TODAY, force=True)
+    written = list(c.written)
+    assert list(c.skipped) == ["60/KH-UBND III.11"]
+    plan = icalendar.Calendar.from_ical((tmp_path / "feeds" / "plan.ics").read_bytes())
+    assert "60_kh-ubnd.iii-11@plantrack" not in {str(e["UID"]) for e in plan.walk("VEVENT")}
     assert len(_parse_both(tmp_path / "feeds" / "plan.ics")) == 69

@@ -8,13 +8,13 @@ import pytest
 from plantrack.models.calendar_store import add_token, list_tokens, revoke_tokens
 from plantrack.models.db import session_factory
 from plantrack.notifications.calendar.feed_server import make_server
-from plantrack.tasks.calendars import publish_once
+from tests.plan_helpers import publish
 
 
 @pytest.fixture
 def served(loaded_sqlite, tmp_path):
     feeds = tmp_path / "feeds"
-    publish_once(loaded_sqlite, feeds, date(2024, 3, 1))
+    publish(loaded_sqlite, feeds, date(2024, 3, 1), force=True)
     server = make_server("127.0.0.1", 0, feeds, loaded_sqlite)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

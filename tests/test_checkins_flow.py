@@ -9,15 +9,16 @@ from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, smtp_server
 def test_flow_sends_once_then_nothing(prefect_api, loaded_sqlite, monkeypatch):
     from plantrack.flows.send_checkins import send_checkins
 
+    monkeypatch.setenv("PLANTRACK_DATABASE_URL", loaded_sqlite)
     rec = Recorder()
     with smtp_server(rec) as (host, port):
         for k, v in {"SMTP_HOST": host, "SMTP_PORT": str(port), "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM,
                      "SMTP_RATE_PER_MINUTE": "0", "SMTP_BATCH_SIZE": "8"}.items():
             monkeypatch.setenv(f"PLANTRACK_{k}", v)
-        first = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
-        second = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
-    assert first["queued"]["queued"] == 20 and first["sent"] == 20 and first["failed"] == 0
-    assert second["queued"]["queued"] == 0 and second["sent"] == 0
+        first = send_checkins(today=date(2024, 5, 20))
+        second = send_checkins(today=date(2024, 5, 20))
+    assert first.queued.queued == 20 and first.sent == 20 and first.failed == 0
+    assert second.queued.queued == 0 and second.sent == 0
     assert len(rec.arrived) == 20
 
 
@@ -48,6 +49,7 @@ def test_flow_sends_nothing_while_another_run_holds_the_lock(prefect_api, loaded
     from plantrack.models.db import session_factory
     from plantrack.models.mail.send_lock import acquire, release
 
+    monkeypatch.setenv("PLANTRACK_DATABASE_URL", loaded_sqlite)
     holder = "other-host.example:4242:run-a"  # another host: its lease decides
     with session_factory(loaded_sqlite)() as s, s.begin():
         acquire(s, holder, 600)
@@ -56,9 +58,9 @@ def test_flow_sends_nothing_while_another_run_holds_the_lock(prefect_api, loaded
         for k, v in {"SMTP_HOST": host, "SMTP_PORT": str(port), "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM,
                      "SMTP_RATE_PER_MINUTE": "0"}.items():
             monkeypatch.setenv(f"PLANTRACK_{k}", v)
-        out = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
-        assert out["locked_by"] == holder and out["sent"] == 0 and rec.arrived == []
+        out = send_checkins(today=date(2024, 5, 20))
+        assert out.locked_by == holder and out.sent == 0 and rec.arrived == []
         with session_factory(loaded_sqlite)() as s, s.begin():
             release(s, holder)
-        again = send_checkins(today=date(2024, 5, 20), database_url=loaded_sqlite)
-    assert again["locked_by"] is None and again["sent"] == 20
+        again = send_checkins(today=date(2024, 5, 20))
+    assert again.locked_by is None and again.sent == 20

@@ -18,35 +18,22 @@ from tests.checkin_smtp import Recorder, smtp_server
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = 4  # PLANTRACK_SMTP_SENT_GROUP of the killed run
-# The same code path as the send task (queue the round, then send what is due), without Prefect's start-up.
 SCRIPT = """
-import asyncio, sys
+import sys
 from datetime import date
 from plantrack.config.settings import load_settings
-from plantrack.models.db import session_factory
-from plantrack.models.mail.outbox import due_ids
-from plantrack.models.mail.send_lock import Lease, new_holder
-from plantrack.notifications.mail.checkin_round import enqueue_round, mail_identity
-from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
-from plantrack.notifications.mail.smtp import SmtpConfig
+from plantrack.notifications.mail.checkins import CheckinOptions, run_checkin_round
 
-st = load_settings(database_url=sys.argv[1])
-Session = session_factory(st.database_url)
-with Lease(Session, new_holder(), st.send_lock_seconds) as lease:  # the killed run leaves its lock behind
-    with Session() as s, s.begin():
-        enqueue_round(s, date(2024, 5, 20), mail_identity(st))
-    with Session() as s:
-        ids = due_ids(s)
-    cfg = SmtpConfig(st.smtp_host, st.smtp_port, concurrency=st.smtp_concurrency, rate_per_minute=0, timeout=5)
-    print(asyncio.run(send_queued(Session, ids, cfg, RetryPolicy(3, 0.01), group_size=st.smtp_sent_group,
-                                  lease=lease)))
+# The same use case the flow runs, without Prefect's start-up; killed, it leaves its send lock behind.
+print(run_checkin_round(CheckinOptions.from_settings(load_settings(database_url=sys.argv[1])), date(2024, 5, 20)))
 """
 
 
 def _run(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "PLANTRACK_SMTP_HOST": "127.0.0.1", "PLANTRACK_SMTP_PORT": str(port),
            "PLANTRACK_SECRET_KEY": "kill-test", "PLANTRACK_MAIL_FROM": "theodoi@laocai.example.org",
-           "PLANTRACK_SMTP_CONCURRENCY": "1", "PLANTRACK_SMTP_SENT_GROUP": str(GROUP), "PYTHONPATH": str(ROOT)}
+           "PLANTRACK_SMTP_CONCURRENCY": "1", "PLANTRACK_SMTP_SENT_GROUP": str(GROUP),
+           "PLANTRACK_SMTP_MAX_ATTEMPTS": "3", "PLANTRACK_SMTP_RETRY_SECONDS": "0.01", "PLANTRACK_SMTP_RATE_PER_MINUTE": "0"}
     return subprocess.Popen([sys.executable, "-c", SCRIPT, url], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

@@ -20,8 +20,9 @@ def _sender(url, host, port, results, errors, start):
     from plantrack.models.db import session_factory
     from plantrack.models.mail.outbox import due_ids
     from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
-    from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+    from plantrack.notifications.mail.dispatch import Dispatcher, RetryPolicy
     from plantrack.notifications.mail.smtp import SmtpConfig
+    from plantrack.notifications.mail.transports import SmtpTransport
 
     Session = session_factory(url)
     start.wait()  # both try at the same moment
@@ -30,7 +31,7 @@ def _sender(url, host, port, results, errors, start):
             with Session() as s:
                 ids = due_ids(s)
             cfg = SmtpConfig(host, port, rate_per_minute=0, timeout=5, concurrency=2)
-            results.append(asyncio.run(send_queued(Session, ids, cfg, RetryPolicy(3, 0.01), lease=lease)))
+            results.append(asyncio.run(Dispatcher(Session, SmtpTransport(cfg), RetryPolicy(3, 0.01), lease=lease).run(ids)))
     except LockHeld as exc:
         errors.append(exc)
 

@@ -106,7 +106,7 @@ def test_550_marks_failed_with_reason(loaded_sqlite):
     with smtp_server(rec) as (host, port):
         report = send_all(loaded_sqlite, host, port)
     assert (report.sent, report.failed) == (19, 1)
-    assert "550 5.1.1 Mailbox unavailable" in report.failures[0]["reason"]
+    assert "550 5.1.1 Mailbox unavailable" in report.failures[0].reason
     failed = [r for r in _rows(loaded_sqlite) if r.status == "failed"]
     assert len(failed) == 1 and "550" in failed[0].last_error and failed[0].attempts == 1
 
@@ -117,7 +117,7 @@ def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
     with smtp_server(rec) as (host, port):
         report = send_all(loaded_sqlite, host, port, max_attempts=3)
     assert (report.sent, report.retried, report.failed) == (19, 2, 1)
-    assert "gave up after 3 tries" in report.failures[0]["reason"]
+    assert "gave up after 3 tries" in report.failures[0].reason
 
 
 def test_server_down_loses_nothing(loaded_db):
@@ -185,8 +185,9 @@ def test_sent_rows_are_committed_in_groups(loaded_sqlite):
 
     from plantrack.models.db import session_factory
     from plantrack.models.mail.outbox import due_ids
-    from plantrack.notifications.mail.dispatch import send_queued
+    from plantrack.notifications.mail.dispatch import Dispatcher
     from plantrack.notifications.mail.smtp import SmtpConfig
+    from plantrack.notifications.mail.transports import SmtpTransport
 
     queue_round(loaded_sqlite)
     Session = session_factory(loaded_sqlite)
@@ -202,8 +203,8 @@ def test_sent_rows_are_committed_in_groups(loaded_sqlite):
     try:
         rec = Recorder()
         with smtp_server(rec) as (host, port):
-            report = asyncio.run(send_queued(Session, ids, SmtpConfig(host, port, rate_per_minute=0, concurrency=1),
-                                             group_size=8, group_seconds=60))
+            report = asyncio.run(Dispatcher(Session, SmtpTransport(SmtpConfig(host, port, rate_per_minute=0, concurrency=1)),
+                                            group_size=8, group_seconds=60).run(ids))
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert report.sent == 20 and len(rec.accepted) == 20
@@ -219,8 +220,9 @@ def test_stalled_relay_still_commits_what_was_accepted(loaded_sqlite):
 
     from plantrack.models.db import session_factory
     from plantrack.models.mail.outbox import due_ids
-    from plantrack.notifications.mail.dispatch import send_queued
+    from plantrack.notifications.mail.dispatch import Dispatcher
     from plantrack.notifications.mail.smtp import SmtpConfig
+    from plantrack.notifications.mail.transports import SmtpTransport
 
     queue_round(loaded_sqlite)
     Session = session_factory(loaded_sqlite)
@@ -251,7 +253,7 @@ def test_stalled_relay_still_commits_what_was_accepted(loaded_sqlite):
     with smtp_server(rec) as (host, port):
         t = threading.Thread(target=watch)
         t.start()
-        report = asyncio.run(send_queued(Session, ids, SmtpConfig(host, port, rate_per_minute=0, concurrency=1),
-                                         group_size=50, group_seconds=0.05))
+        report = asyncio.run(Dispatcher(Session, SmtpTransport(SmtpConfig(host, port, rate_per_minute=0, concurrency=1)),
+                                        group_size=50, group_seconds=0.05).run(ids))
         t.join()
     assert seen_sent == [3] and report.sent == 20

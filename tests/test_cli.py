@@ -111,7 +111,7 @@ def test_cli_process_exits_cleanly_on_bad_file(tmp_path):
     plan_file = copy_seed(tmp_path)
     edit(plan_file, "lead: SYT", "lead: SYTE")
     env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "cli", *a], cwd=ROOT, env=env,  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "plantrack.cli", *a], cwd=ROOT, env=env,  # noqa: E731
                                     capture_output=True, text=True, timeout=120)
     assert run("init").returncode == 0
     proc = run("plan", "load", str(plan_file))
@@ -123,9 +123,9 @@ def test_cli_process_exits_cleanly_on_bad_file(tmp_path):
 def test_read_only_commands_do_not_import_prefect(tmp_path):
     """Prefect takes seconds to import: the board must not pay for it."""
     env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
-    subprocess.run([sys.executable, "-m", "cli", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "plantrack.cli", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
     for args in (["status", "--today", "2024-07-01"], ["agencies"], ["plan", "load", str(SEED_PLAN)]):
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "cli", *args], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "plantrack.cli", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}

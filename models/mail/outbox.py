@@ -27,8 +27,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plantrack.models.base import Base, UTCDateTime
 from plantrack.models.entities import StatusReport
+from plantrack.models.enums import Channel, OutboxKind, OutboxStatus, RoundPeriod, db_enum
 
-QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+QUEUED, SENDING, SENT, FAILED = OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.FAILED
 
 
 class CheckinRound(Base):
@@ -40,7 +41,7 @@ class CheckinRound(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     key: Mapped[str] = mapped_column(String(16))
-    period: Mapped[str] = mapped_column(String(8))  # week | month
+    period: Mapped[RoundPeriod] = mapped_column(db_enum(RoundPeriod, 8))
     as_of: Mapped[date] = mapped_column(Date)  # the --today of the run that opened it
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -52,7 +53,7 @@ class Outbox(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))  # checkin | ...
+    kind: Mapped[OutboxKind] = mapped_column(db_enum(OutboxKind, 32))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_round.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
@@ -62,7 +63,7 @@ class Outbox(Base):
     subject: Mapped[str] = mapped_column(Text)
     message: Mapped[bytes] = mapped_column(LargeBinary)
     message_id: Mapped[str] = mapped_column(String(998), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True, default=QUEUED)
+    status: Mapped[OutboxStatus] = mapped_column(db_enum(OutboxStatus, 16), index=True, default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -172,14 +173,14 @@ def unanswered(session: Session, round_id: int) -> set[int]:
     """Agencies sent a check-in in round_id that sent no email report after it (derived from status_report)."""
     sent = dict(session.execute(
         select(Outbox.agency_id, Outbox.sent_at)
-        .where(Outbox.round_id == round_id, Outbox.kind == "checkin", Outbox.status == SENT)).all())
+        .where(Outbox.round_id == round_id, Outbox.kind == OutboxKind.CHECKIN, Outbox.status == SENT)).all())
     if not sent:
         return set()
     first = min(sent.values())
     answered: dict[int, datetime] = {}
     for agency_id, at in session.execute(
             select(StatusReport.agency_id, StatusReport.reported_at)
-            .where(StatusReport.channel == "email", StatusReport.agency_id.in_(list(sent)),
+            .where(StatusReport.channel == Channel.EMAIL, StatusReport.agency_id.in_(list(sent)),
                    StatusReport.reported_at >= first)).all():
         answered[agency_id] = max(answered.get(agency_id, at), at)
     return {a for a, t in sent.items() if a not in answered or answered[a] < t}

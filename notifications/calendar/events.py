@@ -10,15 +10,8 @@ from plantrack.models.board import BoardRow
 from plantrack.models.status import StatusKey, label
 from plantrack.notifications.calendar.ical import EventSpec, day_formatter, event_uid, exclusive_end
 
+# English message ids (config/locale has the words of each language).
 MARKERS = {
-    StatusKey.OVERDUE: "Quá hạn",
-    StatusKey.DUE_SOON: "Sắp đến hạn",
-    StatusKey.DONE_ON_TIME: "Đã xong",
-    StatusKey.DONE_LATE: "Đã xong, quá hạn",
-    StatusKey.PAUSED: "Tạm dừng",
-    StatusKey.CANCELLED: "Đã hủy",
-}
-MARKERS_EN = {
     StatusKey.OVERDUE: "Overdue",
     StatusKey.DUE_SOON: "Due soon",
     StatusKey.DONE_ON_TIME: "Done",
@@ -26,24 +19,11 @@ MARKERS_EN = {
     StatusKey.PAUSED: "Paused",
     StatusKey.CANCELLED: "Cancelled",
 }
-MARKERS_BY_LANG = {"vi": MARKERS, "en": MARKERS_EN}
 # Milestones have no reports of their own: only the deliverable's terminal states mark them.
-MILESTONE_MARKERS_BY_LANG = {
-    lang: {k: v for k, v in m.items() if k not in (StatusKey.OVERDUE, StatusKey.DUE_SOON)}
-    for lang, m in MARKERS_BY_LANG.items()}
-MILESTONE_MARKERS = MILESTONE_MARKERS_BY_LANG["vi"]
+MILESTONE_MARKED = frozenset(MARKERS) - {StatusKey.OVERDUE, StatusKey.DUE_SOON}
 NO_ALARM = frozenset({StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, StatusKey.CANCELLED})
 
 CATEGORY_LABELS = {
-    "communication": "Truyền thông", "training": "Tập huấn",
-    "action_month": "Tháng hành động vì trẻ em", "forum": "Diễn đàn trẻ em",
-    "model": "Mô hình hỗ trợ, can thiệp", "child_friendly_commune": "Xã, phường phù hợp với trẻ em",
-    "care_recreation": "Chăm sóc, vui chơi, giải trí", "violence_prevention": "Phòng chống bạo lực, xâm hại",
-    "injury_prevention": "Phòng chống tai nạn thương tích, đuối nước",
-    "child_labour": "Phòng ngừa lao động trẻ em", "fund_raising": "Xã hội hóa nguồn lực",
-    "inspection": "Thanh tra, kiểm tra", "duty": "Nhiệm vụ của cơ quan", "report": "Báo cáo",
-}
-CATEGORY_LABELS_EN = {
     "communication": "Communication", "training": "Training",
     "action_month": "Action Month for Children", "forum": "Children's Forum",
     "model": "Support and intervention models", "child_friendly_commune": "Child-friendly communes",
@@ -52,22 +32,29 @@ CATEGORY_LABELS_EN = {
     "child_labour": "Child labour prevention", "fund_raising": "Fund raising",
     "inspection": "Inspection", "duty": "Agency duties", "report": "Reports",
 }
-CATEGORY_LABELS_BY_LANG = {"vi": CATEGORY_LABELS, "en": CATEGORY_LABELS_EN}
-HOW_TO_REPORT = ("Cách báo cáo: trả lời (Reply) email đôn đốc của plantrack gửi đầu mối cơ quan chủ trì, "
-                 "ghi trạng thái và % tiến độ; không cần đăng nhập.")
-HOW_TO_REPORT_EN = ("How to report: reply to plantrack's check-in email sent to the lead agency's focal point, "
-                    "stating the status and % progress; no login needed.")
-# Description headings; nothing here may depend on today except the status (or every run rewrites all).
-TEXT = {
-    "vi": dict(milestone=("Mốc của nhiệm vụ ", ": "), plan=("Kế hoạch: ", "; mục "), lead="Chủ trì: ",
-               planned=("(Chủ trì theo kế hoạch: ", ")"), support="Phối hợp: ", span=("Thời gian: ", " - "),
-               due="Hạn hoàn thành: ", progress=("; tiến độ ", "%"), status="Trạng thái: ",
-               last="Báo cáo gần nhất: ", never="chưa có", how=HOW_TO_REPORT),
-    "en": dict(milestone=("Milestone of ", ": "), plan=("Plan: ", "; item "), lead="Lead: ",
-               planned=("(Lead in the plan: ", ")"), support="Supporting: ", span=("Period: ", " - "),
-               due="Due: ", progress=("; progress ", "%"), status="Status: ",
-               last="Last report: ", never="none yet", how=HOW_TO_REPORT_EN),
-}
+HOW_TO_REPORT = ("How to report: reply to plantrack's check-in email sent to the lead agency's focal point, "
+                 "stating the status and % progress; no login needed.")
+
+
+@lru_cache(maxsize=8)
+def markers(lang: str) -> dict[StatusKey, str]:
+    """The short status word of an event title, per status."""
+    from plantrack.config.i18n import translations
+
+    t = translations(lang)
+    return {k: t.pgettext("marker", v) for k, v in MARKERS.items()}
+
+
+@lru_cache(maxsize=8)
+def texts(lang: str) -> dict[str, object]:
+    """Description headings in lang; nothing here may depend on today except the status (or every run rewrites all)."""
+    from plantrack.config.i18n import gettext_for
+
+    _ = gettext_for(lang)
+    return dict(milestone=(_("Milestone of "), ": "), plan=(_("Plan: "), _("; item ")), lead=_("Lead: "),
+                planned=(_("(Lead in the plan: "), ")"), support=_("Supporting: "), span=(_("Period: "), " - "),
+                due=_("Due: "), progress=(_("; progress "), "%"), status=_("Status: "),
+                last=_("Last report: "), never=_("none yet"), how=_(HOW_TO_REPORT))
 
 
 @dataclass(frozen=True)
@@ -88,7 +75,9 @@ class EventOptions:
 
 
 def category_label(key: str, lang: str = "vi") -> str:
-    return CATEGORY_LABELS_BY_LANG[lang].get(key, key)
+    from plantrack.config.i18n import gettext_for
+
+    return gettext_for(lang)(CATEGORY_LABELS[key]) if key in CATEGORY_LABELS else key
 
 
 _d = day_formatter("%d/%m/%Y")
@@ -119,7 +108,7 @@ def _quantity_lines(quantities: list) -> str:
 def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None,
                  lang: str = "vi", memo: dict | None = None) -> str:
     """The event text; memo (per batch) keeps rendered quantity lists, shared by identity between rows."""
-    t = TEXT[lang]
+    t = texts(lang)
     labels = names if isinstance(names, _Labels) else _Labels(names)
     plan_t, code = t["plan"], row.code
     out = [plan_t[0], row.plan, plan_t[1], code, "\n", t["lead"], labels[row.lead], "\n"]
@@ -193,21 +182,21 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions,
     common = dict(categories=cats, cancelled=cancelled, url=_url(opts, row), alarm_days=alarms, plan=row.plan,
                   category=row.category, lead=row.lead, supporting=row.supporting)
     if row.due is None:
-        skipped.append(Skipped(row.plan, row.code, "không có hạn hoàn thành / no due date"))
+        skipped.append(Skipped(row.plan, row.code, "no due date"))
     else:
         span = row.extra.get("schedule") == "span" and row.start is not None and row.start <= row.due
         events.append(EventSpec(
-            uid=event_uid(row.plan, row.code), code=row.code, title=row.title, marker=MARKERS_BY_LANG[lang].get(row.status_key),
+            uid=event_uid(row.plan, row.code), code=row.code, title=row.title, marker=markers(lang).get(row.status_key),
             description=_description(row, names, tz, None, lang, memo), start=row.start if span else row.due,
             end=exclusive_end(row.due), **common))
     for m in row.extra.get("milestones") or ():
         dates = _milestone_dates(m)
         if dates is None or not m.get("key"):
-            skipped.append(Skipped(row.plan, f"{row.code}#{m.get('key', '?')}", "mốc không có ngày hợp lệ / milestone without a valid date"))
+            skipped.append(Skipped(row.plan, f"{row.code}#{m.get('key', '?')}", "milestone without a valid date"))
             continue
         events.append(EventSpec(
             uid=event_uid(row.plan, row.code, m["key"]), code=row.code, title=m.get("title") or row.title,
-            marker=MILESTONE_MARKERS_BY_LANG[lang].get(row.status_key), description=_description(row, names, tz, m, lang, memo),
+            marker=markers(lang).get(row.status_key) if row.status_key in MILESTONE_MARKED else None, description=_description(row, names, tz, m, lang, memo),
             start=dates[0], end=exclusive_end(dates[1]), **common))
     return events, skipped
 

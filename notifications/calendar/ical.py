@@ -14,8 +14,7 @@ from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 
 PRODID = "-//plantrack//Lich ke hoach//VI"
-ROLE_LABELS = {"lead": "Chủ trì", "support": "Phối hợp"}
-ROLE_LABELS_BY_LANG = {"vi": ROLE_LABELS, "en": {"lead": "Lead", "support": "Support"}}
+ROLE_LABELS = {"lead": "Lead", "support": "Support"}  # message ids (config/locale)
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -97,32 +96,11 @@ def escape_text(value: str) -> str:
             .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
 
 
-def fold(line: str) -> str:
-    """Fold a content line at 75 octets, never inside a UTF-8 character or a backslash escape."""
-    if len(line) <= 18:  # at most 4 octets a character: cannot exceed 75
-        return line
-    raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return line
-    out: list[bytes] = []
-    pos, limit = 0, 75
-    while len(raw) - pos > limit:
-        cut = pos + limit
-        while raw[cut] & 0xC0 == 0x80:  # a continuation byte: step back to the character start
-            cut -= 1
-        back = cut
-        while back > pos + 1 and raw[back - 1] == 0x5C:  # keep '\n' and '\\' on one line
-            back -= 1
-        if back > pos + 1 and (cut - back) % 2 == 1:
-            cut = back + ((cut - back) // 2) * 2
-        out.append(raw[pos:cut])
-        pos, limit = cut, 74  # continuation lines start with a space
-    out.append(raw[pos:])
-    return b"\r\n ".join(out).decode("utf-8")
-
-
 def fold_bytes(raw: bytes) -> bytes:
-    """fold() on the UTF-8 encoded line: the same cuts, without decoding (the renderer works in bytes)."""
+    """Fold a UTF-8 content line at 75 octets, never inside a character or a backslash escape (RFC 5545 3.1).
+
+    The one folding function of the feeds; tests check it against icalendar's parser on random lines.
+    """
     n = len(raw)
     if n <= 75:
         return raw
@@ -149,14 +127,6 @@ def _utc(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def summary(spec: EventSpec, role: str | None = None, lang: str = "vi") -> str:
-    """SUMMARY text: '[marker] [role] code title'."""
-    head = f"[{spec.marker}] " if spec.marker else ""
-    if role:
-        head += f"[{ROLE_LABELS_BY_LANG[lang][role]}] "
-    return f"{head}{spec.code} {spec.title}"
-
-
 def day_formatter(fmt: str) -> Callable[[date], str]:
     """strftime(fmt) for dates, remembering its results: 100,000 events share few dates."""
     cache: dict[date, str] = {}
@@ -179,7 +149,7 @@ def event_head(spec: EventSpec, stamp: Stamp) -> bytes:
     """The VEVENT lines before SUMMARY (they carry the stamp)."""
     ts = _utc(stamp.last_modified)
     uid = "UID:" + spec.uid
-    return (f"BEGIN:VEVENT\r\n{fold(uid) if len(uid) > 18 else uid}\r\nDTSTAMP:{ts}\r\nLAST-MODIFIED:{ts}\r\n"
+    return (f"BEGIN:VEVENT\r\n{fold_bytes(uid.encode()).decode()}\r\nDTSTAMP:{ts}\r\nLAST-MODIFIED:{ts}\r\n"
             f"SEQUENCE:{stamp.sequence}\r\nDTSTART;VALUE=DATE:{_ymd(spec.start)}\r\n"
             f"DTEND;VALUE=DATE:{_ymd(spec.end)}\r\n").encode()
 
@@ -212,7 +182,9 @@ def _prefix(marker: str | None, role: str | None, lang: str) -> bytes:
     """The escaped '[marker] [role] ' start of a SUMMARY text."""
     head = f"[{marker}] " if marker else ""
     if role:
-        head += f"[{ROLE_LABELS_BY_LANG[lang][role]}] "
+        from plantrack.config.i18n import gettext_for
+
+        head += f"[{gettext_for(lang)(ROLE_LABELS[role])}] "
     return escape_text(head).encode()
 
 
@@ -235,19 +207,6 @@ def event_role(spec: EventSpec, role: str | None = None, lang: str = "vi",
     return line, b"".join([alarm + _alarm_tail(d) for d in spec.alarm_days]) + b"END:VEVENT\r\n"
 
 
-def event_parts(spec: EventSpec, stamp: Stamp) -> tuple[bytes, bytes]:
-    """The role-independent text of a VEVENT: lines before SUMMARY, and lines after it up to the alarms."""
-    return event_head(spec, stamp), event_body(spec)
-
-
-def render_event(spec: EventSpec, stamp: Stamp, role: str | None = None,
-                 parts: tuple[bytes, bytes] | None = None, lang: str = "vi") -> str:
-    """One VEVENT as CRLF-terminated folded lines; parts (from event_parts) saves work across roles."""
-    head, body = parts or event_parts(spec, stamp)
-    line, alarms = event_role(spec, role, lang)
-    return (head + line + body + alarms).decode("utf-8")
-
-
 def calendar_head(meta: CalendarMeta) -> bytes:
     """The VCALENDAR lines before the first event."""
     ttl = f"PT{meta.refresh_hours}H"
@@ -257,15 +216,10 @@ def calendar_head(meta: CalendarMeta) -> bytes:
         f"X-WR-CALDESC:{escape_text(meta.description)}", f"DESCRIPTION:{escape_text(meta.description)}",
         f"X-WR-TIMEZONE:{meta.timezone}", f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}", f"X-PUBLISHED-TTL:{ttl}",
     ]
-    return "".join(fold(line) + "\r\n" for line in head).encode("utf-8")
+    return b"".join(fold_bytes(line.encode()) + b"\r\n" for line in head)
 
 
 CALENDAR_END = b"END:VCALENDAR\r\n"
-
-
-def render_calendar(meta: CalendarMeta, events: list[str]) -> bytes:
-    """A whole VCALENDAR from pre-rendered VEVENT blocks, UTF-8 encoded."""
-    return calendar_head(meta) + "".join(events).encode("utf-8") + CALENDAR_END
 
 
 def exclusive_end(last_day: date) -> date:

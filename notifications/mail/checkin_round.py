@@ -34,7 +34,7 @@ class MailIdentity:
     """Who check-ins come from and how replies are signed."""
 
     mail_from: str
-    secret: str
+    secret: str = field(repr=False)  # the HMAC key: never shown
     lang: str = "vi"
     reply_local: str | None = None
     token_days: int = 45

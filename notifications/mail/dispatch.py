@@ -21,11 +21,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from plantrack.models.mail.outbox import QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent, mark_sent_many
+from plantrack.models.mail.outbox import (QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent,
+                                          mark_sent_many)
 from plantrack.models.mail.send_lock import Lease
-from plantrack.notifications.mail.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, SmtpConfig, SmtpUnavailable, \
-    send_batch
-
+from plantrack.notifications.mail.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, SmtpUnavailable
+from plantrack.notifications.mail.transports import Transport
 
 GROUP_SIZE = 50  # accepted messages per 'sent' commit, at most
 GROUP_SECONDS = 0.05  # ... or this long, whichever comes first
@@ -40,133 +40,162 @@ class RetryPolicy:
         return self.retry_seconds * 2 ** max(0, tries - 1)
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A message the relay refused for good (or that failed every try)."""
+
+    outbox_id: int
+    to: str
+    subject: str
+    reason: str
+
+
 @dataclass
 class SendReport:
+    """What one dispatch did; still_queued counts the whole outbox afterwards."""
+
     sent: int = 0
     retried: int = 0  # transient failures that were retried (a message can count more than once)
     failed: int = 0
-    failures: list[dict] = field(default_factory=list)  # id, to, subject, reason
+    failures: list[Failure] = field(default_factory=list)
     still_queued: int = 0
     unreachable: str | None = None
-
-    def merge(self, other: SendReport) -> SendReport:
-        return SendReport(self.sent + other.sent, self.retried + other.retried, self.failed + other.failed,
-                          self.failures + other.failures, other.still_queued, self.unreachable or other.unreachable)
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def send_queued(Session: sessionmaker[Session], ids: list[int], cfg: SmtpConfig,
-                      policy: RetryPolicy = RetryPolicy(), *, limiter: RateLimiter | None = None,
-                      sleep: Callable[[float], Awaitable] = asyncio.sleep,
-                      now: Callable[[], datetime] = _utcnow, group_size: int = GROUP_SIZE,
-                      group_seconds: float = GROUP_SECONDS, lease: Lease | None = None) -> SendReport:
-    """Send the outbox rows ids (queued or left 'sending'), retrying transient failures, until none is pending.
+class Dispatcher:
+    """Sends outbox rows through a transport, recording each outcome so that nothing is sent twice or lost.
 
-    lease: the run lock the caller holds; it is refreshed while sending, and LockLost stops the sending.
+    State: rows accepted by the transport but not yet committed 'sent' (the group), rows waiting for a
+    retry and when, and the tries and headers of every row claimed. One instance per dispatch.
     """
-    report = SendReport()
-    limiter = limiter or RateLimiter(cfg.rate_per_minute)
-    group_size = max(1, group_size)
-    pending, conn_failures = list(ids), 0
-    waiting: dict[int, datetime] = {}  # rows to retry, and when
-    accepted: list[tuple[int, str | None]] = []  # accepted by the relay, not yet committed 'sent'
-    accepted_at: list[datetime] = []  # when the first of them was accepted (their sent_at)
-    tries: dict[int, int] = {}
-    meta: dict[int, tuple[list[str], str]] = {}
 
-    def flush(also: Callable[[Session], None] | None = None) -> None:
-        """Commit the accepted group as 'sent' (one UPDATE), with also(session) in the same transaction."""
-        if not accepted and also is None:
+    def __init__(self, sessions: sessionmaker[Session], transport: Transport, policy: RetryPolicy = RetryPolicy(),
+                 *, limiter: RateLimiter | None = None, sleep: Callable[[float], Awaitable] = asyncio.sleep,
+                 now: Callable[[], datetime] = _utcnow, group_size: int = GROUP_SIZE,
+                 group_seconds: float = GROUP_SECONDS, lease: Lease | None = None, rate_per_minute: int = 0):
+        self.sessions, self.transport, self.policy = sessions, transport, policy
+        self.limiter = limiter or RateLimiter(rate_per_minute)
+        self.sleep, self.now, self.lease = sleep, now, lease
+        self.group_size, self.group_seconds = max(1, group_size), group_seconds
+        self.report = SendReport()
+        self._accepted: list[tuple[int, str | None]] = []  # accepted, not yet committed 'sent'
+        self._accepted_at: datetime | None = None  # when the first of them was accepted (their sent_at)
+        self._waiting: dict[int, datetime] = {}  # rows to retry, and when
+        self._tries: dict[int, int] = {}
+        self._headers: dict[int, tuple[list[str], str]] = {}  # recipients and subject, for failure reports
+        self._tried: set[int] = set()  # rows of the current batch that got an outcome
+
+    async def run(self, ids: list[int]) -> SendReport:
+        """Send the rows ids (queued or left 'sending'), retrying transient failures, until none is pending.
+
+        LockLost (from the lease) stops the sending; what was accepted is still committed.
+        """
+        flusher = asyncio.create_task(self._flush_periodically())
+        try:
+            await self._send_until_done(list(ids))
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            self._flush()
+        with self.sessions() as s:
+            self.report.still_queued = s.scalar(select(func.count()).select_from(Outbox)
+                                                .where(Outbox.status.in_((QUEUED, SENDING))))
+        return self.report
+
+    async def _send_until_done(self, pending: list[int]) -> None:
+        unreachable = 0
+        while pending or self._waiting:
+            if not pending:
+                pending = await self._wait_for_retries()
+                continue
+            self._keep_lease()
+            batch = self._claim(pending)
+            self._tried = set()
+            try:
+                await self.transport.send(batch, self._record, self.limiter)
+                unreachable, pending = 0, []
+            except SmtpUnavailable as exc:
+                pending = [m.id for m in batch if m.id not in self._tried]
+                unreachable += 1
+                self._requeue_untried(pending, f"relay unreachable: {exc}")
+                if unreachable >= self.policy.max_attempts:
+                    self.report.unreachable = str(exc)
+                    return
+                await self.sleep(self.policy.delay(unreachable))
+
+    async def _wait_for_retries(self) -> list[int]:
+        self._flush()  # nothing is sent while we wait: commit what was accepted first
+        wait = (min(self._waiting.values()) - self.now()).total_seconds()
+        if wait > 0:
+            await self.sleep(wait)
+        due = sorted(i for i, at in self._waiting.items() if at <= self.now())
+        for i in due:
+            del self._waiting[i]
+        return due
+
+    def _claim(self, ids: list[int]) -> list[Outgoing]:
+        with self.sessions() as s, s.begin():
+            rows = claim(s, ids)
+        for r in rows:
+            self._tries[r.id] = r.attempts
+            self._headers[r.id] = (r.recipients, r.subject)
+        return [Outgoing(r.id, r.envelope_from, tuple(r.recipients), r.message) for r in rows]
+
+    def _record(self, o: Outcome) -> None:
+        """Called by the transport right after each message."""
+        self._tried.add(o.id)
+        self._keep_lease()
+        if o.result == SENT:
+            self.report.sent += 1
+            if not self._accepted:
+                self._accepted_at = self.now()
+            self._accepted.append((o.id, o.detail))
+            if len(self._accepted) >= self.group_size:
+                self._flush()
             return
-        with Session() as s, s.begin():
-            if accepted:
-                mark_sent_many(s, [i for i, note in accepted if note is None], accepted_at[0])
-                for i, note in accepted:
+        tries = self._tries[o.id] + 1
+        if o.result == RETRY and tries < self.policy.max_attempts:
+            self.report.retried += 1
+            self._waiting[o.id] = at = self.now() + timedelta(seconds=self.policy.delay(tries))
+            self._flush(lambda s: mark_retry(s, o.id, o.detail or "", at))
+            return
+        reason = (o.detail or "") if o.result == FAILED else f"gave up after {tries} tries: {o.detail}"
+        recipients, subject = self._headers[o.id]
+        self.report.failed += 1
+        self.report.failures.append(Failure(o.id, ", ".join(recipients), subject, reason))
+        self._flush(lambda s: mark_failed(s, o.id, reason))
+
+    def _requeue_untried(self, ids: list[int], reason: str) -> None:
+        def requeue(s: Session) -> None:
+            for i in ids:  # never tried: no attempt counted, due at once on the next try
+                mark_retry(s, i, reason, self.now(), counted=False)
+        self._flush(requeue)
+
+    def _flush(self, also: Callable[[Session], None] | None = None) -> None:
+        """Commit the accepted group as 'sent' (one UPDATE), with also(session) in the same transaction."""
+        if not self._accepted and also is None:
+            return
+        with self.sessions() as s, s.begin():
+            if self._accepted:
+                mark_sent_many(s, [i for i, note in self._accepted if note is None], self._accepted_at)
+                for i, note in self._accepted:
                     if note is not None:  # some recipients refused: keep the note on that row
-                        mark_sent(s, i, note, accepted_at[0])
+                        mark_sent(s, i, note, self._accepted_at)
             if also is not None:
                 also(s)
-        accepted.clear()
-        accepted_at.clear()
+        self._accepted.clear()
 
-    def keep_lease() -> None:
-        if lease is not None:
-            lease.refresh()  # only every ttl / 3; raises LockLost
-
-    def record(o: Outcome) -> None:
-        done.add(o.id)
-        keep_lease()
-        if o.result == SENT:
-            report.sent += 1
-            if not accepted:
-                accepted_at.append(now())
-            accepted.append((o.id, o.detail))
-            if len(accepted) >= group_size:
-                flush()
-            return
-        if o.result == RETRY and tries[o.id] + 1 < policy.max_attempts:
-            report.retried += 1
-            waiting[o.id] = at = now() + timedelta(seconds=policy.delay(tries[o.id] + 1))
-            flush(lambda s: mark_retry(s, o.id, o.detail or "", at))
-            return
-        reason = (o.detail or "") if o.result == FAILED else f"gave up after {tries[o.id] + 1} tries: {o.detail}"
-        report.failed += 1
-        report.failures.append({"id": o.id, "to": ", ".join(meta[o.id][0]), "subject": meta[o.id][1],
-                                "reason": reason})
-        flush(lambda s: mark_failed(s, o.id, reason))
-
-    async def flush_periodically() -> None:
+    async def _flush_periodically(self) -> None:
         while True:
-            await asyncio.sleep(group_seconds)
-            flush()
-            keep_lease()
+            await asyncio.sleep(self.group_seconds)
+            self._flush()
+            self._keep_lease()
 
-    flusher = asyncio.create_task(flush_periodically())
-    try:
-        while pending or waiting:
-            if not pending:
-                flush()  # nothing is sent while we wait: commit what was accepted first
-                wait = (min(waiting.values()) - now()).total_seconds()
-                if wait > 0:
-                    await sleep(wait)
-                pending = sorted(i for i, at in waiting.items() if at <= now())
-                for i in pending:
-                    del waiting[i]
-                continue
-            keep_lease()
-            with Session() as s, s.begin():
-                rows = claim(s, pending)
-            tries.update((r.id, r.attempts) for r in rows)
-            meta.update((r.id, (r.recipients, r.subject)) for r in rows)
-            batch = [Outgoing(r.id, r.envelope_from, tuple(r.recipients), r.message) for r in rows]
-            pending = []
-            done: set[int] = set()
-            try:
-                await send_batch(batch, cfg, record, limiter)
-                conn_failures = 0
-            except SmtpUnavailable as exc:
-                untried = [m.id for m in batch if m.id not in done]
-                conn_failures += 1
-                reason = f"relay unreachable: {exc}"
-
-                def requeue(s: Session) -> None:
-                    for i in untried:  # never tried: no attempt counted, due at once on the next try
-                        mark_retry(s, i, reason, now(), counted=False)
-                flush(requeue)
-                if conn_failures >= policy.max_attempts:
-                    report.unreachable = str(exc)
-                    break
-                await sleep(policy.delay(conn_failures))
-                pending = untried
-    finally:
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
-        flush()
-    with Session() as s:
-        report.still_queued = s.scalar(select(func.count()).select_from(Outbox)
-                                       .where(Outbox.status.in_((QUEUED, SENDING))))
-    return report
+    def _keep_lease(self) -> None:
+        if self.lease is not None:
+            self.lease.refresh()  # only every ttl / 3; raises LockLost

@@ -1,17 +1,14 @@
 """The embedded mail relay: an aiosmtpd server on loopback that writes each message as an .eml file."""
 from __future__ import annotations
 
-import os
-import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+from plantrack.notifications.mail.transports import write_eml
 
 
 class EmlWriter:
@@ -20,21 +17,12 @@ class EmlWriter:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.count = 0
 
     async def handle_DATA(self, server, session, envelope) -> str:
         data = envelope.original_content or envelope.content
         if isinstance(data, str):
             data = data.encode("utf-8")
-        m = re.search(rb"^Message-ID:\s*<([^>]*)>", data, re.IGNORECASE | re.MULTILINE)
-        stem = _UNSAFE.sub("_", m.group(1).decode("ascii", "replace"))[:120] if m else "no-id"
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-        path = self.folder / f"{stamp}-{stem}.eml"
-        tmp = path.with_suffix(".tmp")
-        envelope_lines = f"X-Envelope-From: {envelope.mail_from}\r\nX-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
-        tmp.write_bytes(envelope_lines.encode() + data)
-        os.replace(tmp, path)
-        self.count += 1
+        write_eml(self.folder, envelope.mail_from, envelope.rcpt_tos, data)
         return "250 Message accepted for delivery"
 
 

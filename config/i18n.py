@@ -1,0 +1,98 @@
+"""Words in one catalog per language (gettext, config/locale/<lang>/LC_MESSAGES/plantrack.po), numbers
+and dates formatted by Babel. Message ids are English; a language is available when its catalog is.
+
+Compiled catalogs (.mo) are committed beside their .po; `python -m plantrack.config.i18n` recompiles
+them (a test fails when one is stale).
+"""
+from __future__ import annotations
+
+import gettext
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "plantrack"
+SOURCE_LANG = "en"  # the language of the message ids
+
+
+@lru_cache(maxsize=1)
+def languages() -> tuple[str, ...]:
+    """The languages plantrack speaks: the source language and every language with a catalog."""
+    found = {p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    return tuple(sorted(found | {SOURCE_LANG}, key=lambda x: (x != "vi", x)))
+
+
+def catalog_files() -> list[Path]:
+    return sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+@lru_cache(maxsize=16)
+def translations(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog of lang (ids pass through unchanged where it has no entry)."""
+    if lang not in languages():
+        raise ValueError(f"unknown language {lang!r} (one of: {', '.join(languages())})")
+    return gettext.translation(DOMAIN, LOCALE_DIR, [lang], fallback=True)
+
+
+def gettext_for(lang: str):
+    """The _() of lang."""
+    return translations(lang).gettext
+
+
+def ngettext_for(lang: str):
+    return translations(lang).ngettext
+
+
+def format_number(value: int | float | Decimal | None, lang: str, digits: int = 2) -> str:
+    """1.000.000 / 1,37 in Vietnamese, 1,000,000 / 1.37 in English; '-' for None."""
+    if value is None:
+        return "-"
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0", locale=lang)
+
+
+def format_amount(value: int | float | Decimal | None, unit: str, lang: str) -> str:
+    """A value with its unit as people write it: '1,37%', '1.000.000.000 đồng', '540 người'."""
+    if value is None:
+        return "-"
+    text = format_number(value, lang)
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def format_day(value: date | None, lang: str) -> str:
+    """dd/mm/yyyy in both languages (the form of Vietnamese official documents); '-' for None."""
+    return value.strftime("%d/%m/%Y") if value else "-"
+
+
+def weekday(value: date, lang: str) -> str:
+    """The weekday's name: 'thứ Bảy', 'Saturday'."""
+    from babel.dates import format_date
+
+    name = format_date(value, "EEEE", locale=lang)
+    return name[0].lower() + name[1:] if lang == "vi" else name  # "thứ Bảy" inside a sentence
+
+
+def compile_catalogs() -> list[Path]:
+    """Write each .po's .mo beside it; returns the .mo paths."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    out = []
+    for po in catalog_files():
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=po.parent.parent.name)
+        mo = po.with_suffix(".mo")
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog)
+        out.append(mo)
+    return out
+
+
+if __name__ == "__main__":
+    for path in compile_catalogs():
+        print(path)

@@ -1,0 +1,165 @@
+"""The check-in round as plain functions (no Prefect): options, the steps, and the whole job.
+
+The flow send-checkins runs the same steps as Prefect tasks (tasks/checkins.py) through
+run_checkin_round(..., steps=...): one sequence, bound to plain calls or to task runs.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from plantrack.models.db import session_factory
+from plantrack.models.enums import RoundPeriod
+from plantrack.models.mail.outbox import due_ids
+from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
+from plantrack.notifications.mail.checkin_round import MailIdentity, RoundSummary, enqueue_round, mail_identity
+from plantrack.notifications.mail.dispatch import Dispatcher, Failure, RetryPolicy, SendReport
+from plantrack.notifications.mail.transports import Transport, transport_from_settings
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """How the outbox is sent: transport, retries, batching, group commit and the one-sender lease."""
+
+    transport: Transport
+    policy: RetryPolicy = RetryPolicy()
+    rate_per_minute: int = 600
+    batch_size: int = 500
+    sent_group: int = 50
+    lock_seconds: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings) -> SendOptions:
+        return cls(transport_from_settings(settings),
+                   RetryPolicy(settings.smtp_max_attempts, settings.smtp_retry_seconds),
+                   settings.smtp_rate_per_minute, settings.smtp_batch_size, settings.smtp_sent_group,
+                   settings.send_lock_seconds)
+
+
+@dataclass(frozen=True)
+class CheckinOptions:
+    """Everything a check-in round needs, built once from Settings at the flow boundary."""
+
+    database_url: str = field(repr=False)  # may hold a password: never shown
+    identity: MailIdentity
+    sending: SendOptions
+    period: RoundPeriod = RoundPeriod.WEEK
+    due_soon_days: int = 7
+    plan_number: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings, plan_number: str | None = None) -> CheckinOptions:
+        """Raises MailConfigError when sending is not configured safely."""
+        return cls(settings.database_url, mail_identity(settings), SendOptions.from_settings(settings),
+                   settings.checkin_period, settings.due_soon_days, plan_number)
+
+
+@dataclass(frozen=True)
+class LockResult:
+    holder: str | None  # ours, when taken
+    held_by: str | None = None  # another live run's, when not
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """What a run of send-checkins did."""
+
+    queued: RoundSummary | None  # None when another run held the send lock
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    failures: tuple[Failure, ...] = ()
+    still_queued: int = 0
+    unreachable: str | None = None
+    locked_by: str | None = None
+    lock_message: str = ""
+    transport: str = ""
+
+
+# The steps ------------------------------------------------------------------------------------------
+
+def take_send_lock(opts: CheckinOptions, run_id: str | None = None) -> LockResult:
+    """Take the one-sender lock for this run, or say which live run holds it."""
+    holder = new_holder(run_id)
+    try:
+        Lease(session_factory(opts.database_url), holder, opts.sending.lock_seconds).take()
+    except LockHeld as exc:
+        return LockResult(None, exc.holder, str(exc))
+    return LockResult(holder)
+
+
+def release_send_lock(opts: CheckinOptions, holder: str) -> None:
+    """Give the lock back (only if holder still holds it)."""
+    Lease(session_factory(opts.database_url), holder, opts.sending.lock_seconds).release()
+
+
+def queue_checkins(opts: CheckinOptions, today: date) -> RoundSummary:
+    """Open this period's round and queue every message not queued yet (one transaction)."""
+    with session_factory(opts.database_url)() as s, s.begin():
+        return enqueue_round(s, today, opts.identity, period=opts.period, due_soon_days=opts.due_soon_days,
+                             plan_number=opts.plan_number)
+
+
+def list_queued_mail(opts: CheckinOptions) -> list[list[int]]:
+    """Ids of the outbox rows to send now (queued and due, or interrupted), cut into batches."""
+    with session_factory(opts.database_url)() as s:
+        ids = due_ids(s)
+    n = opts.sending.batch_size
+    return [ids[i:i + n] for i in range(0, len(ids), n)]
+
+
+def send_queued_mail(opts: CheckinOptions, ids: list[int], holder: str | None = None) -> SendReport:
+    """Send one batch of outbox rows; holder: the send lock this run holds (refreshed while sending)."""
+    sessions = session_factory(opts.database_url)
+    lease = None
+    if holder:
+        lease = Lease(sessions, holder, opts.sending.lock_seconds)
+        lease.refresh(force=True)  # still ours (raises LockLost otherwise)
+    snd = opts.sending
+    return asyncio.run(Dispatcher(sessions, snd.transport, snd.policy, rate_per_minute=snd.rate_per_minute,
+                                  group_size=snd.sent_group, lease=lease).run(ids))
+
+
+@dataclass(frozen=True)
+class CheckinSteps:
+    """The steps of a round as callables: plain functions by default, Prefect tasks in the flow."""
+
+    take_send_lock: Callable = take_send_lock
+    queue_checkins: Callable = queue_checkins
+    list_queued_mail: Callable = list_queued_mail
+    send_queued_mail: Callable = send_queued_mail
+    release_send_lock: Callable = release_send_lock
+
+
+PLAIN = CheckinSteps()
+
+
+def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = None,
+                      steps: CheckinSteps = PLAIN) -> CheckinResult:
+    """The whole job: lock, queue this round, send everything due in batches, unlock.
+
+    Stops sending at the first batch whose relay is unreachable (nothing is lost: it stays queued).
+    """
+    lock = steps.take_send_lock(opts, run_id)
+    if lock.held_by:
+        return CheckinResult(None, locked_by=lock.held_by, lock_message=lock.message,
+                             transport=opts.sending.transport.describe())
+    sent = retried = failed = still = 0
+    failures: list[Failure] = []
+    unreachable = None
+    try:
+        queued = steps.queue_checkins(opts, today)
+        for batch in steps.list_queued_mail(opts):
+            report = steps.send_queued_mail(opts, batch, lock.holder)
+            sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
+            failures += report.failures
+            still, unreachable = report.still_queued, report.unreachable
+            if unreachable:
+                break
+    finally:
+        steps.release_send_lock(opts, lock.holder)
+    return CheckinResult(queued, sent, retried, failed, tuple(failures), still, unreachable,
+                         transport=opts.sending.transport.describe())
