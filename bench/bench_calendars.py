@@ -71,51 +71,52 @@ def main() -> None:
     generate(url, args.deliverables, n_ag)
     print(f"generated {args.deliverables} deliverables, {n_ag} agencies in {time.perf_counter() - t:.1f} s ({tmp})")
 
-    from plantrack.notifications.calendar.events import EventOptions
-    from plantrack.tasks.calendars import check, collect, publish_once, write_changed
+    from plantrack.notifications.calendar.publish import (PublishOptions, check_calendars, collect_calendar_events,
+                                                          publish_calendars, write_changed_feeds)
 
     feeds = tmp / "feeds"
-    opts = EventOptions()
+    opts = PublishOptions(url, feeds)
     t, cpu = time.perf_counter(), time.process_time()
-    c, written = publish_once(url, feeds, TODAY, fast=True)
+    r = publish_calendars(opts, TODAY)
     full, cpu = time.perf_counter() - t, time.process_time() - cpu
     size = sum(p.stat().st_size for p in feeds.glob("*.ics"))
     print(f"load average {os.getloadavg()[0]:.2f}")
-    print(f"full publish: {full:.2f} s (CPU of this process {cpu:.2f} s); {len(c.events)} events; {len(written)} feeds written ({size / 1e6:.0f} MB); "
-          f"status valid until {c.valid_until}")
+    print(f"full publish: {full:.2f} s (CPU of this process {cpu:.2f} s); {r.events} events; {len(r.written)} feeds "
+          f"written ({size / 1e6:.0f} MB); status valid until {r.valid_until}")
 
     for _ in range(3):
         t = time.perf_counter()
-        c, written = publish_once(url, feeds, TODAY, fast=True)
-        print(f"unchanged republish (fast path): {time.perf_counter() - t:.3f} s; collect run: {c is not None}; "
-              f"{len(written)} feeds written")
+        r2 = publish_calendars(opts, TODAY)
+        print(f"unchanged republish (fast path): {time.perf_counter() - t:.3f} s; rebuilt: {not r2.unchanged}; "
+              f"{len(r2.written)} feeds written")
 
     t0, cpu = time.perf_counter(), time.process_time()
-    chk = check(url, feeds, TODAY, opts)
+    chk = check_calendars(opts, TODAY)
     t1 = time.perf_counter()
-    c = collect(url, TODAY, opts)
+    c = collect_calendar_events(opts, TODAY)
     t2 = time.perf_counter()
-    written = write_changed(c, url, feeds, fingerprint=chk.fingerprint)
+    written = write_changed_feeds(opts, c, chk.fingerprint)
     t3 = time.perf_counter()
     print(f"unchanged republish, full compare (forced): {t3 - t0:.2f} s (CPU {time.process_time() - cpu:.2f} s; check {t1 - t0:.2f}, collect {t2 - t1:.2f}, "
           f"compare and write {t3 - t2:.2f}); {len(written)} feeds written")
 
     if c.valid_until is not None:
         t = time.perf_counter()
-        c2, written = publish_once(url, feeds, c.valid_until, fast=True)
+        r3 = publish_calendars(opts, c.valid_until)
         print(f"next status change ({c.valid_until}): {time.perf_counter() - t:.2f} s; "
-              f"{len(c2.changed_events)} events changed; {len(written)} feeds written")
+              f"{len(r3.changed_events)} events changed; {len(r3.written)} feeds written")
 
     if args.flow:
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-        from plantrack.flows.publish_calendars import publish_calendars
+        os.environ["PLANTRACK_DATABASE_URL"], os.environ["PLANTRACK_FEEDS_DIR"] = url, str(feeds)
+        from plantrack.flows.publish_calendars import publish_calendars_flow
 
         day = c.valid_until or TODAY
-        publish_calendars(today=day, database_url=url, feeds_dir=feeds)  # warm the ephemeral server
+        publish_calendars_flow(today=day)  # warm the ephemeral server
         t = time.perf_counter()
-        result = publish_calendars(today=day, database_url=url, feeds_dir=feeds)
-        print(f"flow, unchanged: {time.perf_counter() - t:.2f} s; fast path {result['unchanged']}; "
-              f"{len(result['written'])} feeds written")
+        result = publish_calendars_flow(today=day)
+        print(f"flow, unchanged: {time.perf_counter() - t:.2f} s; fast path {result.unchanged}; "
+              f"{len(result.written)} feeds written")
     if not args.keep:
         import shutil
 

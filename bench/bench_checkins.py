@@ -34,10 +34,12 @@ from plantrack.models.mail.outbox import Outbox, due_ids  # noqa: E402
 from plantrack.models.mail.send_lock import Lease, new_holder  # noqa: E402
 from plantrack.models.plan.file import read_plan  # noqa: E402
 from plantrack.models.plan.store import store_plan  # noqa: E402
-from plantrack.notifications.mail.checkin_round import MailIdentity, enqueue_round  # noqa: E402
-from plantrack.notifications.mail.dispatch import send_queued  # noqa: E402
+from plantrack.notifications.mail.checkin_round import MailIdentity  # noqa: E402
+from plantrack.notifications.mail.checkins import (CheckinOptions, SendOptions, queue_checkins,  # noqa: E402
+                                                    send_queued_mail)
 from plantrack.notifications.mail.local_smtp import controller  # noqa: E402
 from plantrack.notifications.mail.smtp import SmtpConfig  # noqa: E402
+from plantrack.notifications.mail.transports import SmtpTransport  # noqa: E402
 
 
 class Sink:
@@ -59,7 +61,7 @@ async def bare_loop(host: str, port: int, msgs: list[tuple[str, list[str], bytes
 
 def clear_process_caches() -> None:
     """Empty every process-wide cache the rendering keeps between rounds (encoded addresses)."""
-    from plantrack.notifications import checkin_message
+    from plantrack.notifications.mail import checkin_message
 
     checkin_message._encode_address.cache_clear()
 
@@ -111,6 +113,10 @@ def main(n: int = 5000, national: bool = False) -> None:
     ctl = controller(sink)
     ctl.start()
     load_before = os.getloadavg()
+
+    def options(conc: int) -> CheckinOptions:
+        cfg = SmtpConfig(ctl.hostname, ctl.port, rate_per_minute=0, concurrency=conc)
+        return CheckinOptions(url, ident, SendOptions(SmtpTransport(cfg), rate_per_minute=0))
     try:
         t0 = time.perf_counter()
         day, queued = date(2024, 1, 1), 0
@@ -119,8 +125,7 @@ def main(n: int = 5000, national: bool = False) -> None:
             # first (a real round of 5,000 distinct agencies would get no hits from them). The per-round
             # caches (deliverable rows, encoded body lines) start empty in every round by construction.
             clear_process_caches()
-            with Session() as s, s.begin():
-                queued += enqueue_round(s, day, ident).queued
+            queued += queue_checkins(options(1), day).queued
             day += timedelta(days=7)
         t1 = time.perf_counter()
         with Session() as s:
@@ -130,9 +135,8 @@ def main(n: int = 5000, national: bool = False) -> None:
                 with Session() as s, s.begin():
                     s.execute(Outbox.__table__.update().values(status="queued"))
             ts = time.perf_counter()
-            cfg = SmtpConfig(ctl.hostname, ctl.port, rate_per_minute=0, concurrency=conc)
             with Lease(Session, new_holder("bench")) as lease:
-                rep = asyncio.run(send_queued(Session, ids, cfg, lease=lease))
+                rep = send_queued_mail(options(conc), ids, lease.holder)
             te = time.perf_counter()
             assert rep.sent == len(ids), rep
             if conc == 1:

@@ -226,18 +226,8 @@ def serve():
     serve_deployments()
 
 
-def _register_optional() -> None:
-    """Attach command groups contributed by other modules (run, feeds, ...)."""
-    import importlib
+from plantrack.cli import feeds, mail, run  # noqa: E402  (groups of commands; none imports prefect at load)
 
-    for module, name in (("plantrack.cli.run", "run"), ("plantrack.cli.feeds", "feeds"), ("plantrack.cli.mail", "mail")):
-        try:
-            sub = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.add_typer(sub.app, name=name)
-
-
-_register_optional()
+app.add_typer(run.app, name="run")
+app.add_typer(feeds.app, name="feeds")
+app.add_typer(mail.app, name="mail")

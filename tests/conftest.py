@@ -32,13 +32,13 @@ def pg_server() -> str:
     return PG_ADMIN
 
 
-def _fresh_pg_database(admin_url: str) -> tuple[str, callable]:
+def _fresh_pg_database(admin_url: str, template: str | None = None) -> tuple[str, callable]:
     import psycopg
 
     name = f"plantrack_t_{uuid.uuid4().hex[:12]}"
     dsn = admin_url.replace("+psycopg", "")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def drop() -> None:
         from plantrack.models.db import session_factory
@@ -85,17 +85,60 @@ def init_and_load(url: str, plan_file: Path = SEED_PLAN):
         return store_plan(s, read_plan(plan_file))
 
 
-@pytest.fixture
-def loaded_db(db_url: str) -> str:
-    """db_url with the schema created and the Lào Cai seed plan loaded."""
-    init_and_load(db_url)
-    return db_url
+@pytest.fixture(scope="session")
+def seed_sqlite_file(tmp_path_factory) -> Path:
+    """A SQLite file migrated and loaded with the seed plan once per session (tests get copies)."""
+    from plantrack.models.db import session_factory
+
+    path = tmp_path_factory.mktemp("seed") / "seed.db"
+    url = f"sqlite:///{path}"
+    init_and_load(url)
+    session_factory(url).kw["bind"].dispose()  # the last close checkpoints the WAL into the file
+    return path
 
 
-@pytest.fixture
-def loaded_sqlite(sqlite_url: str) -> str:
-    init_and_load(sqlite_url)
-    return sqlite_url
+@pytest.fixture(scope="session")
+def seed_pg_template(pg_server) -> str:
+    """The name of a PostgreSQL database migrated and loaded once per session, used as a TEMPLATE."""
+    import psycopg
+
+    from plantrack.models.db import session_factory
+
+    url, drop = _fresh_pg_database(pg_server)
+    init_and_load(url)
+    session_factory(url).kw["bind"].dispose()  # CREATE DATABASE ... TEMPLATE needs it unused
+    yield url.rsplit("/", 1)[1]
+    drop()
+
+
+def _copy_of_seed(request, tmp_path: Path):
+    if request.param == "sqlite":
+        import shutil
+
+        shutil.copyfile(request.getfixturevalue("seed_sqlite_file"), tmp_path / "plantrack.db")
+        yield f"sqlite:///{tmp_path / 'plantrack.db'}"
+        from plantrack.models.db import session_factory
+
+        session_factory.cache_clear()
+        return
+    url, drop = _fresh_pg_database(request.getfixturevalue("pg_server"),
+                                   template=request.getfixturevalue("seed_pg_template"))
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def loaded_db(request, tmp_path: Path) -> str:
+    """A database with the schema and the Lào Cai seed plan, on a SQLite file and on PostgreSQL (copies of a
+    session template). Tests whose SQL cannot differ by dialect use loaded_sqlite (or SQLITE_ONLY)."""
+    yield from _copy_of_seed(request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite"])
+def loaded_sqlite(request, tmp_path: Path) -> str:
+    yield from _copy_of_seed(request, tmp_path)
 
 
 @pytest.fixture
@@ -117,15 +160,48 @@ def cli(monkeypatch, tmp_path):
     return run
 
 
+_PREFECT: dict = {}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests that need the Prefect API run last, and its server starts now, in the background."""
+    needs = [it for it in items if "prefect_api" in getattr(it, "fixturenames", ())]
+    if not needs:
+        return
+    items[:] = [it for it in items if it not in needs] + needs
+    from tests.prefect_server import BackgroundPrefectServer
+
+    _PREFECT["server"] = BackgroundPrefectServer()
+
+
 @pytest.fixture(scope="session")
 def prefect_api():
-    """One temporary Prefect API for the whole test session (it takes ~20 s to start here)."""
+    """The session's Prefect API (started at collection; ~20 s to boot here, meanwhile other tests run)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=120):
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield
+    server = _PREFECT.get("server")
+    if server is None:  # a test asked for it without being collected as needing it
+        from tests.prefect_server import BackgroundPrefectServer
+
+        server = _PREFECT["server"] = BackgroundPrefectServer()
+    server.wait_healthy()
+    try:
+        with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield server.api_url
+            _drain_prefect_workers()
+    finally:
+        server.stop()
+
+
+def _drain_prefect_workers() -> None:
+    """Flush logs and events to the API before it stops (else they are reported as lost at exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    try:
+        APILogWorker.instance().drain()
+    except RuntimeError:  # never started
+        pass
+    EventsWorker.drain_all()

@@ -4,10 +4,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import MetaData, select
 
 from plantrack.config import PLANS_DIR, SEED_PLAN
 from plantrack.models.db import session_factory
+
+
+# Tests whose SQL cannot differ by dialect run on SQLite only (loaded_db is parametrized over both).
+SQLITE_ONLY = pytest.mark.parametrize("loaded_db", ["sqlite"], indirect=True)
 
 
 def copy_seed(tmp_path: Path) -> Path:

@@ -12,7 +12,7 @@ from plantrack.notifications.calendar.events import EventOptions
 from plantrack.notifications.calendar.ical import feed_filename
 from plantrack.models.board import board
 from plantrack.notifications.calendar.events import plan_events
-from tests.plan_helpers import publish
+from tests.plan_helpers import SQLITE_ONLY, publish
 
 TODAY = date(2024, 3, 1)
 
@@ -59,6 +59,7 @@ def test_unchanged_run_returns_at_once_and_writes_nothing(loaded_db, tmp_path):
     assert not publish(loaded_db, tmp_path / "other", TODAY).unchanged
 
 
+@SQLITE_ONLY
 def test_status_boundary_rewrites_exactly_the_affected_feeds(loaded_db, tmp_path):
     out = tmp_path / "feeds"
     publish(loaded_db, out, TODAY)
@@ -81,6 +82,7 @@ def test_status_boundary_rewrites_exactly_the_affected_feeds(loaded_db, tmp_path
     assert run.valid_from == until and (run.valid_until is None or run.valid_until > until)
 
 
+@SQLITE_ONLY
 def test_a_deliverable_becoming_overdue(loaded_db, tmp_path):
     out = tmp_path / "feeds"
     with session_factory(loaded_db)() as s, s.begin():
@@ -145,6 +147,7 @@ def test_report_plan_edit_reorder_options_and_missing_file_invalidate(loaded_db,
     assert not c.unchanged and written == ["agency-syt.ics"]
 
 
+@SQLITE_ONLY
 def test_emptied_category_keeps_an_empty_feed(loaded_db, tmp_path):
     out = tmp_path / "feeds"
     publish(loaded_db, out, TODAY, force=True)
@@ -158,6 +161,7 @@ def test_emptied_category_keeps_an_empty_feed(loaded_db, tmp_path):
     assert cal.walk("VEVENT") == [] and "Diễn đàn" in str(cal["X-WR-CALNAME"])
 
 
+@SQLITE_ONLY
 def test_english_feed_text(loaded_db, tmp_path):
     out = tmp_path / "feeds"
     with session_factory(loaded_db)() as s, s.begin():

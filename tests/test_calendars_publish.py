@@ -11,7 +11,7 @@ from plantrack.models.db import session_factory
 from plantrack.models.entities import Agency, Deliverable
 from plantrack.models.reports import ReportIn, record_report
 from plantrack.notifications.calendar.ical import feed_filename
-from tests.plan_helpers import publish
+from tests.plan_helpers import SQLITE_ONLY, publish
 
 TODAY = date(2024, 3, 1)
 
@@ -62,6 +62,7 @@ def test_feeds_valid_and_counts_match_database(loaded_db, tmp_path):
     assert len(forum_ms) == 2
 
 
+@SQLITE_ONLY
 def test_republish_writes_nothing_and_change_rewrites_exactly_its_feeds(loaded_db, tmp_path):
     out = tmp_path / "feeds"
     publish(loaded_db, out, TODAY, force=True)
@@ -94,6 +95,7 @@ def test_republish_writes_nothing_and_change_rewrites_exactly_its_feeds(loaded_d
         assert (out / name).read_bytes() == before[name]
 
 
+@SQLITE_ONLY
 def test_status_markers_alarms_and_cancelled(loaded_db, tmp_path):
     Session = session_factory(loaded_db)
     with Session() as s, s.begin():
@@ -110,6 +112,7 @@ def test_status_markers_alarms_and_cancelled(loaded_db, tmp_path):
     assert len(plan["60_kh-ubnd.iii-3@plantrack"].walk("VALARM")) == 2
 
 
+@SQLITE_ONLY
 def test_deliverable_without_a_date_is_left_out_and_listed(loaded_db, tmp_path):
     Session = session_factory(loaded_db)
     with Session() as s, s.begin():

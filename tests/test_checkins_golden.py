@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 
 from tests.checkin_golden import GOLDEN, render_scenarios
+from tests.plan_helpers import SQLITE_ONLY
 
 
+@SQLITE_ONLY
 def test_rendered_rows_equal_golden(loaded_db, monkeypatch):
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     got = render_scenarios(loaded_db, monkeypatch.setattr)

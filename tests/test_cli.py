@@ -79,21 +79,19 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))
-def test_bad_input_names_file_and_line_and_writes_nothing(cli, db_url, tmp_path, case):
+def test_bad_input_names_file_and_line_and_writes_nothing(cli, loaded_sqlite, tmp_path, case):
     old, new, message = BAD_CASES[case]
     plan_file = copy_seed(tmp_path)
-    cli(db_url, "init")
-    cli(db_url, "plan", "load", str(plan_file))
-    before = snapshot(db_url)
+    before = snapshot(loaded_sqlite)
     line = plan_file.read_text(encoding="utf-8").split(old)[0].count("\n") + 1
     edit(plan_file, old, new)
-    code, out, err = cli(db_url, "plan", "load", str(plan_file))
+    code, out, err = cli(loaded_sqlite, "plan", "load", str(plan_file))
     assert code != 0
     assert message in err, err
     # the YAML parser notices an unclosed bracket on the line after it
     assert f"{plan_file}:{line}:" in err or (case == "yaml-syntax" and f"{plan_file}:{line + 1}:" in err), err
     assert "Traceback" not in err + out
-    assert snapshot(db_url) == before
+    assert snapshot(loaded_sqlite) == before
 
 
 def test_bad_directory_entry_is_reported_in_the_directory_file(cli, sqlite_url, tmp_path):

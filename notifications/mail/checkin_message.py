@@ -1,7 +1,7 @@
 """Build one check-in email from plain data (pure): subject, text and HTML from the same Jinja2 context."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 import base64
 import binascii
@@ -69,7 +69,6 @@ class CheckinData:
     message_id: str  # with angle brackets
     missed_last_round: bool = False
     demo: bool = False
-    extra_headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,6 @@ def build_checkin_message(data: CheckinData, lang: str = "vi") -> Message:
     ]
     if data.demo:
         headers.append(("X-Plantrack-Demo", "demo key: reply tokens are not secret"))
-    headers += list(data.extra_headers)
     return Message(subject=subject_for(data, lang), text=text, html=html, headers=tuple(headers),
                    envelope_from=data.mail_from,
                    recipients=tuple(c.email for c in data.to + data.cc))
