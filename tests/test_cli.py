@@ -27,7 +27,8 @@ def test_init_load_status_json(cli, db_url):
         assert {"code", "title", "lead", "supporting", "start", "due", "state", "status", "status_key", "progress"} <= item.keys()
     by_code = {i["code"]: i for i in items}
     assert by_code["III.1"]["lead"] == "SLDTBXH" and by_code["III.1"]["supporting"] == ["STTTT"]
-    assert by_code["VI.1/SYT"] | {} and by_code["VI.1/SYT"]["status"] == "Quá hạn"
+    assert by_code["VI.1/SYT"]["lead"] == "SYT" and by_code["VI.1/SYT"]["due"] == "2024-06-15"
+    assert by_code["VI.1/SYT"]["status"] == "Quá hạn"
     assert by_code["VI.1/SYT"]["status_key"] == "overdue" and by_code["VI.1/SYT"]["days_left"] == -16
     assert by_code["VI.2/SYT"]["status_key"] == "not_started"
     assert by_code["II.4"]["lead"] == "SLDTBXH" and by_code["II.4"]["target"] == 94
