@@ -220,7 +220,19 @@ def report(
 
 @app.command()
 def serve():
-    """Serve the scheduled flows (needs `prefect server start` and PREFECT_API_URL)."""
+    """Serve every scheduled flow (needs a Prefect server: `prefect server start` and PREFECT_API_URL)."""
+    import os
+    import urllib.request
+
+    api = os.environ.get("PREFECT_API_URL")
+    if not api:
+        fail("schedules need a Prefect server: run `prefect server start`, then "
+             "`export PREFECT_API_URL=http://127.0.0.1:4200/api` and `plantrack serve` again")
+    try:
+        urllib.request.urlopen(f"{api.rstrip('/')}/health", timeout=5).close()
+    except OSError as exc:
+        fail(f"no Prefect server answers at PREFECT_API_URL={api} ({exc}): start one with `prefect server start`")
+    state.settings()  # a bad PLANTRACK_* value stops here, not inside a scheduled run
     from plantrack.deployments.serve import main as serve_deployments
 
     serve_deployments()

@@ -8,18 +8,34 @@ import typer
 from plantrack.cli.common import console, fail, parse_today, require_schema, settings_for_flows
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, ...).", no_args_is_help=True)
+VERBOSE = typer.Option(False, "--verbose", "-v", help="also print Prefect's logs (they are in the Prefect UI anyway)")
+
+
+def _api(verbose: bool):
+    """PREFECT_API_URL's server, or a local one that stops with this command (even when it is killed)."""
+    import os
+
+    if not verbose:  # before Prefect sets up its logging: run logs go to the API (and its UI) only
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    import plantrack.flows  # noqa: F401  (Prefect defaults before Prefect loads)
+    from plantrack.deployments.local_api import prefect_api
+
+    return prefect_api()
 
 
 @app.command()
 def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
-              force: bool = typer.Option(False, "--force", help="rebuild every event even if nothing changed")):
+              force: bool = typer.Option(False, "--force", help="rebuild every event even if nothing changed"),
+              verbose: bool = VERBOSE):
     """Publish the iCalendar feeds (flow publish-calendars)."""
     settings = settings_for_flows()
     require_schema(settings.database_url)
     day = parse_today(today, settings.timezone)
+    api = _api(verbose)
     from plantrack.flows.publish_calendars import publish_calendars_flow
 
-    out = publish_calendars_flow(today=day, force=force)
+    with api:
+        out = publish_calendars_flow(today=day, force=force)
     written = out.written
     shown = ", ".join(written[:8]) + (f" and {len(written) - 8} more" if len(written) > 8 else "")
     head = "nothing changed" if out.unchanged else f"{len(written)} feeds written" + (f" ({shown})" if written else "")
@@ -28,7 +44,8 @@ def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluat
 
 
 @app.command()
-def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
+def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+             verbose: bool = VERBOSE):
     """Queue and send this round's check-in emails (flow send-checkins)."""
     settings = settings_for_flows()
     require_schema(settings.database_url)
@@ -39,10 +56,12 @@ def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate
         mail_identity(settings)  # refuse an unsafe configuration before Prefect starts
     except MailConfigError as exc:
         fail(str(exc))
+    api = _api(verbose)
     from plantrack.flows.send_checkins import RelayUnreachable, send_checkins
 
     try:
-        out = send_checkins(today=day)
+        with api:
+            out = send_checkins(today=day)
     except RelayUnreachable as exc:
         fail(str(exc))
     if out.locked_by:

@@ -1,4 +1,4 @@
-"""The scheduled deployments of plantrack, served by one process: python -m deployments.serve.
+"""The scheduled deployments of plantrack, served by one process: `plantrack serve`.
 
 Needs a Prefect server (`prefect server start`, PREFECT_API_URL set): the ephemeral API does not
 run schedules. Every schedule carries PLANTRACK_TIMEZONE (Asia/Ho_Chi_Minh by default).
@@ -7,25 +7,22 @@ from __future__ import annotations
 
 import plantrack.flows  # noqa: F401  (Prefect defaults before Prefect loads)
 from plantrack.config.settings import Settings, load_settings
+from plantrack.deployments.specs import SPECS, describe
 
 
 def deployments(settings: Settings | None = None) -> list:
-    """The runner deployments with their cron schedules in the plan's time zone."""
+    """The runner deployments of SPECS with their cron schedules in the plan's time zone."""
     from prefect.schedules import Cron
-
-    from plantrack.flows.publish_calendars import publish_calendars_flow
-    from plantrack.flows.send_checkins import send_checkins
+    from prefect.utilities.importtools import import_object
 
     settings = settings or load_settings()
-    tz = settings.timezone
-    return [
-        publish_calendars_flow.to_deployment(
-            name="scheduled", schedule=Cron(settings.calendars_cron, timezone=tz),
-            description="Republish the iCalendar feeds (writes only what changed)."),
-        send_checkins.to_deployment(
-            name="scheduled", schedule=Cron(settings.checkins_cron, timezone=tz),
-            description="Queue and send this round's check-in emails (a rerun sends nothing twice)."),
-    ]
+    out = []
+    for spec in SPECS:
+        cron = getattr(settings, spec.cron_setting)
+        out.append(import_object(spec.flow).to_deployment(
+            name=spec.name, schedule=Cron(cron, timezone=settings.timezone),
+            description=describe(spec, cron, settings.timezone), concurrency_limit=1))
+    return out
 
 
 def main() -> None:

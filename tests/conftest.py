@@ -169,9 +169,9 @@ def pytest_collection_modifyitems(session, config, items):
     if not needs:
         return
     items[:] = [it for it in items if it not in needs] + needs
-    from tests.prefect_server import BackgroundPrefectServer
+    from plantrack.deployments.local_api import LocalPrefectServer
 
-    _PREFECT["server"] = BackgroundPrefectServer()
+    _PREFECT["server"] = LocalPrefectServer()
 
 
 @pytest.fixture(scope="session")
@@ -181,27 +181,17 @@ def prefect_api():
     os.environ.setdefault("DO_NOT_TRACK", "1")
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from plantrack.deployments.local_api import drain_workers
+
     server = _PREFECT.get("server")
     if server is None:  # a test asked for it without being collected as needing it
-        from tests.prefect_server import BackgroundPrefectServer
+        from plantrack.deployments.local_api import LocalPrefectServer
 
-        server = _PREFECT["server"] = BackgroundPrefectServer()
+        server = _PREFECT["server"] = LocalPrefectServer()
     server.wait_healthy()
     try:
         with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield server.api_url
-            _drain_prefect_workers()
+            drain_workers()
     finally:
         server.stop()
-
-
-def _drain_prefect_workers() -> None:
-    """Flush logs and events to the API before it stops (else they are reported as lost at exit)."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    try:
-        APILogWorker.instance().drain()
-    except RuntimeError:  # never started
-        pass
-    EventsWorker.drain_all()

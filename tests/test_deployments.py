@@ -1,6 +1,16 @@
-"""Schedules are real cron schedules in the plan's time zone, configurable by settings."""
+"""Schedules: real cron schedules in the plan's time zone from one list, served or deployed to a work pool."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from plantrack.config.settings import load_settings
 from plantrack.deployments.serve import deployments
+from plantrack.deployments.specs import SPECS, prefect_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_schedule_carries_the_plan_time_zone():
@@ -9,5 +19,114 @@ def test_every_schedule_carries_the_plan_time_zone():
     for d in deps.values():
         (s,) = d.schedules
         assert s.schedule.timezone == "Asia/Ho_Chi_Minh"
+        assert "Asia/Ho_Chi_Minh" in d.description and s.schedule.cron in d.description
     assert deps["send-checkins"].schedules[0].schedule.cron == "30 7 * * 2"
     assert deps["publish-calendars"].schedules[0].schedule.cron == "0 * * * *"
+
+
+def test_prefect_yaml_is_generated_from_the_same_list(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("PLANTRACK_"):
+            monkeypatch.delenv(name)
+    text = (ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8")
+    assert text == prefect_yaml(load_settings()), "regenerate: python -m plantrack.deployments.specs"
+    served = {(d.flow_name, d.name) for d in deployments(load_settings())}
+    import yaml
+
+    pool = {d["name"] for d in yaml.safe_load(text)["deployments"]}
+    assert pool == {f"{s.name}-pool" for s in SPECS} and not pool & {n for _, n in served}
+
+
+def _prefect(api_url: str, *args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PREFECT_API_URL": api_url, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "prefect", *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(prefect_api, loaded_sqlite, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    async def setup():
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name="plantrack", type="process"), overwrite=True)
+
+    import asyncio
+
+    asyncio.run(setup())
+    out = _prefect(prefect_api, "--no-prompt", "deploy", "--prefect-file", "deployments/prefect.yaml", "--all")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+    async def run_calendars():
+        async with get_client() as client:
+            dep = await client.read_deployment_by_name("publish-calendars/hourly-pool")
+            assert dep.schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
+            run = await client.create_flow_run_from_deployment(dep.id, parameters={"today": "2024-03-01"})
+            return run.id
+
+    run_id = asyncio.run(run_calendars())
+    feeds = tmp_path / "feeds"
+    worker = _prefect(prefect_api, "worker", "start", "--pool", "plantrack", "--run-once", cwd=tmp_path,
+                      env={"PLANTRACK_DATABASE_URL": loaded_sqlite, "PLANTRACK_FEEDS_DIR": str(feeds)})
+    assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
+
+    async def state():
+        async with get_client() as client:
+            return (await client.read_flow_run(run_id)).state
+
+    assert asyncio.run(state()).is_completed()
+    assert (feeds / "plan.ics").exists()
+
+
+def test_serve_without_a_server_says_how_in_one_line(cli, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    code, out, err = cli(None, "serve")
+    assert code == 1 and "prefect server start" in err and "PREFECT_API_URL" in err and "Traceback" not in err
+
+
+def test_serve_stops_within_ten_seconds_of_sigterm(prefect_api, loaded_sqlite, tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "PLANTRACK_DATABASE_URL": loaded_sqlite}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "plantrack.cli", "serve"], env=env, stdout=fh, stderr=fh,
+                                cwd=tmp_path)
+    end = time.monotonic() + 120
+    while b"being served" not in log.read_bytes():
+        assert proc.poll() is None and time.monotonic() < end, log.read_text()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    t = time.monotonic()
+    proc.wait(timeout=30)
+    assert time.monotonic() - t < 10
+    assert "Traceback" not in log.read_text()
+
+
+def test_killed_run_leaves_no_prefect_server_behind(loaded_sqlite, tmp_path):
+    """SIGKILL of `plantrack run calendars` while its local API server runs: the server dies with it."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PLANTRACK_DATABASE_URL=loaded_sqlite, PLANTRACK_FEEDS_DIR=str(tmp_path / "feeds"))
+    proc = subprocess.Popen([sys.executable, "-m", "plantrack.cli", "run", "calendars", "--today", "2024-03-01"],
+                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        try:
+            return [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        except FileNotFoundError:
+            return []
+    end = time.monotonic() + 60
+    while not children():
+        assert proc.poll() is None and time.monotonic() < end
+        time.sleep(0.05)
+    (server,) = children()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    end = time.monotonic() + 10
+    while Path(f"/proc/{server}").exists() and "zombie" not in Path(f"/proc/{server}/status").read_text():
+        assert time.monotonic() < end, "the local Prefect server outlived the killed run"
+        time.sleep(0.05)
