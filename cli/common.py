@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from plantrack.config.settings import Settings, SettingsError, load_settings
+from plantrack.config.settings import Settings, SettingsError, load_settings, mask_url
 
 
 @lru_cache(maxsize=1)
@@ -78,13 +78,14 @@ def require_schema(url: str) -> None:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
                 and not Path(parsed.database).exists():  # connecting would create an empty file
             fail(f"no database at {parsed.database}: run 'plantrack init' first (or check --db)")
+        shown = mask_url(url)
         engine = session_factory(url).kw["bind"]
         if not inspect(engine).has_table("deliverable"):
-            fail(f"database {url} has no plantrack tables: run 'plantrack init' first")
+            fail(f"database {shown} has no plantrack tables: run 'plantrack init' first")
     except Exception as exc:  # connection refused, bad URL, ...
         if isinstance(exc, (typer.Exit, SystemExit)):
             raise
-        fail(f"cannot open database {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+        fail(f"cannot open database {mask_url(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
 
 
 def settings_for_flows() -> Settings:

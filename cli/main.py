@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, parse_today, print_out, require_schema, state
+from plantrack.config.settings import mask_url
+from plantrack.cli.common import console, fail, parse_lang, parse_today, print_out, require_schema, state
 
 app = typer.Typer(help="plantrack: theo dõi tiến độ kế hoạch liên ngành / inter-agency plan tracker.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -30,12 +31,13 @@ def init():
     """Create or upgrade the database schema (Alembic)."""
     from plantrack.models.migrate import upgrade
 
-    url = state.settings().database_url
+    settings = state.settings()
     try:
-        upgrade(url)
+        upgrade(settings.database_url)
     except Exception as exc:
-        fail(f"cannot initialise {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-    console().print(f"database ready: {url}", highlight=False)
+        fail(f"cannot initialise {settings.database_url_masked}: {exc.__class__.__name__}: "
+             f"{mask_url(str(exc).splitlines()[0])}")
+    console().print(f"database ready: {settings.database_url_masked}", highlight=False)
 
 
 @plan_app.command("load")
@@ -94,7 +96,7 @@ def status(
     from plantrack.models.board import board
 
     settings = state.settings()
-    lang = lang or settings.lang
+    lang = parse_lang(lang, settings.lang)
     day = parse_today(today, settings.timezone)
     require_schema(settings.database_url)
     with state.session_factory()() as s:

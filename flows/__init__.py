@@ -1,7 +1,7 @@
 """Prefect flows: each module sequences tasks and nothing else.
 
-Importing this package first sets Prefect defaults that these machines need (measured in
-DESIGN.md): a fresh ephemeral API takes 20+ s to start, and runs are offline and quiet.
+Importing this package first sets Prefect defaults that these machines need: a fresh ephemeral API
+takes 20+ s to start here (the project's design notes keep the measurements), and runs are offline.
 Values already in the environment win.
 """
 import logging
