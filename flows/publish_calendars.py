@@ -8,6 +8,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
 from plantrack.notifications.calendar.publish import PublishOptions, PublishResult, publish_calendars
+from plantrack.flows.naming import day_name
 from plantrack.tasks.calendars import TASK_STEPS
 
 LISTED = 50  # names shown in the artifact before "and N more"
@@ -32,7 +33,7 @@ def _report(today: date, r: PublishResult) -> str:
     return "\n".join(lines)
 
 
-@flow(name="publish-calendars")
+@flow(name="publish-calendars", flow_run_name=day_name("publish-calendars"))
 def publish_calendars_flow(today: date | None = None, force: bool = False) -> PublishResult:
     """Publish the feeds: whole plan, one per agency, one per category (today: default the plan's date).
 

@@ -8,6 +8,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
 from plantrack.notifications.mail.checkins import CheckinOptions, CheckinResult, run_checkin_round
+from plantrack.flows.naming import round_name
 from plantrack.tasks.checkins import TASK_STEPS
 
 
@@ -39,7 +40,7 @@ def _artifact(result: CheckinResult) -> str:
     return "\n".join(lines)
 
 
-@flow(name="send-checkins")
+@flow(name="send-checkins", flow_run_name=round_name("send-checkins"))
 def send_checkins(today: date | None = None, plan_number: str | None = None) -> CheckinResult:
     """Ask every agency with open work for its status (today: default the date in PLANTRACK_TIMEZONE).
 

@@ -22,3 +22,28 @@ def test_run_calendars_twice(prefect_api, loaded_sqlite, cli, tmp_path, monkeypa
     assert result.written == () and result.events == 70
     assert result.unchanged is True and result.valid_until > date(2024, 3, 1)
     assert {f: f.stat().st_mtime_ns for f in files} == stamps
+
+
+def _run_name(state) -> str:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    async def read():
+        async with get_client() as client:
+            return (await client.read_flow_run(state.state_details.flow_run_id)).name
+    return asyncio.run(read())
+
+
+def test_flow_runs_are_named_for_what_they_did(prefect_api, loaded_sqlite, monkeypatch, tmp_path):
+    from plantrack.flows.publish_calendars import publish_calendars_flow
+    from plantrack.flows.send_checkins import send_checkins
+
+    monkeypatch.setenv("PLANTRACK_DATABASE_URL", loaded_sqlite)
+    monkeypatch.setenv("PLANTRACK_FEEDS_DIR", str(tmp_path / "feeds"))
+    monkeypatch.setenv("PLANTRACK_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.delenv("PLANTRACK_SMTP_HOST", raising=False)
+    state = publish_calendars_flow(today=date(2024, 3, 1), return_state=True)
+    assert _run_name(state) == "publish-calendars 2024-03-01"
+    state = send_checkins(today=date(2024, 5, 20), return_state=True)
+    assert _run_name(state) == "send-checkins 2024-W21"
