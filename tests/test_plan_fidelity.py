@@ -524,3 +524,30 @@ def test_migration_0009_keeps_reports_on_indicators(db_url):
     if db_url.startswith("sqlite"):
         with engine.connect() as c:
             assert c.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+BAD_NEW_FIELDS = {
+    "target-on-a-direction": ("    direction: increase\n", "    target: 5\n    direction: increase\n",
+                              "indicators[8] (II.4b): direction 'increase' takes no target"),
+    "no-target": ("    target: 94\n", "", "indicators[7] (II.4a): direction 'at_least' needs a target"),
+    "bad-indicator-code": ("  - code: II.6a ", "  - code: II.6aa", "indicators[11].code"),
+    "signer-not-in-directory": ("  signed_by: pct.giangthidung@", "  signed_by: pct.nobody@",
+                                "plan.signed_by: pct.nobody@laocai.example.org is not a person in the directory"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NEW_FIELDS))
+def test_bad_new_fields_are_named_with_file_and_line(tmp_path, case):
+    from plantrack.models.plan.file import PlanFileError
+    from tests.plan_helpers import copy_seed, edit
+
+    old, new, message = BAD_NEW_FIELDS[case]
+    plan_file = copy_seed(tmp_path)
+    line = plan_file.read_text(encoding="utf-8").split(old)[0].count("\n") + 1
+    edit(plan_file, old, new)
+    with pytest.raises(PlanFileError) as exc:
+        read_plan(plan_file)
+    err = str(exc.value)
+    assert message in err and str(plan_file) in err, err
+    if case in ("bad-indicator-code", "signer-not-in-directory"):
+        assert f"{plan_file}:{line}:" in err, err
