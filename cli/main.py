@@ -135,7 +135,8 @@ def _print_board(rows, day, lang: str, agency: str | None) -> None:
         supp = ", ".join(r.supporting[:3]) + (f" +{len(r.supporting) - 3}" if len(r.supporting) > 3 else "")
         if r.kind == "indicator":
             e = r.extra
-            progress = f"{e['last_value'] if e['last_value'] is not None else '?'} / {e['target']} {e['unit']}"
+            target = e["target"] if e["target"] is not None else {"increase": "↑", "decrease": "↓"}.get(e["direction"], "?")
+            progress = f"{e['last_value'] if e['last_value'] is not None else '?'} / {target} {e['unit']}"
         else:
             progress = "" if r.progress is None else f"{r.progress}%"
         status = label(r.status_key, lang)

@@ -10,6 +10,7 @@ from sqlalchemy import Text, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from plantrack.models.entities import Agency, Deliverable, Indicator, Plan, deliverable_support
+from plantrack.models.enums import DIRECTION_ONLY, Direction
 from plantrack.models.status import OPEN_STATUSES, StatusKey, days_left, derive_status, label
 
 
@@ -92,13 +93,19 @@ def _num(v: Decimal | None):
     return int(v) if v == v.to_integral_value() else float(v)
 
 
-def indicator_achieved(direction: str, target: Decimal, value: Decimal | None) -> bool | None:
-    """Whether a reported value meets the target; None when nothing is reported yet."""
+def indicator_achieved(direction: str, target: Decimal | None, value: Decimal | None,
+                       baseline: Decimal | None = None) -> bool | None:
+    """Whether a reported value meets the target; None when nothing is reported yet, or when a
+    direction-only target (increase/decrease) has no baseline to compare with."""
     if value is None:
         return None
-    if direction == "at_most":
+    if direction in DIRECTION_ONLY:
+        if baseline is None:
+            return None
+        return value > baseline if direction == Direction.INCREASE else value < baseline
+    if direction == Direction.AT_MOST:
         return value <= target
-    if direction == "more_than":
+    if direction == Direction.MORE_THAN:
         return value > target
     return value >= target
 
@@ -195,6 +202,6 @@ def board(
             extra={"baseline": _num(ind.baseline), "baseline_year": ind.baseline_year,
                    "target": _num(ind.target), "unit": ind.unit, "direction": ind.direction,
                    "last_value": _num(ind.last_value),
-                   "achieved": indicator_achieved(ind.direction, ind.target, ind.last_value)},
+                   "achieved": indicator_achieved(ind.direction, ind.target, ind.last_value, ind.baseline)},
         ))
     return out

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text as sql_text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +40,9 @@ class Plan(Base):
     issuer: Mapped[str] = mapped_column(String(255))
     issued_on: Mapped[date] = mapped_column(Date)
     signer: Mapped[str | None] = mapped_column(String(255))
+    signed_as: Mapped[str | None] = mapped_column(String(255))  # "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / ..."
+    signed_by: Mapped[str | None] = mapped_column(String(320))  # the signer's email (a person row)
+    digest_to: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))  # emails
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     source_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -121,7 +125,7 @@ class Indicator(Base):
     text: Mapped[str] = mapped_column(Text)
     baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     baseline_year: Mapped[int | None] = mapped_column(Integer)
-    target: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    target: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))  # None: a direction-only target
     unit: Mapped[str] = mapped_column(String(32))
     direction: Mapped[Direction] = mapped_column(db_enum(Direction, 16))
     owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -131,6 +135,7 @@ class Indicator(Base):
     last_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assumption: Mapped[str | None] = mapped_column(Text)  # what the plan does not say (e.g. the owner)
 
     owner: Mapped[Agency] = relationship()
 

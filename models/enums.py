@@ -20,11 +20,13 @@ CLOSED_STATES = frozenset({ReportedState.DONE, ReportedState.PAUSED, ReportedSta
 
 
 class AgencyKind(StrEnum):
-    DEPARTMENT = "department"
+    DEPARTMENT = "department"  # a sở of the provincial People's Committee
     DISTRICT = "district"
     COMMUNE = "commune"
-    ORGANISATION = "organisation"
+    ORGANISATION = "organisation"  # any other body (a newspaper, a broadcaster, ...)
     PROVINCE = "province"
+    SECTOR = "sector"  # a "ngành" answering to a central ministry (Công an tỉnh)
+    POLITICAL_SOCIAL = "political_social"  # a "tổ chức chính trị - xã hội" (Constitution art. 9(2))
 
 
 class ContactRole(StrEnum):
@@ -41,11 +43,17 @@ class Schedule(StrEnum):
 
 
 class Direction(StrEnum):
-    """How an indicator's value must compare with its target."""
+    """How an indicator's value must compare with its target (increase/decrease: no target, the plan
+    gives a direction only, "Tăng dần ...", judged against the baseline if there is one)."""
 
     AT_MOST = "at_most"
     AT_LEAST = "at_least"
     MORE_THAN = "more_than"
+    INCREASE = "increase"
+    DECREASE = "decrease"
+
+
+DIRECTION_ONLY = frozenset({Direction.INCREASE, Direction.DECREASE})
 
 
 class Channel(StrEnum):

@@ -69,7 +69,7 @@ def test_radicale_accepts_every_event(loaded_sqlite, tmp_path, radicale):
     for obj in calendar.events():
         for ev in icalendar.Calendar.from_ical(obj.data).walk("VEVENT"):
             back[str(ev["UID"])] = ev
-    assert len(back) == len(events) == 70
+    assert len(back) == len(events) == 90
     for ev in events:
         got = back[str(ev["UID"])]
         for prop in ("SUMMARY", "DESCRIPTION", "STATUS", "CATEGORIES"):

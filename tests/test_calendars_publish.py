@@ -48,7 +48,7 @@ def test_feeds_valid_and_counts_match_database(loaded_db, tmp_path):
     assert len(written) == 1 + n_agencies + len(per_cat)
     assert sorted(p.name for p in out.glob("*.ics")) == sorted(written)
     plan = _parse_both(out / "plan.ics")
-    assert len(plan) == total == c.events == 70
+    assert len(plan) == total == c.events == 90  # 84 deliverables + 6 milestones
     assert len({str(e["UID"]) for e in plan}) == total
     for cat, n in per_cat.items():
         assert len(_parse_both(out / feed_filename(f"category:{cat}"))) == n
@@ -122,4 +122,4 @@ def test_deliverable_without_a_date_is_left_out_and_listed(loaded_db, tmp_path):
     assert list(c.skipped) == ["60/KH-UBND III.11"]
     plan = icalendar.Calendar.from_ical((tmp_path / "feeds" / "plan.ics").read_bytes())
     assert "60_kh-ubnd.iii-11@plantrack" not in {str(e["UID"]) for e in plan.walk("VEVENT")}
-    assert len(_parse_both(tmp_path / "feeds" / "plan.ics")) == 69
+    assert len(_parse_both(tmp_path / "feeds" / "plan.ics")) == 89

@@ -17,9 +17,9 @@ def test_flow_sends_once_then_nothing(prefect_api, loaded_sqlite, monkeypatch):
             monkeypatch.setenv(f"PLANTRACK_{k}", v)
         first = send_checkins(today=date(2024, 5, 20))
         second = send_checkins(today=date(2024, 5, 20))
-    assert first.queued.queued == 20 and first.sent == 20 and first.failed == 0
+    assert first.queued.queued == 23 and first.sent == 23 and first.failed == 0
     assert second.queued.queued == 0 and second.sent == 0
-    assert len(rec.arrived) == 20
+    assert len(rec.arrived) == 23
 
 
 def test_cli_run_checkins_with_local_relay(prefect_api, loaded_sqlite, cli, monkeypatch, tmp_path):
@@ -30,10 +30,10 @@ def test_cli_run_checkins_with_local_relay(prefect_api, loaded_sqlite, cli, monk
     monkeypatch.setenv("PLANTRACK_SMTP_RATE_PER_MINUTE", "0")
     code, out, err = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
     assert code == 0, err
-    assert "sent 20" in out and "DEMO MODE" in out
-    assert len(list(outbox.glob("*.eml"))) == 20
+    assert "sent 23" in out and "DEMO MODE" in out
+    assert len(list(outbox.glob("*.eml"))) == 23
     code, out, _ = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
-    assert code == 0 and "sent 0" in out and len(list(outbox.glob("*.eml"))) == 20
+    assert code == 0 and "sent 0" in out and len(list(outbox.glob("*.eml"))) == 23
 
 
 def test_cli_refuses_relay_without_secret(prefect_api, loaded_sqlite, cli, monkeypatch):
@@ -63,4 +63,4 @@ def test_flow_sends_nothing_while_another_run_holds_the_lock(prefect_api, loaded
         with session_factory(loaded_sqlite)() as s, s.begin():
             release(s, holder)
         again = send_checkins(today=date(2024, 5, 20))
-    assert again.locked_by is None and again.sent == 20
+    assert again.locked_by is None and again.sent == 23

@@ -39,7 +39,7 @@ def test_one_message_per_open_agency_with_headers_and_token(loaded_db):
     with smtp_server(rec) as (host, port):
         report = send_all(loaded_db, host, port)
     expected = expected_agencies(loaded_db)
-    assert len(expected) == 20 and summary.queued == 20 and report.sent == 20 and report.failed == 0
+    assert len(expected) == 23 and summary.queued == 23 and report.sent == 23 and report.failed == 0
     focal = _focal(loaded_db)
     msgs = rec.parsed()
     got = [focal[m["To"].addresses[0].addr_spec] for m in msgs]
@@ -78,8 +78,8 @@ def test_rerun_queues_and_sends_nothing(loaded_db):
         send_all(loaded_db, host, port)
         again = queue_round(loaded_db)
         report = send_all(loaded_db, host, port)
-    assert again.queued == 0 and again.already_queued == 20
-    assert report.sent == 0 and len(rec.arrived) == 20
+    assert again.queued == 0 and again.already_queued == 23
+    assert report.sent == 0 and len(rec.arrived) == 23
 
 
 def test_451_then_250_is_sent_after_retry(loaded_sqlite):
@@ -94,9 +94,9 @@ def test_451_then_250_is_sent_after_retry(loaded_sqlite):
     queue_round(loaded_sqlite)
     with smtp_server(rec) as (host, port):
         report = send_all(loaded_sqlite, host, port)
-    assert (report.sent, report.retried, report.failed) == (20, 1, 0)
+    assert (report.sent, report.retried, report.failed) == (23, 1, 0)
     syt = [r for r in _rows(loaded_sqlite) if "daumoi.syt@laocai.example.org" in r.recipients][0]
-    assert syt.status == "sent" and syt.attempts == 2 and len(rec.accepted) == 20
+    assert syt.status == "sent" and syt.attempts == 2 and len(rec.accepted) == 23
 
 
 def test_550_marks_failed_with_reason(loaded_sqlite):
@@ -105,7 +105,7 @@ def test_550_marks_failed_with_reason(loaded_sqlite):
     queue_round(loaded_sqlite)
     with smtp_server(rec) as (host, port):
         report = send_all(loaded_sqlite, host, port)
-    assert (report.sent, report.failed) == (19, 1)
+    assert (report.sent, report.failed) == (22, 1)
     assert "550 5.1.1 Mailbox unavailable" in report.failures[0].reason
     failed = [r for r in _rows(loaded_sqlite) if r.status == "failed"]
     assert len(failed) == 1 and "550" in failed[0].last_error and failed[0].attempts == 1
@@ -116,7 +116,7 @@ def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
     queue_round(loaded_sqlite)
     with smtp_server(rec) as (host, port):
         report = send_all(loaded_sqlite, host, port, max_attempts=3)
-    assert (report.sent, report.retried, report.failed) == (19, 2, 1)
+    assert (report.sent, report.retried, report.failed) == (22, 2, 1)
     assert "gave up after 3 tries" in report.failures[0].reason
 
 
@@ -125,13 +125,13 @@ def test_server_down_loses_nothing(loaded_db):
 
     queue_round(loaded_db)
     report = send_all(loaded_db, "127.0.0.1", free_port(), max_attempts=2)
-    assert report.unreachable and report.sent == 0 and report.still_queued == 20
+    assert report.unreachable and report.sent == 0 and report.still_queued == 23
     rows = _rows(loaded_db)
     assert {r.status for r in rows} == {"queued"} and {r.attempts for r in rows} == {0}
     rec = Recorder()  # the relay comes back: everything goes, once
     with smtp_server(rec) as (host, port):
-        assert send_all(loaded_db, host, port).sent == 20
-    assert len(rec.arrived) == 20
+        assert send_all(loaded_db, host, port).sent == 23
+    assert len(rec.arrived) == 23
 
 
 def test_missed_last_round_is_marked(loaded_sqlite):
@@ -152,9 +152,9 @@ def test_missed_last_round_is_marked(loaded_sqlite):
                           channel="email", agency_id=syt)
         nxt = queue_round(loaded_sqlite, date(2024, 5, 27))
         send_all(loaded_sqlite, host, port)
-    assert "SYT" not in nxt.missed_last_round and len(nxt.missed_last_round) == 19
+    assert "SYT" not in nxt.missed_last_round and len(nxt.missed_last_round) == 22
     week22 = [m for m in rec.parsed() if "tuần 22/2024" in m["Subject"]]
-    assert len(week22) == 20
+    assert len(week22) == 23
     for m in week22:
         missed = "chưa trả lời đợt cập nhật trước" in m.get_body(("plain",)).get_content()
         assert missed == (m["To"].addresses[0].addr_spec != "daumoi.syt@laocai.example.org")
@@ -207,8 +207,8 @@ def test_sent_rows_are_committed_in_groups(loaded_sqlite):
                                             group_size=8, group_seconds=60).run(ids))
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert report.sent == 20 and len(rec.accepted) == 20
-    assert len(updates) == 3  # 8 + 8 + the last 4 at the end
+    assert report.sent == 23 and len(rec.accepted) == 23
+    assert len(updates) == 3  # 8 + 8 + the last 7 at the end
     rows = _rows(loaded_sqlite)
     assert {r.status for r in rows} == {"sent"} and {r.attempts for r in rows} == {1}
     assert all(r.sent_at is not None for r in rows)
@@ -256,4 +256,4 @@ def test_stalled_relay_still_commits_what_was_accepted(loaded_sqlite):
         report = asyncio.run(Dispatcher(Session, SmtpTransport(SmtpConfig(host, port, rate_per_minute=0, concurrency=1)),
                                         group_size=50, group_seconds=0.05).run(ids))
         t.join()
-    assert seen_sent == [3] and report.sent == 20
+    assert seen_sent == [3] and report.sent == 23

@@ -16,13 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_init_load_status_json(cli, db_url):
     assert cli(db_url, "init")[0] == 0
     code, out, _ = cli(db_url, "plan", "load", str(SEED_PLAN))
-    assert code == 0 and "64 new" in out
+    assert code == 0 and "84 new" in out
     code, out, _ = cli(db_url, "status", "--json", "--today", "2024-07-01")
     assert code == 0
     items = json.loads(out)
     deliverables = [i for i in items if i["kind"] == "deliverable"]
     indicators = [i for i in items if i["kind"] == "indicator"]
-    assert len(deliverables) == 64 and len(indicators) == 7
+    assert len(deliverables) == 84 and len(indicators) == 14
     for item in items:
         assert {"code", "title", "lead", "supporting", "start", "due", "state", "status", "status_key", "progress"} <= item.keys()
     by_code = {i["code"]: i for i in items}
@@ -31,7 +31,13 @@ def test_init_load_status_json(cli, db_url):
     assert by_code["VI.1/SYT"]["status"] == "Quá hạn"
     assert by_code["VI.1/SYT"]["status_key"] == "overdue" and by_code["VI.1/SYT"]["days_left"] == -16
     assert by_code["VI.2/SYT"]["status_key"] == "not_started"
-    assert by_code["II.4"]["lead"] == "SLDTBXH" and by_code["II.4"]["target"] == 94
+    assert by_code["II.4a"]["lead"] == "SLDTBXH" and by_code["II.4a"]["target"] == 94
+    # III.6 is led by each of the nine district People's Committees, SLDTBXH supporting (plan lines 133-135)
+    iii6 = {i["code"]: i for i in deliverables if i["code"].startswith("III.6")}
+    districts = {f"UBND-{d}" for d in ("TPLAOCAI", "SAPA", "BATXAT", "BAOTHANG", "BAOYEN", "BACHA",
+                                       "MUONGKHUONG", "SIMACAI", "VANBAN")}
+    assert {i["lead"] for i in iii6.values()} == districts and len(iii6) == 9
+    assert all(code == f"III.6/{i['lead']}" and i["supporting"] == ["SLDTBXH"] for code, i in iii6.items())
 
 
 def test_overdue_filter_and_agency_filter(cli, loaded_sqlite):

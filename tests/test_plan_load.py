@@ -14,7 +14,8 @@ DISTRICTS = {
     "UBND-TPLAOCAI", "UBND-SAPA", "UBND-BATXAT", "UBND-BAOTHANG", "UBND-BAOYEN",
     "UBND-BACHA", "UBND-MUONGKHUONG", "UBND-SIMACAI", "UBND-VANBAN",
 }
-REPORTERS = {"SLDTBXH", "STC", "SGDDT", "SVHTT", "STTTT", "SYT", "TINHDOAN"} | DISTRICTS
+POLITICAL_SOCIAL = {"TINHDOAN", "HLHPN", "LDLD", "HND", "HCCB"}
+REPORTERS = {"SLDTBXH", "STC", "SGDDT", "SVHTT", "STTTT", "SYT", "CAT"} | POLITICAL_SOCIAL | DISTRICTS
 
 
 def _rows(url, today=date(2024, 7, 1)):
@@ -29,12 +30,16 @@ def test_seed_plan_loads_whole(loaded_db):
         assert "Giàng Thị Dung" in plan.signer and plan.source_sha256
         codes = set(s.scalars(select(Deliverable.code)))
         kinds = dict(s.execute(select(Agency.code, Agency.kind)).all())
-        assert s.scalar(select(func.count()).select_from(Indicator)) == 7
-        assert s.scalar(select(func.count()).select_from(AgencyContact).where(AgencyContact.role == "focal_point")) == 21
-    assert {c for c in codes if c.startswith("III.")} == {f"III.{i}" for i in range(1, 13)}
+        assert s.scalar(select(func.count()).select_from(Indicator)) == 14
+        assert s.scalar(select(func.count()).select_from(AgencyContact).where(AgencyContact.role == "focal_point")) == 24
+        assert plan.signed_by == "pct.giangthidung@laocai.example.org" and plan.digest_to == [plan.signed_by]
+    assert len(codes) == 84
+    assert {c for c in codes if c.startswith("III.")} == (
+        {f"III.{i}" for i in range(1, 13) if i != 6} | {f"III.6/{d}" for d in DISTRICTS} | {"III.8/CAT"})
     assert {c for c in codes if c.startswith("VI.")} == {f"VI.{n}/{a}" for n in (1, 2) for a in REPORTERS}
     assert {c for c in codes if c.startswith("V.")} >= {f"V.{i}" for i in range(1, 7)} | {f"V.8/{d}" for d in DISTRICTS}
     assert {a for a, k in kinds.items() if k == "district"} == DISTRICTS
+    assert {a for a, k in kinds.items() if k == "political_social"} == POLITICAL_SOCIAL and kinds["CAT"] == "sector"
     rows = _rows(loaded_db)
     assert rows["III.4"].lead == "SLDTBXH" and set(rows["III.4"].supporting) == {"TINHDOAN", "SGDDT"}
     assert set(rows["III.5"].supporting) == DISTRICTS  # "UBND các huyện, thị xã, thành phố" = the nine
@@ -47,13 +52,14 @@ def test_seed_plan_loads_whole(loaded_db):
     ii1 = rows["II.1"].extra
     assert (ii1["baseline"], ii1["target"], ii1["unit"], ii1["direction"]) == (1.38, 1.36, "%", "at_most")
     assert rows["II.7"].extra["target"] == 1_000_000_000
+    assert rows["II.4b"].extra["target"] is None and rows["II.4b"].extra["direction"] == "increase"
 
 
 def test_reload_same_file_changes_nothing(loaded_db):
     before = snapshot(loaded_db)
     summary = init_and_load(loaded_db)
     assert not summary.changed
-    assert summary.deliverables.unchanged == 64 and summary.indicators.unchanged == 7
+    assert summary.deliverables.unchanged == 84 and summary.indicators.unchanged == 14
     assert snapshot(loaded_db) == before
 
 

@@ -229,6 +229,12 @@ def read_plan(path: str | Path) -> ResolvedPlan:
             elif ref not in codes:
                 problems.append(f"{pplace(loc + (k,) if listed else loc, data)}: unknown agency code '{ref}'")
 
+    emails = {p.email.lower() for a in directory.agencies for p in a.people}
+    people_refs = [(("plan", "signed_by"), plan.plan.signed_by)]
+    people_refs += [(("plan", "digest_to", k), m) for k, m in enumerate(plan.plan.digest_to)]
+    for loc, email in people_refs:
+        if email is not None and email.lower() not in emails:
+            problems.append(f"{pplace(loc, data)}: {email} is not a person in the directory {plan.directory}")
     if plan.plan.period_end < plan.plan.period_start:
         problems.append(f"{pplace(('plan', 'period_end'), data)}: period_end {plan.plan.period_end} "
                         f"is before period_start {plan.plan.period_start}")

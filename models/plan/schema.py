@@ -6,17 +6,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from plantrack.models.enums import DIRECTION_ONLY, AgencyKind, Direction
 
 CATEGORIES = (
     "communication", "training", "action_month", "forum", "model", "child_friendly_commune",
     "care_recreation", "violence_prevention", "injury_prevention", "child_labour",
     "fund_raising", "inspection", "duty", "report",
 )
-AGENCY_KINDS = ("department", "district", "commune", "organisation", "province")
+AGENCY_KINDS = tuple(k.value for k in AgencyKind)  # see AgencyKind: sector = ngành, political_social = tổ chức CT-XH
 ROLES = ("focal_point", "deputy", "head")
 CODE_RE = r"^[A-Z0-9][A-Z0-9-]*$"
 DELIVERABLE_CODE_RE = r"^[IVX]+(\.[0-9]+)*(/[A-Z0-9-]+)?$"
+INDICATOR_CODE_RE = r"^II\.[0-9]+[a-z]?$"  # the plan's own bullet number, a letter per target within it
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+DIRECTIONS = tuple(d.value for d in Direction)  # increase / decrease: a direction only, no target number
 
 
 def _parse_date(value):
@@ -56,7 +61,7 @@ DayOrLunar = Day | LunarDay
 
 class PersonEntry(Strict):
     name: str
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: Annotated[str, Field(pattern=EMAIL_RE)]
     role: Literal[ROLES]  # type: ignore[valid-type]
 
 
@@ -84,7 +89,10 @@ class PlanHeader(Strict):
     title: str
     issuer: str
     issued_on: Day
-    signer: str | None = None
+    signer: str | None = None  # as printed under the signature, e.g. "Giàng Thị Dung, Phó Chủ tịch UBND tỉnh"
+    signed_as: str | None = None  # the signing block, e.g. "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    signed_by: Annotated[str, Field(pattern=EMAIL_RE)] | None = None  # the signer's email in the directory
+    digest_to: list[Annotated[str, Field(pattern=EMAIL_RE)]] = []  # directory people who get the weekly digest
     period_start: Day
     period_end: Day
     source_text: str | None = None  # file beside the plan file, hashed on load
@@ -122,15 +130,24 @@ class DeliverableEntry(Strict):
 
 
 class IndicatorEntry(Strict):
-    code: Annotated[str, Field(pattern=r"^II\.[0-9]+$")]
+    code: Annotated[str, Field(pattern=INDICATOR_CODE_RE)]
     text: str
     baseline: Decimal | None = None
     baseline_year: int | None = None
-    target: Decimal
+    target: Decimal | None = None  # required unless the direction is increase or decrease
     unit: str
-    direction: Literal["at_most", "at_least", "more_than"]
+    direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
     owner: str
     due: Day | None = None  # defaults to the plan's period end
+    assumption: str | None = None  # what the plan text does not say (e.g. the owner) and we chose
+
+    @model_validator(mode="after")
+    def _target_fits_direction(self):
+        if self.direction in DIRECTION_ONLY and self.target is not None:
+            raise ValueError(f"direction '{self.direction}' takes no target (the plan gives only a direction)")
+        if self.direction not in DIRECTION_ONLY and self.target is None:
+            raise ValueError(f"direction '{self.direction}' needs a target")
+        return self
 
 
 class PlanFile(Strict):

@@ -156,6 +156,8 @@ def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int]
 def _store_plan_row(session: Session, rp: ResolvedPlan, now: datetime, summary: LoadSummary) -> int:
     h = rp.plan.plan
     values = dict(title=h.title, issuer=h.issuer, issued_on=h.issued_on, signer=h.signer,
+                  signed_as=h.signed_as, signed_by=h.signed_by.lower() if h.signed_by else None,
+                  digest_to=[m.lower() for m in h.digest_to],
                   period_start=h.period_start, period_end=h.period_end,
                   source_sha256=rp.source_sha256, file_sha256=rp.file_sha256)
     plan = session.scalar(select(Plan).where(Plan.number == h.number))
@@ -243,7 +245,7 @@ def store_plan(session: Session, rp: ResolvedPlan, now: datetime | None = None) 
         ind.code: dict(text=ind.text, baseline=ind.baseline, baseline_year=ind.baseline_year,
                        target=ind.target, unit=ind.unit, direction=ind.direction,
                        owner_agency_id=agency_ids[ind.owner],
-                       due_date=ind.due or rp.plan.plan.period_end, position=pos)
+                       due_date=ind.due or rp.plan.plan.period_end, assumption=ind.assumption, position=pos)
         for pos, ind in enumerate(rp.plan.indicators)
     }
     i_cols = list(next(iter(i_rows.values())).keys()) if i_rows else []

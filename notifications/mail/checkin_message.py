@@ -42,7 +42,7 @@ class IndicatorLine:
     text: str
     unit: str
     baseline: float | int | None
-    target: float | int
+    target: float | int | None  # None: the plan gives a direction only (increase/decrease)
     last_value: float | int | None
     due: date | None
 
