@@ -246,3 +246,7 @@ from plantrack.cli import feeds, mail, run  # noqa: E402  (groups of commands; n
 app.add_typer(run.app, name="run")
 app.add_typer(feeds.app, name="feeds")
 app.add_typer(mail.app, name="mail")
+
+from plantrack.cli.plan_import import register as _register_plan_import  # noqa: E402
+
+_register_plan_import(plan_app)
