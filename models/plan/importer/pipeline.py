@@ -23,7 +23,7 @@ from plantrack.models.plan.importer.model import (
 from plantrack.models.plan.importer.outline import Kind, Node, parse, roman, roman_value, sections
 from plantrack.models.plan.importer.targets import read_targets, units
 from plantrack.models.plan.importer.text import split_document
-from plantrack.models.plan.importer.topics import owner_by_field
+from plantrack.models.plan.importer.topics import owner_by_duty, owner_by_field
 
 
 def section_kind(title: str) -> str:
@@ -65,6 +65,7 @@ class _Run:
     directory: Directory
     header: Header
     notes: list[Note] = field(default_factory=list)
+    body_text: str = ""
 
     def note(self, severity: Severity, kind: NoteKind, where: str, line: int | None, vi: str, en: str) -> Note:
         n = Note(severity, kind, where, line, vi, en)
@@ -83,7 +84,7 @@ def import_draft(source: Path, directory: Directory) -> DraftPlan:
     check_is_plan(source, doc)
     notes: list[Note] = []
     header = parse_header(source, doc, notes)
-    run = _Run(directory, header, notes)
+    run = _Run(directory, header, notes, "\n".join(ln.text for ln in doc.body))
     root = parse(doc.body)
     secs = [(label, node, section_kind(node.text)) for label, node in flat_sections(root)]
     act_secs = [(lab, n) for lab, n, k in secs if k == "activities"]
@@ -133,10 +134,11 @@ def import_draft(source: Path, directory: Directory) -> DraftPlan:
                  "the reporting section gives no readable deadline (6 tháng, năm, quý, trước ngày ...): add reports by hand")
 
     indicators: list[DraftIndicator] = []
-    candidates = [c for codes in duty_agencies.values() if len(codes) == 1 for c in codes]
+    duty_texts = {codes[0]: " ".join(d.bullets) for d in raw_duties
+                  for codes in [duty_agencies.get(d.code, ())] if len(codes) == 1 and not _is_group_heading(d.agency)}
     for lab, node, kind in secs:
         if kind == "targets":
-            indicators += _indicators(run, lab, node, candidates, plan_lead)
+            indicators += _indicators(run, lab, node, duty_texts, plan_lead)
     proposed = tuple(directory.proposed.values())
     return DraftPlan(header, tuple(indicators), tuple(_unique(run, deliverables)), tuple(_assumptions(header)),
                      proposed, tuple(run.notes))
@@ -312,7 +314,8 @@ def _activity(run: _Run, act: acts.RawActivity, assigned: dict, duty_agencies, p
         sub = f"{code}/{lead}" if len(lead_members) > 1 else code
         supp = tuple(s for s in support_refs if s != lead)
         out.append(DraftDeliverable(
-            code=sub, title=act.title, category=cat, lead=lead, supporting=supp, description=_description(act.bullets),
+            code=sub, title=act.title if sub == code else f"{act.title} – {d.short(lead)}", category=cat, lead=lead,
+            supporting=supp, description=_description(act.bullets),
             quantities=quantities if len(lead_members) == 1 else (), funding=act.funding, start=start, due=due,
             schedule=schedule, milestones=milestones, lines=(act.line, act.last_line), section="activities"))
     return out
@@ -426,7 +429,7 @@ def _reports(run: _Run, rules, routing, recipient, upward, base, own) -> list[Dr
     return out
 
 
-def _indicators(run: _Run, lab: str, node: Node, candidates: list[str], plan_lead: str | None) -> list[DraftIndicator]:
+def _indicators(run: _Run, lab: str, node: Node, duty_texts: dict[str, str], plan_lead: str | None) -> list[DraftIndicator]:
     c = caps()
     d = run.directory
     out: list[DraftIndicator] = []
@@ -454,7 +457,10 @@ def _indicators(run: _Run, lab: str, node: Node, candidates: list[str], plan_lea
                 code = f"{prefix}.{k}" + (chr(ord("a") + j) if len(usable) > 1 else "")
             else:
                 code = f"{prefix}.{seq}"
-            owner, word = owner_by_field(t.text, d, candidates)
+            owner, word = owner_by_field(t.text, d, list(duty_texts))
+            phrase = None
+            if owner is None:
+                owner, phrase = owner_by_duty(t.text, duty_texts, run.body_text)
             if owner is None and plan_lead is None:
                 run.note(Severity.REVIEW, NoteKind.OWNER, code, line,
                          "kế hoạch không nêu cơ quan chịu trách nhiệm chỉ tiêu và không có cơ quan chủ trì chung: điền mã",
@@ -465,6 +471,11 @@ def _indicators(run: _Run, lab: str, node: Node, candidates: list[str], plan_lea
                          f"kế hoạch không nêu cơ quan chịu trách nhiệm chỉ tiêu: {d.short(owner)}, vì chỉ tiêu thuộc lĩnh vực "
                          f"'{word}' của cơ quan này (mục tổ chức thực hiện)",
                          f"the plan names no owner for the target: {d.short(owner)}, as it is about '{word}', its field")
+            elif phrase:
+                run.note(Severity.INFERRED, NoteKind.OWNER, code, line,
+                         f"kế hoạch không nêu cơ quan chịu trách nhiệm chỉ tiêu: {d.short(owner)}, vì chỉ nhiệm vụ của cơ quan "
+                         f"này nói đến '{phrase}'",
+                         f"the plan names no owner for the target: {d.short(owner)}, the only agency whose duties mention '{phrase}'")
             elif plan_lead:
                 run.note(Severity.INFERRED, NoteKind.OWNER, code, line,
                          f"kế hoạch không nêu cơ quan chịu trách nhiệm chỉ tiêu: {d.short(owner)}, cơ quan chủ trì chung của kế hoạch",
@@ -474,7 +485,7 @@ def _indicators(run: _Run, lab: str, node: Node, candidates: list[str], plan_lea
                 due = date(t.year, 12, 31)
                 run.note(Severity.INFERRED, NoteKind.DATE, code, line, f"'năm {t.year}' được hiểu là hạn 31/12/{t.year}",
                          f"'năm {t.year}' read as due 31/12/{t.year}")
-            unit = t.unit or ("%" if t.direction in ("increase", "decrease") else "")
+            unit = t.unit
             out.append(DraftIndicator(code=code, text=t.text, target=t.target, unit=unit, direction=t.direction, owner=owner,
                                       baseline=t.baseline, baseline_year=t.baseline_year, due=due, line=line))
     return out

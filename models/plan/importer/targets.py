@@ -104,9 +104,9 @@ def read_targets(text: str, plan_years: tuple[int, ...]) -> tuple[list[Target], 
             got = _counts(sent, low)
         if not got and not re.search(r"\d", re.sub(r"\b(?:dưới|trên)\s+\d+\s+tuổi|20\d\d|số\s+\d+\S*", "", low)):
             if _INCREASE.search(sent):
-                got = [Target(sent, None, "%" if "tỷ lệ" in low else "", "increase")]
+                got = [Target(sent, None, _subject_unit(low), "increase")]
             elif _DECREASE.search(sent):
-                got = [Target(sent, None, "%" if "tỷ lệ" in low else "", "decrease")]
+                got = [Target(sent, None, _subject_unit(low), "decrease")]
         if not got and re.search(r"\d+\s*%|tỷ đồng|triệu đồng", low):
             unparsed.append(sent)
         by = re.search(r"(?:đến|tới|trong|vào)\s+năm\s+(20\d\d)", low)
@@ -175,6 +175,14 @@ def _counts(sent: str, low: str) -> list[Target]:
     if not re.match(r"^(?:phấn đấu|đến năm|đảm bảo|duy trì|có|xây dựng|thành lập|hỗ trợ|đạt)", low) and "phấn đấu" not in low:
         return []
     return [Target(sent, number(m.group(2)), m.group(3).split()[0], "at_least")]
+
+
+def _subject_unit(low: str) -> str:
+    """The unit of a target given as a direction: '%' for a rate (tỷ lệ), else what is counted."""
+    if "tỷ lệ" in low:
+        return "%"
+    m = re.search(r"\b(trẻ em|học sinh|hộ gia đình|hộ|người|xã|doanh nghiệp|trường hợp|vụ)\b", low)
+    return m.group(1) if m else ""
 
 
 def _unit_after(low: str, pos: int) -> str:

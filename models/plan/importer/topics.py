@@ -55,3 +55,35 @@ def owner_by_field(text: str, directory: Directory, candidates: list[str]) -> tu
     if len(codes) == 1:
         return hits[0]
     return None, None
+
+
+# Words of how work is done (train, inform, raise capacity), not of what it is about: they point at no one.
+_HOW = {"boi", "duong", "nang", "cao", "luc", "ky", "kien", "thuc", "nhan", "tuyen", "truyen", "tap", "huan", "tang",
+        "cuong", "thuc", "hien", "to", "chuc", "trien", "khai", "tre", "em", "bao", "ve", "cham", "soc", "phong", "chong",
+        "co", "cac", "va", "cho", "duoc", "ve", "trong", "ngoai", "hoat", "dong", "xay", "dung", "ke", "hoach", "ho", "tro"}
+
+
+def owner_by_duty(text: str, duty_texts: dict[str, str], whole: str) -> tuple[str | None, str | None]:
+    """(code, phrase) when a rare word pair of the text (about what, not how; found at most twice in the whole plan:
+    here and in one agency's duties) occurs in exactly one agency's duties."""
+    folded_whole = " " + fold(whole) + " "
+    def pairs(t: str) -> dict[str, str]:
+        written = re.findall(r"\w+", t.lower())
+        out = {}
+        for a, b in zip(written, written[1:]):
+            fa, fb = fold(a), fold(b)
+            if (fa in _HOW and fb in _HOW) or fa.isdigit() or fb.isdigit():
+                continue
+            out[f"{fa} {fb}"] = f"{a} {b}"
+        return out
+
+    mine = pairs(text)
+    per_agency = {code: set(pairs(t)) for code, t in duty_texts.items()}
+    owners: dict[str, str] = {}
+    for p, shown in mine.items():
+        having = [c for c, ps in per_agency.items() if p in ps]
+        if len(having) == 1 and folded_whole.count(f" {p} ") <= 2:
+            owners.setdefault(having[0], shown)
+    if len(owners) == 1:
+        return next(iter(owners.items()))
+    return None, None
