@@ -25,13 +25,14 @@ _CATEGORY_WORDS = (
     ("injury_prevention", r"tai nạn|đuối nước|thương tích"), ("violence_prevention", r"bạo lực|xâm hại|bạo hành"),
     ("fund_raising", r"xã hội hóa|xã hội hoá|quỹ|huy động nguồn lực|vận động"),
     ("inspection", r"kiểm tra|giám sát|thanh tra"),
-    ("training", r"tập huấn|đào tạo|bồi dưỡng|nâng cao năng lực"),
+    ("training", r"tập huấn|đào tạo|bồi dưỡng|nâng cao năng lực|diễn tập"),
     ("care_recreation", r"vui chơi|giải trí|thăm hỏi|tặng quà|chăm sóc"),
     ("communication", r"truyền thông|tuyên truyền|thông tin|phổ biến"),
     ("model", r"mô hình|thí điểm|dịch vụ|điểm"),
 )
 _QTY_RE = re.compile(
-    r"(?:(?<=\s)|^)(?:(?P<verb>tổ chức|Tổ chức|cho|và|Hướng dẫn|hướng dẫn|xây dựng|Xây dựng|biên soạn|phát hành|in|cấp phát|mở|hỗ trợ"
+    r"(?:(?<=\s)|^)(?:(?P<verb>tổ chức|Tổ chức|cho|và|Hướng dẫn|hướng dẫn|xây dựng|Xây dựng|biên soạn|phát hành|in|In|cấp phát|mở|hỗ trợ"
+    r"|sản xuất|Sản xuất|lắp đặt|Lắp đặt|khám|Khám|tiêm|trồng|Trồng|cấp|phát|xây mới|Xây mới|sửa chữa|Sửa chữa"
     r"|thành lập|đào tạo|tập huấn|gồm|với|khoảng|trên)\s+)(?P<n>\d{1,3}(?:\.\d{3})+|\d{1,5})(?:/(?P<of>\d{1,3}))?\s+"
     r"(?P<what>[^\d.;:()]{2,120}?)(?=\s+(?:cho|và|về|tại|nhằm|để|trên|với|trong)\s|[.;:,()]|$)")
 _PEOPLE = ("cộng tác viên", "tình nguyện viên", "dẫn trình viên", "cán bộ", "học viên", "người", "đại biểu", "giáo viên",
@@ -39,7 +40,9 @@ _PEOPLE = ("cộng tác viên", "tình nguyện viên", "dẫn trình viên", "c
 _UNITS = {"lớp tập huấn": "lớp", "lớp": "lớp", "lễ": "lễ", "diễn đàn": "diễn đàn", "hội nghị": "hội nghị",
           "hội thảo": "hội thảo", "cuộc": "cuộc", "đợt": "đợt", "mô hình": "mô hình", "buổi": "buổi",
           "trẻ em": "trẻ em", "huyện": "huyện", "xã": "xã", "trường": "trường", "bộ": "bộ", "cuốn": "cuốn",
-          "tờ": "tờ", "số": "số", "chương trình": "chương trình", "chuyên mục": "chuyên mục", "tin": "tin", "bài": "bài"}
+          "tờ": "tờ", "số": "số", "chương trình": "chương trình", "chuyên mục": "chuyên mục", "tin": "tin", "bài": "bài",
+          "phóng sự": "phóng sự", "bản tin": "bản tin", "pa nô": "pa nô", "biển": "biển", "công trình": "công trình",
+          "cây": "cây", "hộ": "hộ", "lượt": "lượt", "video": "video", "cuộc": "cuộc", "thùng": "thùng", "điểm": "điểm"}
 _NOT_QTY = re.compile(r"^(?:năm|tháng|ngày|giờ|tuổi|%|lần|QĐ|NĐ|KH|TT)\b", re.I)
 
 
@@ -92,8 +95,8 @@ def _split_title(text: str) -> tuple[str, str]:
     if ": " in text:
         head, rest = text.split(": ", 1)
         if len(head) <= 200 and ". " not in head and not _FIELD_RE.match(head + ":"):
-            return head.strip(), rest.strip()
-    return text.strip().rstrip(":"), ""
+            return head.strip().rstrip("."), rest.strip()
+    return text.strip().rstrip(":").rstrip(".").strip(), ""
 
 
 def from_node(code: str, node: Node) -> RawActivity:
@@ -138,8 +141,8 @@ def _take(act: RawActivity, text: str, line: int, children: list[Node]) -> None:
         act.supporting = (value.rstrip("."), line)
     elif "kinh phí" in label:
         act.funding = " ".join([value] + [c.full_text() for c in children]).strip()
-    else:  # thời gian, tiến độ, thời hạn
-        act.time = (value, line)
+    else:  # thời gian, tiến độ, thời hạn: 'hoàn thành' and 'thời hạn' make it a deadline
+        act.time = (("hoàn thành " if re.search(r"hoàn thành|thời hạn", label) else "") + value, line)
 
 
 def _roles_inline(act: RawActivity, value: str, line: int) -> None:
@@ -153,9 +156,10 @@ def _roles_inline(act: RawActivity, value: str, line: int) -> None:
 
 
 def _flatten(text: str, children: list[Node]) -> str:
+    """A bullet with its sub-bullets ('+' lines) kept on lines of their own."""
     if not children:
         return text
-    return text + " " + " ".join(n.text for c in children for n in c.walk())
+    return text + "".join(f"\n  + {n.text}" for c in children for n in c.walk())
 
 
 def category(title: str, text: str) -> tuple[str, bool]:
@@ -247,7 +251,7 @@ def from_row(code: str, row: dict[str, str], line: int) -> RawActivity:
     if row.get("supporting"):
         act.supporting = (row["supporting"], line)
     if row.get("time"):
-        act.time = (row["time"], line)
+        act.time = (("hoàn thành " if row.get("time_deadline") else "") + row["time"], line)
     if row.get("funding"):
         act.funding = row["funding"]
     return act

@@ -244,8 +244,9 @@ class Directory:
 
     # -------------------------------------------------------------- role slots
     def resolve(self, phrase: str, where: str, line: int | None, *, exclude: tuple[str, ...] = (),
-                own_duties: tuple[str, ...] = ()) -> Resolution:
-        """The agencies a role slot names ('Cơ quan phối hợp: A, B và UBND các huyện'); unknown names are proposed."""
+                own_duties: tuple[str, ...] = (), leads: tuple[str, ...] = ()) -> Resolution:
+        """The agencies a role slot names ('Cơ quan phối hợp: A, B và UBND các huyện'); unknown names are proposed.
+        leads: the activities' lead agencies, for 'các cơ quan được giao chủ trì (nhiệm vụ)'."""
         refs: list[str] = []
         members: list[str] = []
         notes: list[Note] = []
@@ -253,6 +254,15 @@ class Directory:
         for name in split_names(phrase):
             f = fold(name)
             if not f:
+                continue
+            if leads and re.match(r"^cac (?:co quan|don vi|so nganh)(?: don vi)? (?:duoc giao|chu tri)", f):
+                codes = [c for c in leads if c not in exclude]
+                is_group = True
+                refs += codes
+                members += codes
+                notes.append(Note(Severity.INFERRED, NoteKind.AGENCY_GROUP, where, line,
+                                  f"'{name}' là các cơ quan chủ trì hoạt động của kế hoạch: {', '.join(codes)}",
+                                  f"'{name}' are the agencies leading the plan's activities: {', '.join(codes)}"))
                 continue
             if _DISTRICT_PHRASE.match(f):
                 codes = self.districts()

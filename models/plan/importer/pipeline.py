@@ -127,7 +127,8 @@ def import_draft(source: Path, directory: Directory) -> DraftPlan:
     rules = rep.rules(report_sentences, header)
     if rules:
         base = _report_base(report_nodes, secs)
-        deliverables += _reports(run, rules, routing, recipient, upward, base, own)
+        leads = tuple(dict.fromkeys(d.lead for d in deliverables if d.section == "activities"))
+        deliverables += _reports(run, rules, routing, recipient, upward, base, leads)
     elif report_nodes:
         run.note(Severity.REVIEW, NoteKind.REPORT, "reports", report_nodes[0].line,
                  "mục báo cáo không nêu kỳ hạn đọc được (6 tháng, năm, quý, trước ngày ...): thêm báo cáo bằng tay",
@@ -150,7 +151,8 @@ def _sentences(nodes: list[Node]) -> list[tuple[str, int]]:
     for node in nodes:
         for n in node.walk():
             if n.text:
-                for part in re.split(r"(?<=\.)\s+(?=[A-ZĐÀ-Ỹ])", n.text):
+                text = re.sub(r"^(?:Chế độ (?:thông tin,?\s*)?báo cáo|Thông tin,? báo cáo)\s*[:.]\s*", "", n.text, flags=re.I)
+                for part in re.split(r"(?<=\.)\s+(?=[A-ZĐÀ-Ỹ])", text):
                     out.append((part, n.line))
     return out
 
@@ -249,7 +251,7 @@ def _description(bullets: list[str]) -> str | None:
     bullets = [b.strip() for b in bullets if b.strip()]
     if not bullets:
         return None
-    if len(bullets) == 1:
+    if len(bullets) == 1 and "\n" not in bullets[0]:
         return bullets[0]
     return "\n".join(f"- {b}" for b in bullets)
 
@@ -280,6 +282,9 @@ def _activity(run: _Run, act: acts.RawActivity, assigned: dict, duty_agencies, p
             if m not in support_members and m not in lead_members:
                 support_members.append(m)
                 support_refs.append(m)
+    districts = d.districts()
+    if districts and set(districts) <= set(support_refs):  # all the district units: write the group
+        support_refs = [r for r in support_refs if r not in districts] + d.group_ref(districts)
     if not lead_members:
         lead = plan_lead
         mentions = [m for m in d.find_mentions(act.text) if m != lead]
@@ -393,20 +398,22 @@ def _report_base(report_nodes: list[Node], secs) -> str:
     return "VI"
 
 
-def _reports(run: _Run, rules, routing, recipient, upward, base, own) -> list[DraftDeliverable]:
+def _reports(run: _Run, rules, routing, recipient, upward, base, leads) -> list[DraftDeliverable]:
     d = run.directory
     h = run.header
     out: list[DraftDeliverable] = []
     reporters: tuple[str, ...] = ()
     if routing and routing.reporters:
-        r = run.resolve(routing.reporters, f"{base}.1", routing.line, exclude=(recipient,) if recipient else ())
+        r = run.resolve(routing.reporters, f"{base}.1", routing.line, exclude=(recipient,) if recipient else (),
+                        leads=leads)
         reporters = r.members
     subject = routing.subject if routing and routing.subject else ""
     for k, rule in enumerate(rules, start=1):
         for occ in rule.occurrences:
             code = f"{base}.{k}{occ.suffix}"
-            label = f"{rule.title} {subject}".strip() if rule.kind.startswith("once") else \
-                f"{rule.title} {subject} {occ.label.split(' ', 2)[-1] if rule.kind in ('half', 'annual') else occ.label}".strip()
+            label = f"{rule.title} {subject} {occ.label}".strip()
+            if rule.kind == "annual" and not subject:
+                label = f"Báo cáo {occ.label}"
             label = re.sub(r"\s+", " ", label)
             wording = rule.wording.rstrip(".")
             for m in ([recipient] if recipient and upward else []) + list(reporters):

@@ -14,7 +14,7 @@ _WHO = re.compile(
     r"(?=\s+theo\s+định\s+kỳ|\s+định\s+kỳ|\s+trước\s+ngày|[.;:(]|$)", re.I)
 _KIND = re.compile(
     r"(?P<kind>6 tháng(?: đầu năm)?|sáu tháng|hằng quý|hàng quý|định kỳ quý|báo cáo quý|quý|hằng năm|hàng năm|báo cáo năm|năm"
-    r"|hằng tháng|hàng tháng|sơ kết[^:;.]*?|tổng kết[^:;.]*?)\s*(?:\)|:|,|\(|-)?\s*(?:gửi[^;.:]*?)?\s*"
+    r"|hằng tháng|hàng tháng|sơ kết[^:;.]*|tổng kết[^:;.]*)\s*(?:\)|:|,|\(|-)?\s*(?:gửi[^;.:]*?)?\s*"
     r"(?:(?:trước|chậm nhất|trước ngày|vào ngày|hạn)\s*(?:ngày\s*)?(?P<d>\d{1,2})(?:\s*/\s*(?P<m>\d{1,2})(?:\s*/\s*(?P<y>20\d\d))?"
     r"|\s*(?:của\s+)?tháng\s+cuối\s+quý|\s*(?:của\s+)?tháng\s+đầu\s+quý\s+sau)?)?", re.I)
 
@@ -52,7 +52,7 @@ def routing(sentences: list[tuple[str, int]]) -> Routing | None:
         if m and ("gửi" in text or " về " in text):
             who = re.sub(r"^(?:Định kỳ,?\s*|Yêu cầu\s+|Đề nghị\s+)", "", m.group("who").strip(), flags=re.I)
             up = m.group("up")
-            subject = re.sub(r"^(?:kết quả\s+(?:thực hiện\s+)?)", "", m.group("subject").strip(), flags=re.I)
+            subject = re.sub(r"^kết quả(?:\s+thực hiện)?\s*", "", m.group("subject").strip(), flags=re.I)
             subject = re.sub(r"^(?:tình hình,?\s*)?", "", subject)
             return Routing(who, m.group("to").strip(), up.strip() if up else None, subject, line)
     for text, line in sentences:
@@ -81,8 +81,18 @@ def rules(sentences: list[tuple[str, int]], header: Header) -> list[ReportRule]:
             if not occ:
                 continue
             seen.add(kind)
-            out.append(ReportRule(kind, _TITLES[kind] if not kind.startswith("once") else m.group("kind").strip().capitalize(),
+            out.append(ReportRule(kind, _TITLES[kind] if not kind.startswith("once") else "Báo cáo " + m.group("kind").strip().lower(),
                                   tuple(occ), line, text.strip()))
+    if not out:  # 'báo cáo kết quả ... trước ngày 15/12/2024': one report, no period named
+        for text, line in sentences:
+            m = re.search(r"báo cáo[^.;]*?(?:trước|chậm nhất)\s+(?:ngày\s+)?(\d{1,2})/(\d{1,2})(?:/(20\d\d))?", text, re.I)
+            if m:
+                year = int(m.group(3)) if m.group(3) else (header.years[-1] if len(header.years) == 1 else None)
+                d = _safe(year, int(m.group(2)), int(m.group(1))) if year else None
+                if d:
+                    out.append(ReportRule("once:kết quả", "Báo cáo kết quả", (Occurrence("", d, m.group(3) is None, ""),),
+                                          line, text.strip()))
+                    break
     return out
 
 
@@ -119,7 +129,7 @@ def _occurrences(kind: str, m: re.Match, header: Header, text: str) -> list[Occu
     for y in ([year] if year else years):
         if kind == "half":
             d = _safe(y, month or 6, day or (15 if month else 30))
-            out.append(Occurrence(f".{y}" if len(years) > 1 and not year else "", d, not (day and month and year), f"6 tháng năm {y}"))
+            out.append(Occurrence(f".{y}" if len(years) > 1 and not year else "", d, not (day and month and year), f"năm {y}"))
         elif kind == "annual":
             d = _safe(y, month or 12, day or (15 if month else 31))
             out.append(Occurrence(f".{y}" if len(years) > 1 and not year else "", d, not (day and month and year), f"năm {y}"))

@@ -9,10 +9,11 @@ from plantrack.models.plan.importer.outline import Kind, Node
 
 _NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?|\d+(?:\.\d+)?"
 _MONEY = {"tỷ": Decimal(10) ** 9, "triệu": Decimal(10) ** 6, "nghìn": Decimal(1000), "ngàn": Decimal(1000)}
+_COUNT_UNITS = r"%|người|hộ gia đình|hộ|xã|trẻ em|học sinh|trường|vụ|ca|doanh nghiệp|km|ha|tấn|lượt"
 _FROM_TO = re.compile(
-    rf"từ\s+(?:mức\s+)?({_NUM})\s*(%)?\s*(?:\(?(?:năm|vào năm|cuối năm)\s+(20\d\d)\)?)?\s*"
-    rf"(?:,\s*)?(xuống còn|xuống|giảm xuống còn|giảm xuống|giảm còn|còn|lên|tăng lên)\s+(?:mức\s+)?({_NUM})\s*(%)?"
-    rf"(?:\s*(?:\(?(?:năm|vào năm|đến năm|cuối năm)\s+(20\d\d)\)?))?")
+    rf"từ\s+(?:mức\s+)?({_NUM})\s*({_COUNT_UNITS})?\s*(?:\(?(?:năm|vào năm|cuối năm)\s+(20\d\d)\)?)?\s*"
+    rf"(?:,\s*)?(xuống còn|xuống|giảm xuống còn|giảm xuống|giảm còn|còn|lên|tăng lên)\s+(?:mức\s+)?(dưới|trên|khoảng|)\s*"
+    rf"({_NUM})\s*({_COUNT_UNITS})?(?:\s*(?:\(?(?:năm|vào năm|đến năm|cuối năm)\s+(20\d\d)\)?))?")
 _VALUE = re.compile(
     rf"(trên|hơn|vượt|ít nhất|tối thiểu|không dưới|không thấp hơn|dưới|không quá|tối đa|không vượt quá|đạt|còn|)\s*"
     rf"({_NUM})\s*(%|tỷ đồng|triệu đồng|nghìn đồng|ngàn đồng|đồng)(\s*trở lên|\s*trở xuống)?"
@@ -100,6 +101,8 @@ def read_targets(text: str, plan_years: tuple[int, ...]) -> tuple[list[Target], 
     for sent in sentences(text):
         low = sent.lower()
         got = _from_to(sent, low) or _by_year(sent, low, last_year) or _values(sent, low)
+        if not got and re.match(r"^(?:không để (?:xảy ra|phát sinh)|không có)\b", low):
+            got = [Target(sent, Decimal(0), "vụ", "at_most")]  # 'Không để xảy ra ...': none at all
         if not got:
             got = _counts(sent, low)
         if not got and not re.search(r"\d", re.sub(r"\b(?:dưới|trên)\s+\d+\s+tuổi|20\d\d|số\s+\d+\S*", "", low)):
@@ -107,7 +110,8 @@ def read_targets(text: str, plan_years: tuple[int, ...]) -> tuple[list[Target], 
                 got = [Target(sent, None, _subject_unit(low), "increase")]
             elif _DECREASE.search(sent):
                 got = [Target(sent, None, _subject_unit(low), "decrease")]
-        if not got and re.search(r"\d+\s*%|tỷ đồng|triệu đồng", low):
+        if not got and (re.search(r"\d+\s*%|tỷ đồng|triệu đồng", low) or re.search(
+                r"(?:phấn đấu|đạt|giảm|tăng|ít nhất|tối thiểu|không quá|dưới|trên)\D{0,40}?\b(?!20\d\d)\d+\b(?!\s*(?:tuổi|/))", low)):
             unparsed.append(sent)
         by = re.search(r"(?:đến|tới|trong|vào)\s+năm\s+(20\d\d)", low)
         if by:
@@ -121,10 +125,11 @@ def _from_to(sent: str, low: str) -> list[Target]:
     m = _FROM_TO.search(low)
     if not m:
         return []
-    unit = "%" if (m.group(2) or m.group(6)) else _unit_after(low, m.end())
+    unit = m.group(7) or m.group(2) or _unit_after(low, m.end())
     down = m.group(4).startswith(("xuống", "giảm", "còn"))
-    return [Target(sent, number(m.group(5)), unit, "at_most" if down else "at_least", number(m.group(1)),
-                   int(m.group(3)) if m.group(3) else None, int(m.group(7)) if m.group(7) else None)]
+    direction = ("at_most" if down else "more_than" if m.group(5) == "trên" else "at_least")
+    return [Target(sent, number(m.group(6)), unit, direction, number(m.group(1)),
+                   int(m.group(3)) if m.group(3) else None, int(m.group(8)) if m.group(8) else None)]
 
 
 def _by_year(sent: str, low: str, last_year: int | None) -> list[Target]:
@@ -168,7 +173,16 @@ def _clause(sent: str, start: int, end: int) -> str:
     return sent
 
 
+_COUNT_Q = re.compile(rf"(ít nhất|tối thiểu|không dưới|trên|hơn|đạt|tối đa|không quá|dưới)\s+({_NUM})\s+"
+                      rf"(hộ gia đình|hộ|người|lao động|xã|trường|doanh nghiệp|học sinh|trẻ em|ha|km|công trình|mô hình|lượt)\b")
+
+
 def _counts(sent: str, low: str) -> list[Target]:
+    q = _COUNT_Q.search(low)
+    if q:
+        direction = {"trên": "more_than", "hơn": "more_than", "tối đa": "at_most", "không quá": "at_most",
+                     "dưới": "at_most"}.get(q.group(1), "at_least")
+        return [Target(sent, number(q.group(2)), q.group(3), direction)]
     m = _COUNT.search(low)
     if not m or m.group(3).split()[0] in _NOT_UNITS:
         return []

@@ -99,16 +99,27 @@ def _tidy(s: str) -> str:
 
 
 def _split_header_cells(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Header tables flattened into 'left | right' lines become one line per cell until the title."""
+    """Header tables flattened into 'left | right' rows become the left column's lines, then the right column's."""
     out: list[tuple[int, str]] = []
+    table: list[tuple[int, list[str]]] = []
     in_header = True
+
+    def flush() -> None:
+        width = max((len(cells) for _, cells in table), default=0)
+        for col in range(width):
+            out.extend((n, cells[col]) for n, cells in table if col < len(cells) and cells[col])
+        table.clear()
+
     for n, s in lines:
         if in_header and re.match(r"^(?:KẾ HOẠCH|QUYẾT ĐỊNH|CÔNG VĂN|THÔNG BÁO|BÁO CÁO|CHỈ THỊ)\b", s):
             in_header = False
         if in_header and " | " in s:
-            out.extend((n, c) for c in s.split(" | ") if c)
-        else:
-            out.append((n, s))
+            table.append((n, s.split(" | ")))
+            continue
+        if table and (s or not in_header):
+            flush()
+        out.append((n, s))
+    flush()
     return out
 
 
