@@ -31,9 +31,9 @@ _CATEGORY_WORDS = (
     ("model", r"mô hình|thí điểm|dịch vụ|điểm"),
 )
 _QTY_RE = re.compile(
-    r"(?:(?<=\s)|^)(?:(?P<verb>tổ chức|Tổ chức|cho|và|Hướng dẫn|hướng dẫn|xây dựng|Xây dựng|biên soạn|phát hành|in|In|cấp phát|mở|hỗ trợ"
-    r"|sản xuất|Sản xuất|lắp đặt|Lắp đặt|khám|Khám|tiêm|trồng|Trồng|cấp|phát|xây mới|Xây mới|sửa chữa|Sửa chữa"
-    r"|thành lập|đào tạo|tập huấn|gồm|với|khoảng|trên)\s+)(?P<n>\d{1,3}(?:\.\d{3})+|\d{1,5})(?:/(?P<of>\d{1,3}))?\s+"
+    r"(?:(?<=\s)|^)(?:(?P<verb>(?i:tổ chức|cho|và|hướng dẫn|xây dựng|biên soạn|phát hành|in|cấp phát|mở|hỗ trợ|thành lập|đào tạo"
+    r"|tập huấn|gồm|với|khoảng|trên|sản xuất|lắp đặt|khám|tiêm|trồng|cấp|phát|xây mới|sửa chữa|kiểm tra))\s+)"
+    r"(?P<n>\d{1,3}(?:\.\d{3})+|\d{1,5})(?:/(?P<of>\d{1,3}))?\s+"
     r"(?P<what>[^\d.;:()]{2,120}?)(?=\s+(?:cho|và|về|tại|nhằm|để|trên|với|trong)\s|[.;:,()]|$)")
 _PEOPLE = ("cộng tác viên", "tình nguyện viên", "dẫn trình viên", "cán bộ", "học viên", "người", "đại biểu", "giáo viên",
            "báo cáo viên", "tuyên truyền viên", "hòa giải viên", "y tế thôn", "nhân viên", "hộ gia đình", "hộ")
@@ -42,7 +42,8 @@ _UNITS = {"lớp tập huấn": "lớp", "lớp": "lớp", "lễ": "lễ", "di�
           "trẻ em": "trẻ em", "huyện": "huyện", "xã": "xã", "trường": "trường", "bộ": "bộ", "cuốn": "cuốn",
           "tờ": "tờ", "số": "số", "chương trình": "chương trình", "chuyên mục": "chuyên mục", "tin": "tin", "bài": "bài",
           "phóng sự": "phóng sự", "bản tin": "bản tin", "pa nô": "pa nô", "biển": "biển", "công trình": "công trình",
-          "cây": "cây", "hộ": "hộ", "lượt": "lượt", "video": "video", "cuộc": "cuộc", "thùng": "thùng", "điểm": "điểm"}
+          "cây": "cây", "hộ": "hộ", "lượt": "lượt", "video": "video", "cuộc": "cuộc", "thùng": "thùng", "điểm": "điểm",
+          "cơ sở": "cơ sở"}
 _NOT_QTY = re.compile(r"^(?:năm|tháng|ngày|giờ|tuổi|%|lần|QĐ|NĐ|KH|TT)\b", re.I)
 
 
@@ -204,6 +205,7 @@ _HEAD_CELLS = {"stt": "stt", "tt": "stt", "số tt": "stt", "nội dung": "title
 def appendix_rows(lines: tuple[Line, ...] | list[Line]) -> list[tuple[str, dict[str, str], int]]:
     """Rows of a task table ('STT | Nội dung | Cơ quan chủ trì | ...'): (number path, cells by role, line)."""
     columns: list[str] | None = None
+    deadline = False
     group = ""
     rows: list[tuple[str, dict[str, str], int]] = []
     for ln in lines:
@@ -214,10 +216,13 @@ def appendix_rows(lines: tuple[Line, ...] | list[Line]) -> list[tuple[str, dict[
         if columns is None:
             if "title" in names and "lead" in names:
                 columns = [n or f"col{i}" for i, n in enumerate(names)]
+                deadline = any(n == "time" and re.search(r"hoàn thành|thời hạn", c.lower()) for n, c in zip(names, cells))
             continue
         if names.count(None) < len(names) - 1 and "title" in names:
             continue  # a repeated header row on a new page
         row = {columns[i]: c for i, c in enumerate(cells) if i < len(columns)}
+        if deadline:
+            row["time_deadline"] = "1"
         stt = row.get("stt", "").strip(". ")
         if not row.get("title"):
             continue

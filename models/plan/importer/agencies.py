@@ -336,14 +336,24 @@ class Directory:
             p = self.proposed[f]
             self.proposed[f] = ProposedAgency(p.code, p.name, p.kind, p.parent, p.seen + ((line,) if line else ()))
             return p.code
-        base = acronym(name)[:16] or "NEW"
-        base = re.sub(r"[^A-Z0-9]", "", base) or "NEW"
+        kind = guess_kind(name)
+        folded = fold(name)
+        place = re.sub(r"^(?:ubnd|uy ban nhan dan) (?:huyen|thi xa|thanh pho|quan|tp|xa|phuong|thi tran) ", "", folded)
+        if kind == "province":
+            base = "UBND-TINH"
+        elif kind in ("district", "commune") and place != folded:
+            base = "UBND-" + place.replace(" ", "").upper()[:14]
+        else:
+            base = re.sub(r"[^A-Z0-9]", "", acronym(name))[:16]
+            if len(base) < 3:  # 'Tỉnh đoàn' -> TINHDOAN rather than TD
+                base = folded.replace(" ", "").upper()[:14]
+        base = base or "NEW"
         used = set(self.codes) | {p.code for p in self.proposed.values()}
         code, n = base, 2
         while code in used:
             code, n = f"{base}-{n}", n + 1
         parent = next((e.code for e in self.entries if e.kind == "province"), None)
-        self.proposed[f] = ProposedAgency(code, name.strip().rstrip(".;,"), guess_kind(name), parent,
+        self.proposed[f] = ProposedAgency(code, name.strip().rstrip(".;,"), kind, parent,
                                           (line,) if line else ())
         return code
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -58,14 +59,93 @@ def _docx_text(path: Path, raw: bytes) -> str:
         raise PlanImportError(f"{path}: tệp .docx không mở được ({exc.__class__.__name__}: {str(exc)[:80]})",
                               f"{path}: cannot open the .docx ({exc.__class__.__name__}: {str(exc)[:80]})") from None
     out: list[str] = []
+    numbers = _AutoNumbers(document)
     for block in document.element.body.iterchildren():  # paragraphs and tables in document order
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            out.append(Paragraph(block, document).text)
+            para = Paragraph(block, document)
+            out.append(numbers.label(para) + para.text)
         elif tag == "tbl":
             out.extend(_table_lines(Table(block, document)))
             out.append("")
     return "\n".join(out)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in _ROMAN:
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+class _AutoNumbers:
+    """Word's automatic numbering ('1.', 'a)', 'I.', bullets), which paragraph.text leaves out, as text."""
+
+    def __init__(self, document):
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, ilvl) -> (format, text, start)
+        self.abstract: dict[str, str] = {}
+        self.counters: dict[str, list[int]] = {}
+        self.styles = document.styles
+        try:
+            numbering = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstracts = {a.get(f"{_W}abstractNumId"): a for a in numbering.findall(f"{_W}abstractNum")}
+        for num in numbering.findall(f"{_W}num"):
+            num_id = num.get(f"{_W}numId")
+            ref = num.find(f"{_W}abstractNumId")
+            abstract = abstracts.get(ref.get(f"{_W}val")) if ref is not None else None
+            if abstract is None:
+                continue
+            self.abstract[num_id] = ref.get(f"{_W}val")
+            for lvl in abstract.findall(f"{_W}lvl"):
+                fmt = lvl.find(f"{_W}numFmt")
+                text = lvl.find(f"{_W}lvlText")
+                start = lvl.find(f"{_W}start")
+                self.levels[(num_id, int(lvl.get(f"{_W}ilvl")))] = (
+                    fmt.get(f"{_W}val") if fmt is not None else "decimal",
+                    text.get(f"{_W}val") if text is not None else "%1.",
+                    int(start.get(f"{_W}val")) if start is not None else 1)
+
+    def _num_pr(self, para):
+        ppr = para._p.pPr
+        if ppr is not None and ppr.numPr is not None and ppr.numPr.numId is not None:
+            ilvl = ppr.numPr.ilvl.val if ppr.numPr.ilvl is not None else 0
+            return str(ppr.numPr.numId.val), int(ilvl)
+        style = para.style
+        while style is not None:  # numbering may come from the paragraph's style ('List Number')
+            sppr = style.element.pPr
+            if sppr is not None and sppr.numPr is not None and sppr.numPr.numId is not None:
+                ilvl = sppr.numPr.ilvl.val if sppr.numPr.ilvl is not None else 0
+                return str(sppr.numPr.numId.val), int(ilvl)
+            style = style.base_style
+        return None
+
+    def label(self, para) -> str:
+        found = self._num_pr(para)
+        if not found or found not in self.levels:
+            return ""
+        num_id, ilvl = found
+        fmt, text, start = self.levels[found]
+        counters = self.counters.setdefault(self.abstract[num_id], [0] * 9)
+        counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
+        for deeper in range(ilvl + 1, 9):
+            counters[deeper] = 0
+        if fmt == "bullet":
+            return "- "
+        out = text
+        for level in range(ilvl + 1):
+            value = counters[level] or self.levels.get((num_id, level), (fmt, text, 1))[2]
+            lfmt = self.levels.get((num_id, level), (fmt, text, 1))[0]
+            shown = {"lowerLetter": chr(ord("a") + value - 1), "upperLetter": chr(ord("A") + value - 1),
+                     "upperRoman": _roman(value), "lowerRoman": _roman(value).lower()}.get(lfmt, str(value))
+            out = out.replace(f"%{level + 1}", shown)
+        return out.strip() + " "
 
 
 def _table_lines(table) -> list[str]:
@@ -95,4 +175,13 @@ def _pdf_text(path: Path, raw: bytes) -> str:
     if sum(ch.isalpha() for ch in text) < 40:
         raise PlanImportError(f"{path}: PDF không có lớp chữ (bản scan?); hãy nhận dạng chữ (OCR) trước hoặc dùng bản .docx/.txt",
                               f"{path}: the PDF has no text layer (a scan?); run OCR first or use the .docx/.txt") from None
-    return text.replace("\x0c", "\n")
+    pages = []
+    for page in text.split("\x0c"):  # a page break is not a paragraph break; page numbers are not text
+        lines = page.strip("\n").split("\n")
+        while lines and re.fullmatch(r"\s*(?:-\s*)?\d{1,3}(?:\s*-)?\s*", lines[0]):
+            lines.pop(0)
+        while lines and re.fullmatch(r"\s*(?:-\s*)?\d{1,3}(?:\s*-)?\s*|\s*", lines[-1]):
+            lines.pop()
+        if lines:
+            pages.append("\n".join(lines))
+    return "\n".join(pages)

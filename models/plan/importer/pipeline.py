@@ -190,12 +190,21 @@ def _raw_activities(act_secs: list[tuple[str, Node]], doc) -> list[acts.RawActiv
     out: list[acts.RawActivity] = []
     rows = acts.appendix_rows(doc.appendix) if doc.appendix else []
     for lab, node in act_secs:
-        refers = re.search(r"phụ lục", node.full_text(), re.I)
-        if rows and (refers or not acts.activity_nodes(node)):
+        nodes = acts.activity_nodes(node)
+        item = next((n for _, n in nodes if re.search(r"phụ lục", n.text, re.I)), None)
+        if rows and item is not None:  # '2. ... (chi tiết tại Phụ lục)': the table holds item 2's tasks
+            for suffix, n in nodes:
+                if n is item:
+                    out += [acts.from_row(f"{lab}.{suffix}.{num}", row, line) for num, row, line in rows]
+                else:
+                    out.append(acts.from_node(f"{lab}.{suffix}", n))
+            rows = []
+            continue
+        if rows and (re.search(r"phụ lục", node.full_text(), re.I) or not nodes):
             out += [acts.from_row(f"{lab}.{num}", row, line) for num, row, line in rows]
             rows = []
             continue
-        out += [acts.from_node(f"{lab}.{suffix}", n) for suffix, n in acts.activity_nodes(node)]
+        out += [acts.from_node(f"{lab}.{suffix}", n) for suffix, n in nodes]
     if rows:  # an appendix no section points to: its tasks follow the last activities section
         lab = act_secs[-1][0] if act_secs else "III"
         offset = len(out)
