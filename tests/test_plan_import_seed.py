@@ -247,3 +247,25 @@ def test_the_draft_is_a_valid_plan_file_in_the_schema(imported):
     check_loadable(imported.plan_yaml)
     assert "[xem lại]" in imported.plan_yaml and "[suy luận]" in imported.plan_yaml
     assert imported.proposed_yaml is None  # every name of the text is in the directory
+
+
+def test_the_seed_draft_loads_as_written_beside_its_text(cli, tmp_path):
+    """Imported into a copy of config/plans, the draft names its text and directory there and loads as it is."""
+    from tests.plan_helpers import copy_seed
+
+    plans = copy_seed(tmp_path).parent
+    out = plans / "60-nhap.yaml"
+    code, stdout, stderr = cli(None, "plan", "import", str(plans / SOURCE.name), "-o", str(out),
+                               "--directory", str(plans / read_plan(SEED_PLAN).plan.directory))
+    assert code == 0, stderr
+    text = out.read_text(encoding="utf-8")
+    assert f'source_text: "{SOURCE.name}"' in text and 'directory: "agencies-lao-cai.yaml"' in text
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    assert cli(url, "init")[0] == 0
+    code, stdout, stderr = cli(url, "plan", "load", str(out))
+    assert code == 0, stderr
+    import json
+
+    rows = {r["code"]: r for r in json.loads(cli(url, "status", "--json", "--today", "2024-07-01")[1])}
+    assert rows["III.6/UBND-SAPA"]["lead"] == "UBND-SAPA" and rows["III.6/UBND-SAPA"]["supporting"] == ["SLDTBXH"]
+    assert rows["VI.1/CAT"]["due"] == "2024-06-15" and rows["III.3"]["start"] == "2024-06-01"

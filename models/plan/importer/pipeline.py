@@ -140,6 +140,11 @@ def import_draft(source: Path, directory: Directory) -> DraftPlan:
     for lab, node, kind in secs:
         if kind == "targets":
             indicators += _indicators(run, lab, node, duty_texts, plan_lead)
+    clash = sorted({i.code for i in indicators} & {d.code.split("/")[0] for d in deliverables})
+    if clash:
+        run.note(Severity.REVIEW, NoteKind.SCHEMA, "indicators", None,
+                 f"mã chỉ tiêu trùng mã hoạt động ({', '.join(clash[:5])}): tệp kế hoạch chỉ nhận mã chỉ tiêu II.n; đổi mã",
+                 f"indicator codes equal activity codes ({', '.join(clash[:5])}): plan files take only II.n indicator codes; rename")
     proposed = tuple(directory.proposed.values())
     return DraftPlan(header, tuple(indicators), tuple(_unique(run, deliverables)), tuple(_assumptions(header)),
                      proposed, tuple(run.notes))
