@@ -41,6 +41,13 @@ def test_tone_marks_abbreviations_and_the_province_name(lao_cai):
     assert lao_cai.match("Sở Văn hóa, Thể thao và Du lịch")[0] is None  # a different (merged) department
 
 
+def test_a_near_name_matches_with_a_review_flag(lao_cai):
+    code, score, how = lao_cai.match("Sở Lao động Thương binh")
+    assert (code, how) == ("SLDTBXH", "fuzzy") and 86 <= score < 95
+    r = lao_cai.resolve("Sở Lao động Thương binh", "III.1", 63)
+    assert r.members == ("SLDTBXH",) and [(n.severity, n.kind) for n in r.notes] == [(Severity.REVIEW, "agency_fuzzy")]
+
+
 def test_lists_split_only_before_an_agency_name():
     assert split_names("Tỉnh đoàn và Sở Giáo dục và Đào tạo.") == ["Tỉnh đoàn", "Sở Giáo dục và Đào tạo"]
     assert split_names("Sở Văn hóa, Thể thao và Du lịch, Sở Y tế") == ["Sở Văn hóa, Thể thao và Du lịch", "Sở Y tế"]

@@ -328,8 +328,11 @@ def test_an_unreadable_docx_says_so(cli, tmp_path):
     broken = tmp_path / "ke-hoach.docx"
     broken.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
     assert ".docx không mở được" in _bad(cli, tmp_path, broken)
-    code, _, err = cli(None, "--help")
-    assert code == 0
+    old_word = tmp_path / "ke-hoach.doc"
+    old_word.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500)
+    assert "lưu lại thành .docx" in _bad(cli, tmp_path, old_word)
+    code, _, err = cli(None, "plan", "import", str(broken), "--lang", "en")
+    assert code == 1 and "cannot open the .docx" in err
 
 
 def test_a_scanned_pdf_without_text_says_so(cli, tmp_path):
