@@ -6,11 +6,11 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, state
+from plantrack.cli.common import console, fail, parse_lang, state
 
 
 def _lang(lang: str | None) -> str:
-    return lang or state.settings().lang
+    return parse_lang(lang, state.settings().lang)
 
 
 def register(plan_app: typer.Typer) -> None:
@@ -59,10 +59,10 @@ def plan_accept_agencies(
     except PlanImportError as exc:
         fail(exc.message(lang))
     if lang == "vi":
-        console.print(f"đã thêm {len(res.added)} cơ quan vào {res.directory}: {', '.join(res.added)}; "
+        console().print(f"đã thêm {len(res.added)} cơ quan vào {res.directory}: {', '.join(res.added)}; "
                       f"tiếp theo: plantrack plan load {plan_file}", highlight=False)
     else:
-        console.print(f"added {len(res.added)} agencies to {res.directory}: {', '.join(res.added)}; "
+        console().print(f"added {len(res.added)} agencies to {res.directory}: {', '.join(res.added)}; "
                       f"next: plantrack plan load {plan_file}", highlight=False)
 
 
@@ -79,17 +79,17 @@ def _print_review(result, written: list[Path], lang: str) -> None:
     names = {"activities": ("hoạt động", "activities"), "duties": ("nhiệm vụ", "duties"), "reports": ("báo cáo", "reports")}
     parts = ", ".join(f"{n} {names[s][0 if vi else 1]}" for s, n in by_section.items())
     h = draft.header
-    console.print(f"[bold]{escape(h.number)}[/] {escape(h.title)}", highlight=False)
-    console.print((f"{len(draft.indicators)} chỉ tiêu, {len(draft.deliverables)} sản phẩm ({parts}) -> "
+    console().print(f"[bold]{escape(h.number)}[/] {escape(h.title)}", highlight=False)
+    console().print((f"{len(draft.indicators)} chỉ tiêu, {len(draft.deliverables)} sản phẩm ({parts}) -> "
                    if vi else f"{len(draft.indicators)} indicators, {len(draft.deliverables)} deliverables ({parts}) -> ")
                   + ", ".join(str(p) for p in written), highlight=False)
     review = [n for n in draft.notes if n.severity == Severity.REVIEW]
     inferred = [n for n in draft.notes if n.severity == Severity.INFERRED]
-    console.print(f"\n[bold]{'Cần xem lại' if vi else 'To review'} ({len(review)})[/]", highlight=False)
+    console().print(f"\n[bold]{'Cần xem lại' if vi else 'To review'} ({len(review)})[/]", highlight=False)
     for n in review:
         where = f"dòng {n.line}" if vi and n.line else (f"line {n.line}" if n.line else "")
-        console.print(f"  [yellow]{escape(n.where)}[/] {where}: {escape(n.text(lang))}", highlight=False)
-    console.print(f"\n[bold]{'Suy luận theo quy tắc' if vi else 'Inferred by a rule'} ({len(inferred)})[/]", highlight=False)
+        console().print(f"  [yellow]{escape(n.where)}[/] {where}: {escape(n.text(lang))}", highlight=False)
+    console().print(f"\n[bold]{'Suy luận theo quy tắc' if vi else 'Inferred by a rule'} ({len(inferred)})[/]", highlight=False)
     groups: dict[str, list[str]] = {}
     for n in inferred:
         groups.setdefault(n.text(lang), []).append(n.where)
@@ -97,15 +97,15 @@ def _print_review(result, written: list[Path], lang: str) -> None:
         shown = ", ".join(dict.fromkeys(wheres))
         if len(shown) > 100:
             shown = shown[:100].rsplit(",", 1)[0] + f", ... ({len(set(wheres))})"
-        console.print(f"  [dim]{escape(shown)}[/]: {escape(text)}", highlight=False)
+        console().print(f"  [dim]{escape(shown)}[/]: {escape(text)}", highlight=False)
     if draft.proposed:
-        console.print(f"\n[bold]{'Cơ quan mới đề xuất' if vi else 'Proposed new agencies'} ({len(draft.proposed)})[/] -> "
+        console().print(f"\n[bold]{'Cơ quan mới đề xuất' if vi else 'Proposed new agencies'} ({len(draft.proposed)})[/] -> "
                       f"{result.proposed_path}", highlight=False)
         for p in draft.proposed:
-            console.print(f"  {p.code} ({p.kind}): {escape(p.name)}", highlight=False)
+            console().print(f"  {p.code} ({p.kind}): {escape(p.name)}", highlight=False)
     nxt = []
     if draft.proposed and result.proposed_path and result.proposed_path.name.endswith(".new-agencies.yaml"):
         nxt.append(f"plantrack plan accept-agencies {result.out}")
     nxt.append(f"plantrack plan load {result.out}")
-    console.print(escape(("\nTiếp theo: xem lại các mục [xem lại] trong tệp, rồi " if vi else
+    console().print(escape(("\nTiếp theo: xem lại các mục [xem lại] trong tệp, rồi " if vi else
                           "\nNext: review the [xem lại] items in the file, then ") + "; ".join(nxt)), highlight=False)
