@@ -1,8 +1,8 @@
 """Importing the text of 60/KH-UBND gives the plan of config/plans/, compared field by field.
 
-The hand-made file is read at test time, so the comparison follows it as it is corrected (issue 15). Parts
-that the uncorrected file gets wrong against the text are marked xfail(strict=False): they pass once the
-corrected file is merged, and fail loudly (as xpass) nowhere.
+The hand-made file is read at test time, so the comparison follows it as it changes. (Written while issue 15
+corrected the file: the parts the old file got wrong against the text were xfail until the correction was merged;
+they pass now and are plain tests.)
 """
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from plantrack.models.plan.file import read_plan
 from plantrack.models.plan.importer import ImportOptions, Severity, import_plan
 from plantrack.models.plan.importer.caps import caps
 
-NEEDS_15 = pytest.mark.xfail(strict=False, reason="needs issue 15's corrected plan file")
 SOURCE = PLANS_DIR / "60-KH-UBND-2024-lao-cai.txt"
 
 
@@ -103,7 +102,6 @@ def test_activity_agencies_where_the_text_names_them(hand, imported):
         assert not _notes(imported, code, Severity.REVIEW), code
 
 
-@NEEDS_15
 def test_iii6_one_deliverable_per_district_led_by_it(hand, imported):
     """Text: 'Cơ quan chủ trì: UBND các huyện, thị xã, thành phố. Cơ quan phối hợp: Sở Lao động - TB&XH'."""
     districts = hand.groups["districts"]
@@ -125,7 +123,6 @@ def test_activities_without_a_named_lead_are_flagged_and_proposals_come_from_the
     assert _expand(hand, mine["III.3"].supporting) == {"BAOLAOCAI", "DAIPTTH", *hand.groups["districts"]}
 
 
-@NEEDS_15
 def test_deliverables_beyond_the_text_are_declared_choices(hand, imported):
     """What the file has and the import has not (e.g. III.8/CAT, police work split off by the coordinator) must be an
     assumption on an activity the importer flagged for review: never a silent difference."""
@@ -165,7 +162,6 @@ def test_duties_v1_to_v6_and_v8_same_codes_and_leads(hand, imported):
     assert _diff_agencies(hand, imported, "V.", wanted - {"V.1", "V.5"}) == []
 
 
-@NEEDS_15
 def test_v7_split_to_departments_sectors_and_political_social_organisations(hand, imported):
     """V.7 'Các sở, ban, ngành, tổ chức chính trị xã hội tỉnh' without their own duty: not the press."""
     theirs, mine = _hand_deliverables(hand, "V.7"), _mine(imported, "V.7")
@@ -174,13 +170,11 @@ def test_v7_split_to_departments_sectors_and_political_social_organisations(hand
     assert any(n.kind == "agency_group" for n in _notes(imported, "V.7", Severity.REVIEW))
 
 
-@NEEDS_15
 def test_v1_and_v5_supporters_as_the_text_names_them(hand, imported):
     assert _diff_agencies(hand, imported, "V.", {"V.1", "V.5"}) == []
 
 
 # ------------------------------------------------------------------ section VI
-@NEEDS_15
 def test_reports_from_every_department_sector_organisation_and_district(hand, imported):
     theirs, mine = _hand_deliverables(hand, "VI."), _mine(imported, "VI.")
     assert sorted(mine) == sorted(theirs)
@@ -198,13 +192,11 @@ def _indicator_rows(indicators) -> list[tuple]:
     return sorted((i.code, i.unit, i.direction, i.target, i.baseline, i.baseline_year) for i in indicators)
 
 
-@NEEDS_15
 def test_indicators_one_per_target_with_the_same_numbers(hand, imported):
     assert caps().indicator_letters, "the schema must take II.6a-style codes"
     assert _indicator_rows(imported.draft.indicators) == _indicator_rows(hand.plan.indicators)
 
 
-@NEEDS_15
 def test_indicator_owners(hand, imported):
     theirs = {i.code: i.owner for i in hand.plan.indicators}
     assert {i.code: i.owner for i in imported.draft.indicators} == theirs
