@@ -43,15 +43,20 @@ def init():
 @plan_app.command("load")
 def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names its agency directory)")):
     """Validate a plan file and its directory, then upsert both in one transaction."""
-    from plantrack.models.plan.file import PlanFileError, read_plan
+    from plantrack.models.plan.file import PlanFileError, PlanLimits, read_plan
     from plantrack.models.plan.store import store_plan
 
+    settings = state.settings()
     try:
-        resolved = read_plan(file)
+        limits = PlanLimits.from_settings(settings)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        resolved = read_plan(file, limits)
     except PlanFileError as exc:
         n = len(exc.problems)
         fail(f"{file}: {n} problem{'s' if n > 1 else ''}, nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
-    url = state.settings().database_url
+    url = settings.database_url
     require_schema(url)
     Session = state.session_factory()
     with Session() as session, session.begin():

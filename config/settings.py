@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     # minus one, plus the messages in flight
     smtp_sent_group: int = Field(50, ge=1)
     send_lock_seconds: float = Field(300.0, gt=0)  # lease of the send lock (one sending run at a time); refreshed every third
+    # limits and relay trust (issue 8)
+    plan_max_bytes: int = Field(10_000_000, ge=1)  # largest plan or directory file accepted
+    plan_max_items: int = Field(5_000, ge=1)  # most deliverables + indicators in one plan
+    checkin_max_items: int = Field(40, ge=1)  # deliverables listed in full in one check-in; the rest are summarised
+    smtp_verify_cert: bool = True  # false: accept a relay certificate that does not verify (insecure)
+    smtp_ca_file: Path | None = None  # PEM file of the CA(s) that signed the relay's certificate
 
     # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE
     calendars_cron: str = "0 * * * *"  # every hour: an unchanged plan writes nothing

@@ -1,10 +1,12 @@
 """Read a plan file and its agency directory, validate everything, resolve codes and dates.
 
-Nothing here touches the database: a file that fails here writes nothing.
+Nothing here touches the database: a file that fails here writes nothing. Text is taken in Unicode
+NFC, so a copy saved in NFD (some Mac and Windows tools do) is the same plan, with the same hash.
 """
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date
@@ -14,7 +16,7 @@ import yaml
 from lunardate import LunarDate
 from pydantic import ValidationError
 
-from plantrack.models.plan.schema import DirectoryFile, LunarDay, PlanFile
+from plantrack.models.plan.schema import LINE_RE, TEXT_RE, DirectoryFile, LunarDay, PlanFile
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is ten times faster
 
@@ -27,6 +29,23 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    """What one plan load accepts (PLANTRACK_PLAN_MAX_BYTES, PLANTRACK_PLAN_MAX_ITEMS)."""
+
+    max_bytes: int = 10_000_000  # per file: the plan and its directory
+    max_items: int = 5_000  # deliverables + indicators of one plan
+
+    def __post_init__(self):
+        for name, value in (("PLANTRACK_PLAN_MAX_BYTES", self.max_bytes), ("PLANTRACK_PLAN_MAX_ITEMS", self.max_items)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+
+    @classmethod
+    def from_settings(cls, settings) -> "PlanLimits":
+        return cls(max_bytes=settings.plan_max_bytes, max_items=settings.plan_max_items)
 
 
 class PlanFileError(Exception):
@@ -115,13 +134,22 @@ def _code_at(data, loc: tuple) -> str | None:
     return found
 
 
-def _read_yaml(path: Path):
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _read_yaml(path: Path, max_bytes: int):
+    """(NFC text, parsed data) of a YAML file, refusing files larger than max_bytes before reading them."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise PlanFileError([f"{path}: {size:,} bytes, more than the {max_bytes:,} allowed "
+                                 "(PLANTRACK_PLAN_MAX_BYTES); nothing was read"])
         raw = path.read_bytes()
     except OSError as exc:
         raise PlanFileError([f"{path}: cannot read file: {exc.strerror}"]) from None
     try:
-        text = raw.decode("utf-8")
+        text = _nfc(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise PlanFileError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
     try:
@@ -132,7 +160,19 @@ def _read_yaml(path: Path):
         raise PlanFileError([f"{path}{line}: YAML syntax error: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise PlanFileError([f"{path}: YAML error: {exc}"]) from None
-    return raw, text, data
+    return text, data
+
+
+def _control_char_message(err: dict) -> str | None:
+    """A readable message for a one-line or text field holding a control character, else None."""
+    if err["type"] != "string_pattern_mismatch" or err.get("ctx", {}).get("pattern") not in (LINE_RE, TEXT_RE):
+        return None
+    value = err["input"]
+    allowed = "\t\n" if err["ctx"]["pattern"] == TEXT_RE else ""
+    bad = next((c for c in value if (unicodedata.category(c) == "Cc" and c not in allowed) or c in "\u2028\u2029"), "?")
+    name = unicodedata.name(bad, {"\r": "CARRIAGE RETURN", "\n": "LINE FEED", "\t": "TABULATION"}.get(bad, "control"))
+    kind = "a one-line field (it can reach a mail header)" if allowed == "" else "text"
+    return f"control character U+{ord(bad):04X} ({name}) at position {value.index(bad) + 1} is not allowed in {kind}"
 
 
 def _validate(model, path: Path, text: str, data):
@@ -147,6 +187,8 @@ def _validate(model, path: Path, text: str, data):
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
                 msg = "required field is missing"
+            elif (control := _control_char_message(err)) is not None:
+                msg = control
             elif err["type"] == "extra_forbidden":
                 msg = "unknown field"
             problems.append(f"{place(tuple(err['loc']), data)}: {msg}")
@@ -164,10 +206,10 @@ def _solar(value) -> date:
 
 
 @lru_cache(maxsize=4)
-def _directory(path: Path, _sha256: str) -> tuple[DirectoryFile, tuple[str, ...]]:
+def _directory(path: Path, _sha256: str, max_bytes: int) -> tuple[DirectoryFile, tuple[str, ...]]:
     """The validated directory and its own problems, cached by content: loading 34 provincial
     plans parses one national directory once, not 34 times."""
-    _, text, data = _read_yaml(path)
+    text, data = _read_yaml(path, max_bytes)
     directory = _validate(DirectoryFile, path, text, data)
     problems: list[str] = []
     place = _Places(path, text)
@@ -205,17 +247,37 @@ def _directory(path: Path, _sha256: str) -> tuple[DirectoryFile, tuple[str, ...]
     return directory, tuple(problems)
 
 
-def read_plan(path: str | Path) -> ResolvedPlan:
+def _count_items(path: Path, data, limits: PlanLimits) -> None:
+    """Refuse a plan with more deliverables and indicators than limits allow, before validating them."""
+    if not isinstance(data, dict):
+        return
+    n = sum(len(data[k]) for k in ("deliverables", "indicators") if isinstance(data.get(k), list))
+    if n > limits.max_items:
+        raise PlanFileError([f"{path}: {n:,} deliverables and indicators, more than the {limits.max_items:,} "
+                             "allowed (PLANTRACK_PLAN_MAX_ITEMS); nothing was loaded"])
+
+
+def _source_sha256(src: Path) -> str:
+    """sha256 of the plan's source text, of its NFC form when it is UTF-8 (an NFD copy is the same text)."""
+    raw = src.read_bytes()
+    try:
+        return hashlib.sha256(_nfc(raw.decode("utf-8")).encode("utf-8")).hexdigest()
+    except UnicodeDecodeError:
+        return hashlib.sha256(raw).hexdigest()
+
+
+def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPlan:
     """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem."""
     path = Path(path)
-    raw, text, data = _read_yaml(path)
+    text, data = _read_yaml(path, limits.max_bytes)
+    _count_items(path, data, limits)
     plan = _validate(PlanFile, path, text, data)
     dir_path = (path.parent / plan.directory).resolve()
     try:
         dir_sha = hashlib.sha256(dir_path.read_bytes()).hexdigest()
     except OSError as exc:
         raise PlanFileError([f"{dir_path}: cannot read the directory named by {path}: {exc.strerror}"]) from None
-    directory, dir_problems = _directory(dir_path, dir_sha)
+    directory, dir_problems = _directory(dir_path, dir_sha, limits.max_bytes)
     problems: list[str] = list(dir_problems)
     pplace = _Places(path, text)
     codes = {a.code for a in directory.agencies}
@@ -276,14 +338,14 @@ def read_plan(path: str | Path) -> ResolvedPlan:
     if plan.plan.source_text:
         src = path.parent / plan.plan.source_text
         try:
-            source_sha = hashlib.sha256(src.read_bytes()).hexdigest()
+            source_sha = _source_sha256(src)
         except OSError as exc:
             problems.append(f"{pplace(('plan', 'source_text'), data)}: cannot read source text {src}: {exc.strerror}")
     if problems:
         raise PlanFileError(problems)
     return ResolvedPlan(
         path=path,
-        file_sha256=hashlib.sha256(raw).hexdigest(),
+        file_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),  # of the NFC text
         source_sha256=source_sha,
         plan=plan,
         directory=directory,

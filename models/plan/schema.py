@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from plantrack.models.enums import DIRECTION_ONLY, AgencyKind, Direction
 
@@ -20,7 +20,11 @@ ROLES = ("focal_point", "deputy", "head")
 CODE_RE = r"^[A-Z0-9][A-Z0-9-]*$"
 DELIVERABLE_CODE_RE = r"^[IVX]+(\.[0-9]+)*(/[A-Z0-9-]+)?$"
 INDICATOR_CODE_RE = r"^II\.[0-9]+[a-z]?$"  # the plan's own bullet number, a letter per target within it
-EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# One-line fields (names, titles, codes, units) may reach a mail header or a calendar property: no
+# control character at all (CR/LF would start a new header line), nor the Unicode line separators.
+LINE_RE = r"^[^\x00-\x1F\x7F-\x9F\x{2028}\x{2029}]*$"
+# Free text (descriptions, assumptions) may hold line breaks and tabs, but no other control character.
+TEXT_RE = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
 DIRECTIONS = tuple(d.value for d in Direction)  # increase / decrease: a direction only, no target number
 
 
@@ -44,6 +48,24 @@ def _parse_date(value):
 
 
 Day = Annotated[date, BeforeValidator(_parse_date)]
+Line = Annotated[str, Field(pattern=LINE_RE)]
+Text = Annotated[str, Field(pattern=TEXT_RE)]
+
+
+def _email(value: str) -> str:
+    """A deliverable address in ASCII form (IDN domain as punycode); non-ASCII mailbox names are refused."""
+    from email_validator import EmailNotValidError, validate_email  # 20 ms of regexes: only when a directory is read
+
+    try:
+        found = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        hint = (" (plantrack sends without SMTPUTF8: give the mailbox's ASCII address)"
+                if not value.partition("@")[0].isascii() else "")
+        raise ValueError(f"{value!r} is not a usable email address: {exc}{hint}") from None
+    return found.ascii_email
+
+
+Email = Annotated[str, Field(pattern=LINE_RE), AfterValidator(_email)]
 
 
 class Strict(BaseModel):
@@ -60,20 +82,20 @@ DayOrLunar = Day | LunarDay
 
 
 class PersonEntry(Strict):
-    name: str
-    email: Annotated[str, Field(pattern=EMAIL_RE)]
+    name: Line
+    email: Email
     role: Literal[ROLES]  # type: ignore[valid-type]
 
 
 class AgencyEntry(Strict):
     code: Annotated[str, Field(pattern=CODE_RE)]
-    name: str
-    name_en: str | None = None
-    short_name: str | None = None
+    name: Line
+    name_en: Line | None = None
+    short_name: Line | None = None
     kind: Literal[AGENCY_KINDS]  # type: ignore[valid-type]
-    aliases: list[str] = []
-    parent: str | None = None
-    successor: str | None = None
+    aliases: list[Line] = []
+    parent: Line | None = None
+    successor: Line | None = None
     people: list[PersonEntry] = []
 
 
@@ -81,65 +103,65 @@ class DirectoryFile(Strict):
     """The agency directory: agencies, their people, and named groups of agencies."""
 
     agencies: list[AgencyEntry]
-    groups: dict[str, list[str]] = {}
+    groups: dict[Line, list[Line]] = {}
 
 
 class PlanHeader(Strict):
-    number: str
-    title: str
-    issuer: str
+    number: Line
+    title: Line
+    issuer: Line
     issued_on: Day
-    signer: str | None = None  # as printed under the signature, e.g. "Giàng Thị Dung, Phó Chủ tịch UBND tỉnh"
-    signed_as: str | None = None  # the signing block, e.g. "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
-    signed_by: Annotated[str, Field(pattern=EMAIL_RE)] | None = None  # the signer's email in the directory
-    digest_to: list[Annotated[str, Field(pattern=EMAIL_RE)]] = []  # directory people who get the weekly digest
+    signer: Line | None = None  # as printed under the signature, e.g. "Giàng Thị Dung, Phó Chủ tịch UBND tỉnh"
+    signed_as: Line | None = None  # the signing block, e.g. "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    signed_by: Email | None = None  # the signer's email in the directory
+    digest_to: list[Email] = []  # directory people who get the weekly digest
     period_start: Day
     period_end: Day
-    source_text: str | None = None  # file beside the plan file, hashed on load
+    source_text: Line | None = None  # file beside the plan file, hashed on load
 
 
 class Quantity(Strict):
-    what: str
+    what: Line
     amount: Decimal
-    unit: str
+    unit: Line
 
 
 class Milestone(Strict):
     key: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")]
-    title: str
+    title: Line
     start: DayOrLunar
     end: DayOrLunar | None = None
-    assumption: str | None = None
+    assumption: Text | None = None
 
 
 class DeliverableEntry(Strict):
     code: Annotated[str, Field(pattern=DELIVERABLE_CODE_RE)]
-    title: str
+    title: Line
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
-    lead: str
-    supporting: list[str] = []  # agency codes or @group names
-    report_to: str | None = None
-    description: str | None = None
+    lead: Line
+    supporting: list[Line] = []  # agency codes or @group names
+    report_to: Line | None = None
+    description: Text | None = None
     quantities: list[Quantity] = []
-    funding: str | None = None
+    funding: Text | None = None
     start: Day | None = None
     due: Day | None = None
     schedule: Literal["deadline", "span"] = "deadline"
     milestones: list[Milestone] = []
-    assumption: str | None = None  # what the plan text does not say and we chose
+    assumption: Text | None = None  # what the plan text does not say and we chose
 
 
 class IndicatorEntry(Strict):
     code: Annotated[str, Field(pattern=INDICATOR_CODE_RE)]
-    text: str
+    text: Text
     baseline: Decimal | None = None
     baseline_year: int | None = None
     target: Decimal | None = None  # required unless the direction is increase or decrease
-    unit: str
+    unit: Line
     direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
-    owner: str
+    owner: Line
     due: Day | None = None  # defaults to the plan's period end
-    assumption: str | None = None  # what the plan text does not say (e.g. the owner) and we chose
+    assumption: Text | None = None  # what the plan text does not say (e.g. the owner) and we chose
 
     @model_validator(mode="after")
     def _target_fits_direction(self):
@@ -154,7 +176,7 @@ class PlanFile(Strict):
     """A whole plan (date order and agency references are checked in plantrack.models.plan.file): header, agency directory reference, indicators and deliverables."""
 
     plan: PlanHeader
-    directory: str  # path of the agency directory file, relative to the plan file
-    assumptions: list[str] = []
+    directory: Line  # path of the agency directory file, relative to the plan file
+    assumptions: list[Text] = []
     indicators: list[IndicatorEntry] = []
     deliverables: list[DeliverableEntry]
