@@ -51,18 +51,20 @@ def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate
     require_schema(settings.database_url)
     day = parse_today(today, settings.timezone)
     from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity
+    from plantrack.notifications.mail.transports import transport_from_settings
 
     try:
         mail_identity(settings)  # refuse an unsafe configuration before Prefect starts
+        transport_from_settings(settings)
     except MailConfigError as exc:
         fail(str(exc))
     api = _api(verbose)
-    from plantrack.flows.send_checkins import RelayUnreachable, send_checkins
+    from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable, send_checkins
 
     try:
         with api:
             out = send_checkins(today=day)
-    except RelayUnreachable as exc:
+    except (RelayUnreachable, RelayConfigError) as exc:
         fail(str(exc))
     if out.locked_by:
         console().print(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
@@ -70,6 +72,6 @@ def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate
         return
     q = out.queued
     console().print(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} "
-                    f"queued before; sent {out.sent}, retried {out.retried}, failed {out.failed}, "
+                    f"queued before; sent {out.sent}, retried {out.retried}, failed {out.failed + len(q.not_built)}, "
                     f"still queued {out.still_queued} ({out.transport})" + (" [DEMO MODE]" if q.demo else ""),
                     highlight=False)

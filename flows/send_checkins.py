@@ -16,6 +16,10 @@ class RelayUnreachable(RuntimeError):
     pass
 
 
+class RelayConfigError(RuntimeError):
+    """The relay refused our TLS/certificate/AUTH configuration: fix a setting, then rerun."""
+
+
 def _artifact(result: CheckinResult) -> str:
     if result.queued is None:
         return (f"# Check-ins: not sent by this run\n\n**{result.lock_message}**. "
@@ -34,8 +38,12 @@ def _artifact(result: CheckinResult) -> str:
         lines.append(f"No focal point (not asked): {', '.join(q.skipped_no_contact)}\n")
     if result.unreachable:
         lines.append(f"**Relay unreachable**: {result.unreachable}; the messages stay queued.\n")
-    if result.failures:
+    if result.config_error:
+        lines.append(f"**Relay configuration error** ({result.relay_problem}): {result.config_error}; "
+                     "nothing more was sent, the messages stay queued.\n")
+    if result.failures or q.not_built:
         lines += ["## Failures", "", "| to | subject | reason |", "| --- | --- | --- |"]
+        lines += [f"| {nb.to} | {nb.agency} | {nb.reason} |" for nb in q.not_built]
         lines += [f"| {f.to} | {f.subject} | {f.reason} |" for f in result.failures]
     return "\n".join(lines)
 
@@ -47,7 +55,8 @@ def send_checkins(today: date | None = None, plan_number: str | None = None) -> 
     Steps (notifications/mail/checkins.py, as tasks): take-send-lock (when another live run holds it,
     only the artifact says so); queue-checkins (open the round, one message per agency into the
     outbox); list-queued-mail; send-queued-mail per batch; release-send-lock; then the artifact
-    `send-checkins`. Fails after the artifact when the relay was unreachable (a rerun sends the rest).
+    `send-checkins`. Fails after the artifact when the relay was unreachable, or refused our TLS/AUTH
+    configuration (RelayConfigError; not retried): a rerun sends the rest.
     """
     from prefect.runtime import flow_run
 
@@ -56,6 +65,9 @@ def send_checkins(today: date | None = None, plan_number: str | None = None) -> 
     result = run_checkin_round(opts, today or settings.today(), flow_run.id, steps=TASK_STEPS)
     create_markdown_artifact(key="send-checkins", markdown=_artifact(result),
                              description="Check-in emails of this run")
+    if result.config_error:
+        raise RelayConfigError(f"SMTP relay configuration error: {result.config_error}; "
+                               f"{result.still_queued} messages stay queued")
     if result.unreachable:
         raise RelayUnreachable(f"SMTP relay unreachable ({result.unreachable}); "
                                f"{result.still_queued} messages stay queued for the next run")

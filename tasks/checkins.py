@@ -33,6 +33,8 @@ def queue_checkins(opts: CheckinOptions, today: date) -> RoundSummary:
              ", ".join(summary.round_keys), summary.agencies_open, summary.queued, summary.already_queued)
     if summary.skipped_no_contact:
         log.warning("no focal point, not asked: %s", ", ".join(summary.skipped_no_contact))
+    for nb in summary.not_built:
+        log.warning("check-in of %s to %s not built, marked failed: %s", nb.agency, nb.to, nb.reason)
     return summary
 
 
@@ -50,6 +52,11 @@ def send_queued_mail(opts: CheckinOptions, ids: list[int], holder: str | None = 
     log.info("batch of %d: %d sent, %d retried, %d failed", len(ids), report.sent, report.retried, report.failed)
     for f in report.failures:
         log.warning("failed: %s (%s): %s", f.to, f.subject, f.reason)
+    if report.config_error:
+        log.error("relay configuration error (%s), nothing more sent, messages stay queued: %s",
+                  report.relay_problem, report.config_error)
+    elif report.unreachable:
+        log.error("relay unreachable, messages stay queued: %s", report.unreachable)
     return report
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    delete,
     or_,
     select,
     update,
@@ -99,6 +100,16 @@ def existing_keys(session: Session, keys: list[str]) -> set[str]:
         out.update(session.scalars(select(Outbox.idempotency_key)
                                    .where(Outbox.idempotency_key.in_(keys[i:i + 500]))))
     return out
+
+
+def forget_unbuilt(session: Session, keys: list[str]) -> int:
+    """Delete the rows of keys whose message could not be built ('failed' before any attempt), so that
+    they are built again; returns how many."""
+    n = 0
+    for i in range(0, len(keys), 500):
+        n += session.execute(delete(Outbox).where(Outbox.idempotency_key.in_(keys[i:i + 500]),
+                                                  Outbox.status == FAILED, Outbox.attempts == 0)).rowcount
+    return n
 
 
 def enqueue(session: Session, rows: list[dict]) -> int:

@@ -210,13 +210,60 @@ def _fmt(contacts: tuple[Contact, ...]) -> str:
     return ", ".join(_addr(c.name, c.email) for c in contacts)
 
 
-def build_checkin_message(data: CheckinData, lang: str = "vi") -> Message:
-    """The check-in email for data in lang ('vi' or 'en'): text and HTML alternatives, our headers."""
+class UnsafeHeader(ValueError):
+    """A header value that would break the message: a line break (header injection) or a non-ASCII address."""
+
+
+MAX_ITEMS = 40  # PLANTRACK_CHECKIN_MAX_ITEMS
+_FIELD_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 field name: printable ASCII except ':'
+
+
+def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
+    """Raise UnsafeHeader when a header value holds CR, LF (or another control character) or an address
+    header a non-ASCII address: the second line of defence behind the plan file's checks."""
+    for name, value in headers:
+        if not _FIELD_NAME.fullmatch(name):
+            raise UnsafeHeader(f"header name {name[:80]!r} is not a field name (printable ASCII without ':'): refused")
+        bad = next((c for c in value if c < " " or c == "\x7f"), None)
+        if bad is not None:
+            raise UnsafeHeader(f"{name} header holds control character U+{ord(bad):04X}: refused "
+                               f"(header injection?): {value[:80]!r}")
+        if name.lower() in _ADDRESS_HEADERS:
+            for _, address in _addresses(value):
+                if not address.isascii():
+                    raise UnsafeHeader(f"{name} address {address!r} is not ASCII: plantrack sends without SMTPUTF8 "
+                                       "(reload the directory: it converts IDN domains and refuses non-ASCII mailbox names)")
+
+
+def _summary(hidden: list[ItemLine], lang: str) -> str:
+    """'12 more not listed here: 3 Quá hạn, 9 ...' for the items a long check-in leaves out."""
+    if not hidden:
+        return ""
+    counts: dict[str, int] = {}
+    for it in hidden:
+        counts[it.status_label] = counts.get(it.status_label, 0) + 1
+    parts = ", ".join(f"{n} {label}" for label, n in counts.items())
+    if lang == "vi":
+        return f"... và {len(hidden)} nhiệm vụ khác không liệt kê ở đây ({parts})."
+    return f"... and {len(hidden)} more not listed here ({parts})."
+
+
+def build_checkin_message(data: CheckinData, lang: str = "vi", max_items: int = MAX_ITEMS) -> Message:
+    """The check-in email for data in lang ('vi' or 'en'): text and HTML alternatives, our headers.
+
+    At most max_items deliverables are listed in full (what the agency leads first, most urgent first);
+    the rest are counted by status. Raises UnsafeHeader for a header value with a line break."""
     if lang not in ("vi", "en"):
         raise ValueError(f"lang must be vi or en, not {lang!r}")
+    leads, supports = sorted(data.leads, key=urgency), sorted(data.supports, key=urgency)
+    shown_leads = leads[:max_items]
+    shown_supports = supports[:max(0, max_items - len(shown_leads))]
     ctx = {
         "d": data, "lang": lang, "round": round_label(data.round_key, lang),
-        "leads": sorted(data.leads, key=urgency), "supports": sorted(data.supports, key=urgency),
+        "leads": shown_leads, "supports": shown_supports,
+        "leads_total": len(leads), "supports_total": len(supports),
+        "leads_more": _summary(leads[len(shown_leads):], lang),
+        "supports_more": _summary(supports[len(shown_supports):], lang),
         "pct": lambda p: "-" if p is None else f"{p}%",
         "val": lambda v, unit: "-" if v is None else _num(v, lang) + unit,
     }
@@ -238,6 +285,8 @@ def build_checkin_message(data: CheckinData, lang: str = "vi") -> Message:
     ]
     if data.demo:
         headers.append(("X-Plantrack-Demo", "demo key: reply tokens are not secret"))
-    return Message(subject=subject_for(data, lang), text=text, html=html, headers=tuple(headers),
+    subject = subject_for(data, lang)
+    check_headers((*headers, ("Subject", subject)))
+    return Message(subject=subject, text=text, html=html, headers=tuple(headers),
                    envelope_from=data.mail_from,
                    recipients=tuple(c.email for c in data.to + data.cc))

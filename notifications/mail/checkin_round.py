@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from plantrack.models.board import BoardRow, board
 from plantrack.models.entities import Agency, AgencyContact, Person, Plan
-from plantrack.models.mail.outbox import enqueue, existing_keys, open_round, previous_round, unanswered
+from plantrack.models.mail.outbox import FAILED, enqueue, existing_keys, forget_unbuilt, open_round, previous_round, \
+    unanswered
 from plantrack.models.status import OPEN_STATUSES, label
 from plantrack.notifications.mail.checkin_message import (
+    MAX_ITEMS,
     CheckinData,
     Contact,
     IndicatorLine,
@@ -39,6 +41,7 @@ class MailIdentity:
     reply_local: str | None = None
     token_days: int = 45
     demo: bool = False
+    max_items: int = MAX_ITEMS  # deliverables listed in full in one message
 
 
 def mail_identity(settings) -> MailIdentity:
@@ -51,7 +54,7 @@ def mail_identity(settings) -> MailIdentity:
         raise MailConfigError("PLANTRACK_MAIL_FROM is not set")
     return MailIdentity(mail_from=settings.mail_from or DEMO_FROM, secret=settings.secret_key or DEMO_KEY,
                         lang=settings.lang, reply_local=settings.checkin_reply_local,
-                        token_days=settings.checkin_token_days, demo=demo)
+                        token_days=settings.checkin_token_days, demo=demo, max_items=settings.checkin_max_items)
 
 
 def round_key(today: date, period: str = "week") -> str:
@@ -62,6 +65,15 @@ def round_key(today: date, period: str = "week") -> str:
     return f"{year}-W{week:02d}"
 
 
+@dataclass(frozen=True)
+class NotBuilt:
+    """A check-in that could not be built (its outbox row is 'failed' with this reason); the others went on."""
+
+    agency: str
+    to: str
+    reason: str
+
+
 @dataclass
 class RoundSummary:
     round_keys: list[str] = field(default_factory=list)
@@ -70,6 +82,7 @@ class RoundSummary:
     already_queued: int = 0  # rows a previous run of this round wrote
     skipped_no_contact: list[str] = field(default_factory=list)
     missed_last_round: list[str] = field(default_factory=list)
+    not_built: list[NotBuilt] = field(default_factory=list)
     demo: bool = False
 
 
@@ -136,22 +149,38 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
                 continue
             key = f"checkin/{plan.number}/{rnd.key}/{code}/{focal[0][1].email}"
             plan_items.append((key, agency, focal, contacts[agency.id].get("deputy", [])))
-        done = existing_keys(session, [k for k, *_ in plan_items])
+        keys = [k for k, *_ in plan_items]
+        forget_unbuilt(session, keys)  # a message that could not be built is tried again (the data may be fixed)
+        done = existing_keys(session, keys)
         summary.already_queued += len(done)
         new_rows = []
         for key, agency, focal, deputies in plan_items:
             if key in done:
                 continue
-            new_rows.append(_render_row(
-                ident, plan, rnd, agency, key, focal, deputies, today,
-                leads=tuple(_item(r, names, lbl) for r in leads[agency.code]),
-                supports=tuple(_item(r, names, lbl) for r in supports[agency.code]),
-                indicators=tuple(_indicator(r) for r in indicators[agency.code]),
-                missed=agency.id in missed, name=names[agency.code]))
+            try:
+                row = _render_row(
+                    ident, plan, rnd, agency, key, focal, deputies, today,
+                    leads=tuple(_item(r, names, lbl) for r in leads[agency.code]),
+                    supports=tuple(_item(r, names, lbl) for r in supports[agency.code]),
+                    indicators=tuple(_indicator(r) for r in indicators[agency.code]),
+                    missed=agency.id in missed, name=names[agency.code])
+            except ValueError as exc:  # UnsafeHeader, UnicodeError: this agency only, the others go out
+                reason = f"not built: {exc.__class__.__name__}: {exc}"
+                row = _unbuilt_row(plan, rnd, agency, key, focal, reason)
+                summary.not_built.append(NotBuilt(agency.code, ", ".join(row["recipients"]), reason))
+            new_rows.append(row)
             if agency.id in missed:
                 summary.missed_last_round.append(agency.code)
         summary.queued += enqueue(session, new_rows)
     return summary
+
+
+def _unbuilt_row(plan: Plan, rnd, agency: Agency, key: str, focal, reason: str) -> dict:
+    """The outbox row of a message that could not be built: 'failed' with the reason, never sent."""
+    return {"idempotency_key": key, "kind": "checkin", "round_id": rnd.id, "agency_id": agency.id,
+            "person_id": focal[0][0], "ref": None, "envelope_from": "",
+            "recipients": [c.email for _, c in focal], "subject": f"[KH {plan.number}] {rnd.key} {agency.code}",
+            "message": b"", "message_id": "", "status": FAILED, "last_error": reason}
 
 
 def _render_row(ident: MailIdentity, plan: Plan, rnd, agency: Agency, key: str, focal, deputies, today: date, *,
@@ -170,7 +199,7 @@ def _render_row(ident: MailIdentity, plan: Plan, rnd, agency: Agency, key: str, 
         reply_to=reply_address(ident.mail_from, token, ident.reply_local),
         message_id=f"<ck.{rnd.key}.{ref.lower()}.{secrets.token_hex(4)}@{domain}>",
         missed_last_round=missed, demo=ident.demo)
-    msg = build_checkin_message(data, ident.lang)
+    msg = build_checkin_message(data, ident.lang, ident.max_items)
     return {"idempotency_key": key, "kind": "checkin", "round_id": rnd.id, "agency_id": agency.id,
             "person_id": person_id, "ref": ref, "envelope_from": msg.envelope_from,
             "recipients": list(msg.recipients), "subject": msg.subject, "message": msg.as_bytes(),

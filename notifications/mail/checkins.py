@@ -16,6 +16,7 @@ from plantrack.models.mail.outbox import due_ids
 from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
 from plantrack.notifications.mail.checkin_round import MailIdentity, RoundSummary, enqueue_round, mail_identity
 from plantrack.notifications.mail.dispatch import Dispatcher, Failure, RetryPolicy, SendReport
+from plantrack.notifications.mail.smtp import RelayProblem
 from plantrack.notifications.mail.transports import Transport, transport_from_settings
 
 
@@ -74,6 +75,8 @@ class CheckinResult:
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
     unreachable: str | None = None
+    config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings
+    relay_problem: RelayProblem | None = None
     locked_by: str | None = None
     lock_message: str = ""
     transport: str = ""
@@ -141,7 +144,8 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
                       steps: CheckinSteps = PLAIN) -> CheckinResult:
     """The whole job: lock, queue this round, send everything due in batches, unlock.
 
-    Stops sending at the first batch whose relay is unreachable (nothing is lost: it stays queued).
+    Stops sending at the first batch whose relay is unreachable or refuses our configuration (nothing is
+    lost: it stays queued).
     """
     lock = steps.take_send_lock(opts, run_id)
     if lock.held_by:
@@ -149,7 +153,7 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
                              transport=opts.sending.transport.describe())
     sent = retried = failed = still = 0
     failures: list[Failure] = []
-    unreachable = None
+    unreachable = config_error = problem = None
     try:
         queued = steps.queue_checkins(opts, today)
         for batch in steps.list_queued_mail(opts):
@@ -157,9 +161,10 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
             sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
             failures += report.failures
             still, unreachable = report.still_queued, report.unreachable
-            if unreachable:
+            config_error, problem = report.config_error, report.relay_problem
+            if unreachable or config_error:
                 break
     finally:
         steps.release_send_lock(opts, lock.holder)
-    return CheckinResult(queued, sent, retried, failed, tuple(failures), still, unreachable,
+    return CheckinResult(queued, sent, retried, failed, tuple(failures), still, unreachable, config_error, problem,
                          transport=opts.sending.transport.describe())

@@ -8,7 +8,9 @@ messages in flight (one per connection).
 
 Retries: a 4xx reply or a dropped connection puts the row back to 'queued' with a doubling back-off;
 after max_attempts tries it is 'failed'. A relay that cannot be reached costs no message an attempt:
-the run retries the connection with the same back-off, then gives up leaving everything queued.
+the run retries the connection with the same back-off, then gives up leaving everything queued. A
+relay that refuses our configuration (certificate, STARTTLS, AUTH) is not retried at all: the run
+stops at once with that reason (report.config_error, report.relay_problem), everything stays queued.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from plantrack.models.mail.outbox import (QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent,
                                           mark_sent_many)
 from plantrack.models.mail.send_lock import Lease
-from plantrack.notifications.mail.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, SmtpUnavailable
+from plantrack.notifications.mail.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, RelayProblem, \
+    SmtpUnavailable
 from plantrack.notifications.mail.transports import Transport
 
 GROUP_SIZE = 50  # accepted messages per 'sent' commit, at most
@@ -59,7 +62,9 @@ class SendReport:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
     still_queued: int = 0
-    unreachable: str | None = None
+    unreachable: str | None = None  # the relay could not be reached (network): a later run may succeed
+    config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings: change them first
+    relay_problem: RelayProblem | None = None  # which, when sending stopped early
 
 
 def _utcnow() -> datetime:
@@ -121,10 +126,14 @@ class Dispatcher:
                 unreachable, pending = 0, []
             except SmtpUnavailable as exc:
                 pending = [m.id for m in batch if m.id not in self._tried]
+                if exc.problem.is_configuration:  # retrying cannot help until a setting (or the relay) changes
+                    self._requeue_untried(pending, f"relay configuration error ({exc.problem}): {exc}")
+                    self.report.config_error, self.report.relay_problem = str(exc), exc.problem
+                    return
                 unreachable += 1
                 self._requeue_untried(pending, f"relay unreachable: {exc}")
                 if unreachable >= self.policy.max_attempts:
-                    self.report.unreachable = str(exc)
+                    self.report.unreachable, self.report.relay_problem = str(exc), exc.problem
                     return
                 await self.sleep(self.policy.delay(unreachable))
 

@@ -1,16 +1,19 @@
 """SMTP transport: send a batch of stored messages over few connections, paced, with each outcome classified.
 
 Outcomes: sent; retry (4xx reply, dropped connection or timeout: try again later); failed (5xx:
-permanent, with the server's reason). When no connection can be opened at all, SmtpUnavailable
-is raised and the messages not yet tried are left untouched, so nothing is lost.
+permanent, with the server's reason, or a message that cannot be sent at all). When no connection
+can be opened, SmtpUnavailable is raised with the problem (the relay is unreachable, or it refuses
+our configuration: TLS, certificate, AUTH) and the messages not yet tried are left untouched.
 """
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import aiosmtplib
 
@@ -27,6 +30,8 @@ class SmtpConfig:
     timeout: float = 30.0
     concurrency: int = 2  # connections at once
     rate_per_minute: int = 600  # 0: unpaced
+    verify_cert: bool = True  # False: accept any certificate (PLANTRACK_SMTP_VERIFY_CERT=false, insecure)
+    ca_file: str | None = None  # PEM CA bundle the relay's certificate must chain to (PLANTRACK_SMTP_CA_FILE)
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,29 @@ class Outcome:
     detail: str | None = None  # the server's reply for retry/failed, refused recipients for a partial send
 
 
+class RelayProblem(StrEnum):
+    """Why no message could be sent over a connection: the network, or our configuration."""
+
+    UNREACHABLE = "unreachable"  # refused, timed out, dropped: try again later
+    TLS_UNVERIFIED = "tls_certificate"  # the relay's certificate does not verify
+    TLS_FAILED = "tls_handshake"  # no TLS where PLANTRACK_SMTP_SECURITY expects it
+    STARTTLS_NOT_OFFERED = "starttls_not_offered"
+    AUTH_NOT_OFFERED = "auth_not_offered"  # we have a user, the relay offers no (usable) AUTH
+    AUTH_FAILED = "auth_failed"  # user or password refused
+    AUTH_REQUIRED = "auth_required"  # the relay wants AUTH (or TLS) before MAIL and we gave none
+
+    @property
+    def is_configuration(self) -> bool:
+        """True when retrying cannot help until someone changes a setting (or the relay)."""
+        return self is not RelayProblem.UNREACHABLE
+
+
 class SmtpUnavailable(ConnectionError):
-    """No connection to the relay could be opened (nothing was sent on it)."""
+    """Nothing can be sent over the relay now (no message was tried on the failing connection)."""
+
+    def __init__(self, message: str, problem: RelayProblem = RelayProblem.UNREACHABLE):
+        super().__init__(message)
+        self.problem = problem
 
 
 class RateLimiter:
@@ -77,6 +103,9 @@ def _reply(exc: aiosmtplib.SMTPResponseException) -> str:
 
 def classify(exc: BaseException) -> tuple[str, str]:
     """(retry | failed, reason) for an exception raised while sending one message."""
+    if isinstance(exc, (aiosmtplib.SMTPNotSupported, ValueError)):
+        # e.g. a non-ASCII address and a relay without SMTPUTF8: no retry will send this message
+        return FAILED, f"cannot be sent: {exc.__class__.__name__}: {exc}"
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         reason = "; ".join(f"{r.recipient}: {_reply(r)}" for r in exc.recipients)
@@ -89,18 +118,78 @@ def classify(exc: BaseException) -> tuple[str, str]:
 
 
 def _client(cfg: SmtpConfig) -> aiosmtplib.SMTP:
+    # STARTTLS and AUTH are done step by step in _connect, so each refusal gets its own reason.
     return aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
-                           use_tls=cfg.security == "tls", start_tls=cfg.security == "starttls",
-                           username=cfg.user, password=cfg.password, validate_certs=True)
+                           use_tls=cfg.security == "tls", start_tls=False,
+                           validate_certs=cfg.verify_cert, cert_bundle=cfg.ca_file)
+
+
+def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+    """The ssl error behind exc (aiosmtplib wraps them), if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ssl.SSLError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+async def _open(cfg: SmtpConfig, client: aiosmtplib.SMTP) -> None:
+    where = f"{cfg.host}:{cfg.port}"
+    await client.connect()
+    if cfg.security == "starttls":
+        await client.ehlo()
+        if not client.supports_extension("starttls"):
+            raise SmtpUnavailable(f"{where} does not offer STARTTLS (PLANTRACK_SMTP_SECURITY=starttls): "
+                                  "check PLANTRACK_SMTP_PORT and _SECURITY", RelayProblem.STARTTLS_NOT_OFFERED)
+        await client.starttls()
+    if cfg.user:
+        await client.ehlo()
+        offered = sorted(client.server_auth_methods)
+        usable = [m for m in offered if m in ("plain", "login", "cram-md5")]
+        if not usable:
+            on = "" if cfg.security != "none" else " without TLS (try PLANTRACK_SMTP_SECURITY=starttls or tls)"
+            what = f"only {', '.join(m.upper() for m in offered)}" if offered else "no AUTH"
+            raise SmtpUnavailable(f"{where} offers {what}{on}, but PLANTRACK_SMTP_USER is set: "
+                                  "plantrack logs in with PLAIN, LOGIN or CRAM-MD5", RelayProblem.AUTH_NOT_OFFERED)
+        try:
+            await client.login(cfg.user, cfg.password or "")
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise SmtpUnavailable(f"{where} refused the login of {cfg.user!r}: {_reply(exc)} "
+                                  "(check PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD)",
+                                  RelayProblem.AUTH_FAILED) from exc
 
 
 async def _connect(cfg: SmtpConfig) -> aiosmtplib.SMTP:
+    """A connected client, with TLS and AUTH done as configured; raises SmtpUnavailable with the problem."""
     client = _client(cfg)
+    where = f"{cfg.host}:{cfg.port}"
     try:
-        await client.connect()
+        await _open(cfg, client)
+    except SmtpUnavailable:
+        client.close()
+        raise
     except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-        raise SmtpUnavailable(f"{cfg.host}:{cfg.port}: {exc.__class__.__name__}: {exc}") from exc
+        client.close()
+        tls = _ssl_error(exc)
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            raise SmtpUnavailable(
+                f"{where}: the relay's TLS certificate does not verify ({tls.verify_message or tls.reason}): "
+                "set PLANTRACK_SMTP_CA_FILE to the CA that signed it (or, insecure, PLANTRACK_SMTP_VERIFY_CERT=false)",
+                RelayProblem.TLS_UNVERIFIED) from exc
+        if tls is not None:
+            raise SmtpUnavailable(f"{where}: TLS handshake failed ({tls.reason or tls}): check PLANTRACK_SMTP_SECURITY "
+                                  f"({cfg.security}) and PLANTRACK_SMTP_PORT", RelayProblem.TLS_FAILED) from exc
+        raise SmtpUnavailable(f"{where}: {exc.__class__.__name__}: {exc}") from exc
     return client
+
+
+def _refuses_unauthenticated(exc: BaseException) -> bool:
+    """530 to MAIL/RCPT: the relay wants AUTH (or STARTTLS) first; no message can go until settings change."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(r.code == 530 for r in exc.recipients)
+    return isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 530
 
 
 async def send_batch(messages: Sequence[Outgoing], cfg: SmtpConfig, on_outcome: Callable[[Outcome], None],
@@ -133,9 +222,18 @@ async def send_batch(messages: Sequence[Outgoing], cfg: SmtpConfig, on_outcome: 
                     detail = "; ".join(f"{r}: {c} {t}" for r, (c, t) in refused.items()) or None
                     out = Outcome(msg.id, SENT, detail)
                 except Exception as exc:  # noqa: BLE001  (classify re-raises what is not SMTP/network)
+                    if _refuses_unauthenticated(exc):
+                        queue.put_nowait(msg)  # not this message's fault: it stays untried
+                        reply = _reply(exc.recipients[0]) if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) \
+                            else _reply(exc)
+                        errors.append(SmtpUnavailable(
+                            f"{cfg.host}:{cfg.port} requires authentication (or TLS) before sending: {reply} "
+                            "(set PLANTRACK_SMTP_USER, _PASSWORD and _SECURITY)", RelayProblem.AUTH_REQUIRED))
+                        return
                     result, reason = classify(exc)
                     out = Outcome(msg.id, result, reason)
-                    if result == RETRY and not isinstance(exc, aiosmtplib.SMTPResponseException):
+                    if (result == RETRY and not isinstance(exc, aiosmtplib.SMTPResponseException)) \
+                            or isinstance(exc, (aiosmtplib.SMTPNotSupported, ValueError)):  # start clean
                         client.close()
                         client = None
                 outcomes.append(out)
@@ -150,5 +248,5 @@ async def send_batch(messages: Sequence[Outgoing], cfg: SmtpConfig, on_outcome: 
     n = max(1, min(cfg.concurrency, len(messages)))
     await asyncio.gather(*(worker() for _ in range(n)))
     if errors and not queue.empty():  # the untried messages stay as they are: nothing lost
-        raise SmtpUnavailable(str(errors[0]))
+        raise next((e for e in errors if e.problem.is_configuration), errors[0])
     return outcomes

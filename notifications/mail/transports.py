@@ -105,6 +105,13 @@ def transport_from_settings(settings) -> Transport:
 
 
 def smtp_config(settings) -> SmtpConfig:
+    """The relay's SmtpConfig; raises MailConfigError when PLANTRACK_SMTP_CA_FILE names no file."""
+    ca = settings.smtp_ca_file
+    if ca is not None and not Path(ca).is_file():
+        from plantrack.notifications.mail.checkin_round import MailConfigError
+
+        raise MailConfigError(f"PLANTRACK_SMTP_CA_FILE {ca} is not a file")
     return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
                       settings.smtp_password, timeout=settings.smtp_timeout, concurrency=settings.smtp_concurrency,
-                      rate_per_minute=settings.smtp_rate_per_minute)
+                      rate_per_minute=settings.smtp_rate_per_minute, verify_cert=settings.smtp_verify_cert,
+                      ca_file=str(ca) if ca is not None else None)

@@ -1,0 +1,202 @@
+"""SMTP as provincial relays are really reached: STARTTLS or implicit TLS with a certificate, AUTH PLAIN/LOGIN.
+
+aiosmtpd on loopback with a certificate from a throw-away CA (trustme). Each refusal has its own reason
+in the send report and on every row, the messages stay queued with no attempt counted, and none of
+them is called "relay unreachable".
+"""
+from __future__ import annotations
+
+import asyncio
+import ssl
+from contextlib import contextmanager
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from sqlalchemy import select
+
+from plantrack.models.db import session_factory
+from plantrack.models.mail.outbox import Outbox, due_ids
+from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+from plantrack.notifications.mail.local_smtp import free_port
+from plantrack.notifications.mail.smtp import RelayProblem, SmtpConfig
+from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, queue_round
+
+USER, PASSWORD = "theodoi@laocai.example.org", "mật-khẩu đúng"
+# aiosmtpd warns "AUTH without TLS" for implicit TLS, which it does not count as TLS (the test relay is TLS).
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A CA, a certificate for 127.0.0.1 signed by it, the CA's PEM file, and another CA nobody trusts."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    folder = tmp_path_factory.mktemp("pki")
+    ca_file = folder / "relay-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return cert, str(ca_file)
+
+
+class Auth:
+    """aiosmtpd authenticator: one user and password; records the mechanisms used."""
+
+    def __init__(self):
+        self.mechanisms: list[str] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        self.mechanisms.append(mechanism)
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER \
+            and auth_data.password.decode() == PASSWORD
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+
+class TlsRecorder(Recorder):
+    """Also records whether each accepted message came over TLS and after AUTH."""
+
+    def __init__(self):
+        super().__init__()
+        self.sessions: list[tuple[bool, bool]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.sessions.append((session.ssl is not None or server.transport.get_extra_info("sslcontext") is not None,
+                              session.authenticated))
+        return await super().handle_DATA(server, session, envelope)
+
+
+class _NoAuthSMTP(SMTP):
+    async def push(self, status):  # a relay that never advertises AUTH
+        if not status.startswith("250-AUTH"):
+            await super().push(status)
+
+
+class _NoAuthController(Controller):
+    def factory(self):
+        return _NoAuthSMTP(self.handler, **self.SMTP_kwargs)
+
+
+@contextmanager
+def relay(pki, mode: str, *, auth: Auth | None = None, auth_required: bool = True, no_auth: bool = False,
+          exclude: tuple[str, ...] = ()):
+    """aiosmtpd on loopback: mode 'starttls' (STARTTLS required) or 'tls' (implicit TLS)."""
+    cert, _ = pki
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    handler = TlsRecorder()
+    kw = dict(hostname="127.0.0.1", port=free_port(), authenticator=auth or Auth(), auth_required=auth_required,
+              auth_exclude_mechanism=list(exclude), ready_timeout=10)
+    if mode == "starttls":
+        kw.update(tls_context=ctx, require_starttls=True)
+    else:  # implicit TLS: aiosmtpd only counts STARTTLS as TLS for AUTH, so do not ask it to
+        kw.update(ssl_context=ctx, auth_require_tls=False)
+    cls = _NoAuthController if no_auth else Controller
+    ctl = cls(handler, **kw)
+    ctl.start()
+    try:
+        yield handler, ctl.hostname, ctl.port
+    finally:
+        ctl.stop()
+
+
+def _send(url, cfg: SmtpConfig):
+    Session = session_factory(url)
+    with Session() as s:
+        ids = due_ids(s)
+    return asyncio.run(send_queued(Session, ids, cfg, RetryPolicy(max_attempts=3, retry_seconds=0.01)))
+
+
+def _cfg(host, port, mode, pki, **over) -> SmtpConfig:
+    base = dict(host=host, port=port, security=mode, user=USER, password=PASSWORD, timeout=5, rate_per_minute=0,
+                ca_file=pki[1])
+    return SmtpConfig(**{**base, **over})
+
+
+def _rows(url):
+    with session_factory(url)() as s:
+        return s.scalars(select(Outbox)).all()
+
+
+def _assert_all_queued(url, report, problem: RelayProblem, words: str):
+    assert report.sent == 0 and report.failed == 0 and report.still_queued == 20
+    assert report.relay_problem == problem and report.unreachable is None
+    assert words in report.config_error and "unreachable" not in report.config_error
+    rows = _rows(url)
+    assert {r.status for r in rows} == {"queued"} and {r.attempts for r in rows} == {0}
+    assert all(r.last_error.startswith(f"relay configuration error ({problem})") for r in rows)
+
+
+@pytest.mark.parametrize("mode, mechanism", [("starttls", "PLAIN"), ("tls", "LOGIN")])
+def test_tls_and_auth_send_everything(loaded_sqlite, pki, mode, mechanism):
+    auth = Auth()
+    queue_round(loaded_sqlite)
+    exclude = ("PLAIN",) if mechanism == "LOGIN" else ("LOGIN",)
+    with relay(pki, mode, auth=auth, exclude=exclude) as (rec, host, port):
+        report = _send(loaded_sqlite, _cfg(host, port, mode, pki))
+    assert report.sent == 20 and report.config_error is None and len(rec.accepted) == 20
+    assert set(rec.sessions) == {(True, True)}  # every message over TLS, after AUTH
+    assert set(auth.mechanisms) == {mechanism}
+
+
+@pytest.mark.parametrize("mode", ["starttls", "tls"])
+def test_wrong_password_is_a_configuration_error_and_keeps_the_messages(loaded_sqlite, pki, mode):
+    queue_round(loaded_sqlite)
+    with relay(pki, mode) as (rec, host, port):
+        report = _send(loaded_sqlite, _cfg(host, port, mode, pki, password="sai"))
+    assert rec.arrived == []
+    _assert_all_queued(loaded_sqlite, report, RelayProblem.AUTH_FAILED, f"refused the login of '{USER}': 535")
+
+
+def test_relay_without_auth_is_a_configuration_error(loaded_sqlite, pki):
+    queue_round(loaded_sqlite)
+    with relay(pki, "starttls", no_auth=True, auth_required=False) as (rec, host, port):
+        report = _send(loaded_sqlite, _cfg(host, port, "starttls", pki))
+    assert rec.arrived == []
+    _assert_all_queued(loaded_sqlite, report, RelayProblem.AUTH_NOT_OFFERED, "offers no AUTH")
+
+
+@pytest.mark.parametrize("mode", ["starttls", "tls"])
+def test_certificate_that_does_not_verify_is_refused_unless_allowed(loaded_sqlite, pki, mode):
+    queue_round(loaded_sqlite)
+    with relay(pki, mode) as (rec, host, port):
+        report = _send(loaded_sqlite, _cfg(host, port, mode, pki, ca_file=None))  # the system CAs only
+        assert rec.arrived == []
+        _assert_all_queued(loaded_sqlite, report, RelayProblem.TLS_UNVERIFIED, "certificate does not verify")
+        assert "PLANTRACK_SMTP_CA_FILE" in report.config_error
+        allowed = _send(loaded_sqlite, _cfg(host, port, mode, pki, ca_file=None, verify_cert=False))
+    assert allowed.sent == 20 and len(rec.accepted) == 20
+
+
+def test_relay_requiring_auth_when_none_is_configured(loaded_sqlite, pki):
+    queue_round(loaded_sqlite)
+    with relay(pki, "starttls") as (rec, host, port):
+        report = _send(loaded_sqlite, _cfg(host, port, "starttls", pki, user=None, password=None))
+    assert rec.arrived == []
+    _assert_all_queued(loaded_sqlite, report, RelayProblem.AUTH_REQUIRED, "requires authentication")
+
+
+def test_starttls_not_offered(loaded_sqlite, pki):
+    from tests.checkin_smtp import smtp_server
+
+    queue_round(loaded_sqlite)
+    with smtp_server(Recorder()) as (host, port):  # plain relay, no STARTTLS
+        report = _send(loaded_sqlite, _cfg(host, port, "starttls", pki))
+    _assert_all_queued(loaded_sqlite, report, RelayProblem.STARTTLS_NOT_OFFERED, "does not offer STARTTLS")
+
+
+def test_wrong_password_through_the_flow_says_so_in_artifact_and_cli(prefect_api, loaded_sqlite, cli, pki,
+                                                                    monkeypatch):
+    """What a coordinator sees: the CLI's one line and the send-checkins artifact name the login, not the network."""
+    from prefect.artifacts import Artifact
+
+    with relay(pki, "starttls") as (rec, host, port):
+        for k, v in {"SMTP_HOST": host, "SMTP_PORT": str(port), "SMTP_SECURITY": "starttls", "SMTP_USER": USER,
+                     "SMTP_PASSWORD": "sai", "SMTP_CA_FILE": pki[1], "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM,
+                     "SMTP_RATE_PER_MINUTE": "0"}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        code, out, err = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
+    assert code == 1 and "configuration error" in err and "refused the login" in err
+    assert "unreachable" not in err and "sai" not in err + out  # never the password
+    markdown = Artifact.get("send-checkins").data
+    assert "Relay configuration error** (auth_failed)" in markdown and "Relay unreachable" not in markdown
+    assert {r.status for r in _rows(loaded_sqlite)} == {"queued"} and rec.arrived == []
