@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import typer
@@ -54,6 +54,38 @@ def fail(message: str, code: int = 1):
     """Print message to stderr and exit non-zero, without a traceback."""
     err_console().print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def now() -> datetime:
+    """The current time, aware UTC (tests replace it: no test waits on the wall clock)."""
+    return datetime.now(timezone.utc)
+
+
+def parse_port(value: int, option: str = "--port") -> int:
+    """A TCP port number (0 = any free port), or a clean exit naming the option."""
+    if not 0 <= value <= 65535:
+        fail(f"{option} {value} is not a port number (0-65535)")
+    return value
+
+
+def listen_error(host: str, port: int, exc: BaseException) -> str:
+    """One line saying why a server could not listen on host:port."""
+    import errno
+    import socket
+
+    if isinstance(exc, socket.gaierror):
+        why = f"unknown host name {host!r}"
+    elif isinstance(exc, OverflowError):
+        why = "not a port number (0-65535)"
+    elif getattr(exc, "errno", None) == errno.EADDRINUSE:
+        why = "the port is already in use (is another server running there?)"
+    elif getattr(exc, "errno", None) == errno.EADDRNOTAVAIL:
+        why = f"this machine has no address {host}"
+    elif getattr(exc, "errno", None) == errno.EACCES:
+        why = "permission denied (ports below 1024 need privileges)"
+    else:
+        why = getattr(exc, "strerror", None) or str(exc)
+    return f"cannot listen on {host}:{port}: {why}"
 
 
 def parse_today(value: str | None, tz: str) -> date:

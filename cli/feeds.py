@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, print_out, require_schema, state
+from plantrack.cli.common import console, fail, listen_error, parse_port, print_out, require_schema, state
 
 app = typer.Typer(help="Calendar feeds: subscriber tokens and the HTTP server.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue, list and revoke subscriber tokens.", no_args_is_help=True)
@@ -30,6 +30,7 @@ def token_add(
 
     from plantrack.models.calendar_store import add_token
     from plantrack.models.entities import Agency
+    from plantrack.models.plan.schema import CATEGORIES
     from plantrack.notifications.calendar.ical import feed_filename
 
     settings = state.settings()
@@ -42,6 +43,8 @@ def token_add(
         kind, _, key = feed.partition(":")
         if kind == "agency" and s.scalar(select(Agency.id).where(Agency.code == key)) is None:
             fail(f"unknown agency code {key!r}: see 'plantrack agencies'")
+        if kind == "category" and key not in CATEGORIES:
+            fail(f"unknown category {key!r}: one of {', '.join(CATEGORIES)}")
         token = add_token(s, name, feed)
     print_out(_feed_url(settings.feed_base_url, token))
 
@@ -88,9 +91,13 @@ def serve(
     from plantrack.notifications.calendar.feed_server import make_server
 
     settings = state.settings()
+    host = host or settings.feeds_host
+    port = parse_port(port, "--port") if port is not None else parse_port(settings.feeds_port, "PLANTRACK_FEEDS_PORT")
     require_schema(settings.database_url)
-    server = make_server(host or settings.feeds_host, port if port is not None else settings.feeds_port,
-                         settings.feeds_dir, settings.database_url)
+    try:
+        server = make_server(host, port, settings.feeds_dir, settings.database_url)
+    except (OSError, OverflowError) as exc:
+        fail(listen_error(host, port, exc))
     h, p = server.server_address[:2]
     console().print(f"serving {settings.feeds_dir} at http://{h}:{p}/feeds/<token>.ics", highlight=False)
     try:

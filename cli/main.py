@@ -198,17 +198,27 @@ def report(
     note: Optional[str] = typer.Option(None, "--note"),
     today: Optional[str] = typer.Option(None, "--today", help="report date YYYY-MM-DD"),
 ):
-    """Record a progress report by hand (a coordinator fixing what email could not)."""
-    from datetime import datetime, time, timezone
+    """Record a progress report by hand (a coordinator fixing what email could not); at least one of
+    --state, --progress, --value, --note. With --today the report is dated that day, at the current time."""
+    import unicodedata
+    from datetime import datetime, timezone
     from decimal import Decimal, InvalidOperation
     from zoneinfo import ZoneInfo
 
+    from plantrack.cli import common
     from plantrack.models.reports import ReportIn, UnknownCode, record_report
 
+    if note is not None:
+        note = unicodedata.normalize("NFC", note).strip() or None
+    if state_ is None and progress is None and value is None and note is None:
+        fail(f"nothing to report for {code}: give at least one of --state, --progress, --value or --note")
     settings = state.settings()
     day = parse_today(today, settings.timezone)
-    at = datetime.combine(day, time(12), ZoneInfo(settings.timezone)).astimezone(timezone.utc) if today \
-        else datetime.now(timezone.utc)
+    tz = ZoneInfo(settings.timezone)
+    current = common.now()
+    # --today dates the report on that day at the current time of day (in the plan's zone), so reports
+    # entered one after the other on a replayed day keep their order, and none is dated after that day.
+    at = datetime.combine(day, current.astimezone(tz).time(), tz).astimezone(timezone.utc) if today else current
     try:
         val = Decimal(value.replace(",", ".")) if value is not None else None
     except InvalidOperation:
