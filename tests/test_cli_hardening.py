@@ -79,5 +79,5 @@ def test_feeds_port_setting_out_of_range_is_named(data_dir):
     cwd, env = data_dir
     proc = subprocess.run([sys.executable, "-m", "plantrack.cli", "feeds", "serve"], cwd=cwd,
                           env={**env, "PLANTRACK_FEEDS_PORT": "99999"}, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1 and "PLANTRACK_FEEDS_PORT 99999 is not a port number" in proc.stderr
+    assert proc.returncode == 1 and "PLANTRACK_FEEDS_PORT" in proc.stderr and "99999" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -28,10 +28,10 @@ PER_FETCH_TIMEOUT, BURST_TIMEOUT = 20.0, 60.0
 
 @pytest.fixture
 def published(loaded_sqlite, tmp_path):
-    from plantrack.tasks.calendars import publish_once
+    from tests.plan_helpers import publish
 
     feeds = tmp_path / "feeds"
-    publish_once(loaded_sqlite, feeds, date(2024, 5, 20))
+    publish(loaded_sqlite, feeds, date(2024, 5, 20))
     with session_factory(loaded_sqlite)() as s, s.begin():
         token = add_token(s, "Văn phòng UBND tỉnh", "plan")
     env = {**os.environ, "PLANTRACK_DATABASE_URL": loaded_sqlite, "PLANTRACK_FEEDS_DIR": str(feeds)}

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from plantrack.models.db import session_factory
 from plantrack.models.mail.outbox import Outbox, due_ids
-from plantrack.notifications.mail.dispatch import RetryPolicy, send_queued
+from plantrack.notifications.mail.dispatch import Dispatcher, RetryPolicy
 from plantrack.notifications.mail.local_smtp import free_port
 from plantrack.notifications.mail.smtp import RelayProblem, SmtpConfig
+from plantrack.notifications.mail.transports import SmtpTransport
 from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, queue_round
 
 USER, PASSWORD = "theodoi@laocai.example.org", "mật-khẩu đúng"
@@ -103,7 +104,7 @@ def _send(url, cfg: SmtpConfig):
     Session = session_factory(url)
     with Session() as s:
         ids = due_ids(s)
-    return asyncio.run(send_queued(Session, ids, cfg, RetryPolicy(max_attempts=3, retry_seconds=0.01)))
+    return asyncio.run(Dispatcher(Session, SmtpTransport(cfg), RetryPolicy(max_attempts=3, retry_seconds=0.01)).run(ids))
 
 
 def _cfg(host, port, mode, pki, **over) -> SmtpConfig:
@@ -189,6 +190,7 @@ def test_wrong_password_through_the_flow_says_so_in_artifact_and_cli(prefect_api
     """What a coordinator sees: the CLI's one line and the send-checkins artifact name the login, not the network."""
     from prefect.artifacts import Artifact
 
+    monkeypatch.setenv("PLANTRACK_DATABASE_URL", loaded_sqlite)  # restored after the test (the CLI sets it)
     with relay(pki, "starttls") as (rec, host, port):
         for k, v in {"SMTP_HOST": host, "SMTP_PORT": str(port), "SMTP_SECURITY": "starttls", "SMTP_USER": USER,
                      "SMTP_PASSWORD": "sai", "SMTP_CA_FILE": pki[1], "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM,

@@ -215,7 +215,10 @@ async def send_batch(messages: Sequence[Outgoing], cfg: SmtpConfig, on_outcome: 
                     except SmtpUnavailable as exc:
                         errors.append(exc)
                         return
-                msg = queue.get_nowait()
+                try:
+                    msg = queue.get_nowait()
+                except asyncio.QueueEmpty:  # another worker took the last one while we connected (TLS is slow)
+                    break
                 await limiter.acquire()
                 try:
                     refused, _ = await client.sendmail(msg.envelope_from, list(msg.recipients), msg.data)
