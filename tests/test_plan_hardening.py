@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from plantrack.models.db import session_factory
 from plantrack.models.entities import Person
-from plantrack.models.plan.file import PlanFileError, PlanLimits, read_plan
+from plantrack.models.plan.file import PlanFileError, read_plan
 from tests.conftest import init_and_load
 from tests.plan_helpers import copy_seed, edit, snapshot
 
@@ -165,6 +165,8 @@ def test_too_many_items_is_refused_by_default_and_the_setting_raises_it(tmp_path
 
 
 def test_too_large_a_file_is_refused_before_reading(tmp_path, cli, sqlite_url, monkeypatch):
+    from plantrack.models.plan.file import PlanLimits
+
     plan_file = copy_seed(tmp_path)
     size = plan_file.stat().st_size
     with pytest.raises(PlanFileError, match="PLANTRACK_PLAN_MAX_BYTES"):
