@@ -31,7 +31,8 @@ def test_one_unbuildable_message_is_marked_failed_and_the_others_go_out(loaded_d
         s.execute(update(Person).where(Person.email == "daumoi.syt@laocai.example.org")
                   .values(email="đầumối.syt@laocai.example.org"))
     summary = queue_round(loaded_db)
-    assert summary.queued == 20 and [nb.agency for nb in summary.not_built] == ["SYT"]
+    n = summary.queued  # every agency with open work, SYT's row included (as failed)
+    assert n > 10 and [nb.agency for nb in summary.not_built] == ["SYT"]
     assert "not ASCII" in summary.not_built[0].reason
     failed = [r for r in _rows(loaded_db) if r.status == "failed"]
     assert len(failed) == 1 and failed[0].recipients == ["đầumối.syt@laocai.example.org"]
@@ -39,30 +40,31 @@ def test_one_unbuildable_message_is_marked_failed_and_the_others_go_out(loaded_d
     rec = Recorder()
     with smtp_server(rec) as (host, port):
         report = send_all(loaded_db, host, port)
-    assert report.sent == 19 and len(rec.accepted) == 19
+    assert report.sent == n - 1 and len(rec.accepted) == n - 1
 
 
 def test_a_message_not_built_is_built_again_once_the_data_is_fixed(loaded_sqlite):
     with session_factory(loaded_sqlite)() as s, s.begin():  # as if written to the database by an older version
         s.execute(update(Agency).where(Agency.code == "SYT").values(name="Sở Y tế" + CRLF))
     first = queue_round(loaded_sqlite)
+    n = first.queued
     assert [nb.agency for nb in first.not_built] == ["SYT"] and "Subject header" in first.not_built[0].reason
     with session_factory(loaded_sqlite)() as s, s.begin():
         s.execute(update(Agency).where(Agency.code == "SYT").values(name="Sở Y tế"))
     again = queue_round(loaded_sqlite)
-    assert again.queued == 1 and again.already_queued == 19 and again.not_built == []
+    assert again.queued == 1 and again.already_queued == n - 1 and again.not_built == []
     rec = Recorder()
     with smtp_server(rec) as (host, port):
-        assert send_all(loaded_sqlite, host, port).sent == 20
+        assert send_all(loaded_sqlite, host, port).sent == n
     assert all("Bcc" not in m for m in rec.parsed())
 
 
 def test_a_message_that_cannot_be_sent_fails_alone(loaded_sqlite):
-    """A relay without SMTPUTF8 and a stored non-ASCII recipient: that message fails at once, 19 go out."""
+    """A relay without SMTPUTF8 and a stored non-ASCII recipient: that message fails at once, the others go out."""
     from plantrack.notifications.mail.local_smtp import free_port
     from aiosmtpd.controller import Controller
 
-    queue_round(loaded_sqlite)
+    n = queue_round(loaded_sqlite).queued
     with session_factory(loaded_sqlite)() as s, s.begin():
         first = s.scalars(select(Outbox).order_by(Outbox.id)).first()
         first.recipients = ["đầumối.syt@laocai.example.org"]
@@ -73,7 +75,7 @@ def test_a_message_that_cannot_be_sent_fails_alone(loaded_sqlite):
         report = send_all(loaded_sqlite, ctl.hostname, ctl.port)
     finally:
         ctl.stop()
-    assert (report.sent, report.failed) == (19, 1) and len(rec.accepted) == 19
+    assert (report.sent, report.failed) == (n - 1, 1) and len(rec.accepted) == n - 1
     row = [r for r in _rows(loaded_sqlite) if r.status == "failed"][0]
     assert row.attempts == 1 and "cannot be sent" in row.last_error and "UnicodeEncodeError" in row.last_error
 
@@ -129,7 +131,7 @@ def test_every_field_of_the_seed_with_injected_crlf_never_makes_a_header(loaded_
     from plantrack.notifications.mail.checkin_message import build_checkin_message
 
     datas = _seed_data(loaded_sqlite, monkeypatch)
-    assert len(datas) == 20
+    assert len(datas) > 10
     refused, checked = set(), 0
     for data in datas:
         clean = email.message_from_bytes(build_checkin_message(data).as_bytes(), policy=default)
@@ -156,7 +158,7 @@ def test_plan_number_with_crlf_written_to_the_database_gives_no_bcc(loaded_sqlit
     with session_factory(loaded_sqlite)() as s, s.begin():
         s.execute(update(Plan).values(number="60/KH-UBND" + CRLF))
     summary = queue_round(loaded_sqlite)
-    assert summary.queued == 20 and len(summary.not_built) == 20
+    assert summary.queued > 10 and len(summary.not_built) == summary.queued
     rec = Recorder()
     with smtp_server(rec) as (host, port):
         send_all(loaded_sqlite, host, port)
@@ -178,10 +180,11 @@ def test_long_check_in_lists_n_items_and_summarises_the_rest(loaded_sqlite):
     text = m.get_body(("plain",)).get_content()
     html = m.get_body(("html",)).get_content()
     listed = [line for line in text.splitlines()
-              if line.startswith("- ") and ": " in line and not re.match(r"- II\.\d+:", line)]  # not indicators
+              if line.startswith("- ") and ": " in line and not re.match(r"- II\.\d+[a-z]?:", line)]  # not indicators
     assert len(listed) == 5
     assert "NHIỆM VỤ CHỦ TRÌ (" in text and "nhiệm vụ khác không liệt kê ở đây" in text
-    assert "nhiệm vụ khác không liệt kê ở đây" in html and html.count("<tr><td>") <= 5 + 7  # items + indicators
+    assert "nhiệm vụ khác không liệt kê ở đây" in html
+    assert len(re.findall(r"<tr><td>(?!II\.\d)", html)) == 5  # deliverable rows; indicators are all listed
 
 
 def test_a_district_with_thousands_of_items_gets_a_bounded_message(tmp_path, sqlite_url):

@@ -52,19 +52,20 @@ def test_idn_domain_is_stored_in_ascii_and_mail_reaches_it(tmp_path, sqlite_url)
     assert "daumoi.syt@xn--syt-9jz5g.example.org" in emails  # punycode, as SMTP needs it
     assert "daumoi.stc@laocai.example.org" in emails  # one address, one person, whatever its case
     rec = Recorder()
-    queue_round(sqlite_url)
+    n = queue_round(sqlite_url).queued
     with smtp_server(rec) as (host, port):
         report = send_all(sqlite_url, host, port)
-    assert report.sent == 20 and report.failed == 0
+    assert n > 10 and report.sent == n and report.failed == 0
     assert any("daumoi.syt@xn--syt-9jz5g.example.org" in m["To"] for m in rec.parsed())
 
 
 # --- 2. control characters in one-line fields ----------------------------------------------------------------
 
 PLAN_FIELDS = {  # field -> (text in the seed plan, its replacement with an injected CRLF)
-    "plan.number": ("  number: 60/KH-UBND\n", f'  number: "60/KH-UBND{INJECT}"\n'),
-    "plan.issuer": ("  issuer: UBND tỉnh Lào Cai\n", f'  issuer: "UBND tỉnh Lào Cai{INJECT}"\n'),
-    "plan.signer": ("  signer: Giàng Thị Dung, Phó Chủ tịch UBND tỉnh\n", f'  signer: "Giàng Thị Dung{INJECT}"\n'),
+    "plan.number": ("  number: 60/KH-UBND ", f'  number: "60/KH-UBND{INJECT}" '),
+    "plan.issuer": ("  issuer: UBND tỉnh Lào Cai ", f'  issuer: "UBND tỉnh Lào Cai{INJECT}" '),
+    "plan.signer": ("  signer: Giàng Thị Dung, Phó Chủ tịch UBND tỉnh ", f'  signer: "Giàng Thị Dung{INJECT}" '),
+    "plan.signed_as": ("  signed_as: TM. ỦY BAN NHÂN DÂN ", f'  signed_as: "TM. ỦY BAN NHÂN DÂN{INJECT}" #'),
     "deliverable.title": ("    title: Tổ chức Diễn đàn trẻ em\n", f'    title: "Tổ chức Diễn đàn trẻ em{INJECT}"\n'),
     "deliverable.lead": ("    lead: SYT\n", f'    lead: "SYT{INJECT}"\n'),
 }
@@ -152,16 +153,18 @@ def _with_extra_deliverables(plan_file, n: int, lead: str = "UBND-SAPA") -> None
 
 def test_too_many_items_is_refused_by_default_and_the_setting_raises_it(tmp_path, cli, sqlite_url, monkeypatch):
     plan_file = copy_seed(tmp_path)
+    seed = read_plan(plan_file).plan
+    n_deliverables, n_items = len(seed.deliverables) + 5_000, len(seed.deliverables) + len(seed.indicators) + 5_000
     assert plan_file.read_text(encoding="utf-8").rstrip().splitlines()[-1].startswith("    ")  # deliverables last
     _with_extra_deliverables(plan_file, 5_000)
     cli(sqlite_url, "init")
     code, out, err = cli(sqlite_url, "plan", "load", str(plan_file))
-    assert code == 1 and "5,071 deliverables and indicators" in err and "PLANTRACK_PLAN_MAX_ITEMS" in err
+    assert code == 1 and f"{n_items:,} deliverables and indicators" in err and "PLANTRACK_PLAN_MAX_ITEMS" in err
     assert "Traceback" not in out + err and snapshot(sqlite_url)["deliverable"] == []
     monkeypatch.setenv("PLANTRACK_PLAN_MAX_ITEMS", "6000")
     code, out, err = cli(sqlite_url, "plan", "load", str(plan_file))
     assert code == 0, err
-    assert "5064 new" in out
+    assert f"{n_deliverables} new" in out
 
 
 def test_too_large_a_file_is_refused_before_reading(tmp_path, cli, sqlite_url, monkeypatch):

@@ -119,7 +119,8 @@ def _rows(url):
 
 
 def _assert_all_queued(url, report, problem: RelayProblem, words: str):
-    assert report.sent == 0 and report.failed == 0 and report.still_queued == 20
+    n = len(_rows(url))
+    assert n > 10 and report.sent == 0 and report.failed == 0 and report.still_queued == n
     assert report.relay_problem == problem and report.unreachable is None
     assert words in report.config_error and "unreachable" not in report.config_error
     rows = _rows(url)
@@ -130,11 +131,11 @@ def _assert_all_queued(url, report, problem: RelayProblem, words: str):
 @pytest.mark.parametrize("mode, mechanism", [("starttls", "PLAIN"), ("tls", "LOGIN")])
 def test_tls_and_auth_send_everything(loaded_sqlite, pki, mode, mechanism):
     auth = Auth()
-    queue_round(loaded_sqlite)
+    n = queue_round(loaded_sqlite).queued
     exclude = ("PLAIN",) if mechanism == "LOGIN" else ("LOGIN",)
     with relay(pki, mode, auth=auth, exclude=exclude) as (rec, host, port):
         report = _send(loaded_sqlite, _cfg(host, port, mode, pki))
-    assert report.sent == 20 and report.config_error is None and len(rec.accepted) == 20
+    assert n > 10 and report.sent == n and report.config_error is None and len(rec.accepted) == n
     assert set(rec.sessions) == {(True, True)}  # every message over TLS, after AUTH
     assert set(auth.mechanisms) == {mechanism}
 
@@ -158,14 +159,14 @@ def test_relay_without_auth_is_a_configuration_error(loaded_sqlite, pki):
 
 @pytest.mark.parametrize("mode", ["starttls", "tls"])
 def test_certificate_that_does_not_verify_is_refused_unless_allowed(loaded_sqlite, pki, mode):
-    queue_round(loaded_sqlite)
+    n = queue_round(loaded_sqlite).queued
     with relay(pki, mode) as (rec, host, port):
         report = _send(loaded_sqlite, _cfg(host, port, mode, pki, ca_file=None))  # the system CAs only
         assert rec.arrived == []
         _assert_all_queued(loaded_sqlite, report, RelayProblem.TLS_UNVERIFIED, "certificate does not verify")
         assert "PLANTRACK_SMTP_CA_FILE" in report.config_error
         allowed = _send(loaded_sqlite, _cfg(host, port, mode, pki, ca_file=None, verify_cert=False))
-    assert allowed.sent == 20 and len(rec.accepted) == 20
+    assert allowed.sent == n and len(rec.accepted) == n
 
 
 def test_relay_requiring_auth_when_none_is_configured(loaded_sqlite, pki):
