@@ -7,7 +7,7 @@ them (a test fails when one is stale).
 from __future__ import annotations
 
 import gettext
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -54,10 +54,27 @@ def format_number(value: int | float | Decimal | None, lang: str, digits: int = 
     return format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0", locale=lang)
 
 
+MONEY_UNITS = frozenset({"đồng", "vnd", "vnđ"})  # units written in plans for Vietnamese đồng
+
+
+def _compact(value, lang: str) -> str | None:
+    """'1 tỷ', '1,2 tỷ', '850 triệu' (vi) / '1 billion' (en) when that is exact to two decimals, else None."""
+    from babel.numbers import format_compact_decimal
+
+    v = Decimal(str(value))
+    scale = next((s for s in (Decimal(10) ** 9, Decimal(10) ** 6) if abs(v) >= s), None)
+    if scale is None or (v / scale).quantize(Decimal("0.01")) * scale != v:
+        return None
+    return format_compact_decimal(v, format_type="long", locale=lang, fraction_digits=2)
+
+
 def format_amount(value: int | float | Decimal | None, unit: str, lang: str) -> str:
-    """A value with its unit as people write it: '1,37%', '1.000.000.000 đồng', '540 người'."""
+    """A value with its unit as people write it: '1,37%', '1 tỷ đồng' / 'VND 1 billion', '540 người'."""
     if value is None:
         return "-"
+    if unit.lower() in MONEY_UNITS:
+        text = _compact(value, lang) or format_number(value, lang, digits=0)
+        return f"{text} đồng" if lang == "vi" else f"VND {text}"
     text = format_number(value, lang)
     if not unit:
         return text
@@ -69,12 +86,23 @@ def format_day(value: date | None, lang: str) -> str:
     return value.strftime("%d/%m/%Y") if value else "-"
 
 
+@lru_cache(maxsize=512)
 def weekday(value: date, lang: str) -> str:
     """The weekday's name: 'thứ Bảy', 'Saturday'."""
     from babel.dates import format_date
 
     name = format_date(value, "EEEE", locale=lang)
     return name[0].lower() + name[1:] if lang == "vi" else name  # "thứ Bảy" inside a sentence
+
+
+def format_dated(value: date | None, lang: str) -> str:
+    """A day with its weekday, as deadlines are written: '15/06/2024 (thứ Bảy)'; '-' for None."""
+    return f"{format_day(value, lang)} ({weekday(value, lang)})" if value else "-"
+
+
+def format_moment(value: datetime, lang: str) -> str:
+    """A time on a day, as a reply deadline is written: '16:00 thứ Tư, 22/05/2024' / '16:00 Wednesday, 22/05/2024'."""
+    return f"{value:%H:%M} {weekday(value.date(), lang)}, {format_day(value.date(), lang)}"
 
 
 def compile_catalogs() -> list[Path]:

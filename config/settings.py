@@ -1,7 +1,7 @@
 """Runtime settings from the environment (prefix PLANTRACK_)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     checkin_period: RoundPeriod = RoundPeriod.WEEK  # one check-in round per ISO week or calendar month
     checkin_token_days: int = Field(45, ge=1, le=3650)  # reply tokens expire this many days after the round opens
     checkin_reply_local: str | None = None  # local part of the reply address (default: mail_from's)
+    checkin_reply_days: int = Field(2, ge=0, le=30)  # answers asked for this many working days after the round's day
+    checkin_reply_time: time = time(16, 0)  # ... at this time of day (plan time zone)
     smtp_concurrency: int = Field(2, ge=1, le=32)  # SMTP connections used at once
     smtp_timeout: float = Field(30.0, gt=0)  # seconds per SMTP command
     smtp_max_attempts: int = Field(5, ge=1)  # tries per message (4xx, dropped connection) before it is marked failed

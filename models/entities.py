@@ -43,6 +43,8 @@ class Plan(Base):
     signed_as: Mapped[str | None] = mapped_column(String(255))  # "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / ..."
     signed_by: Mapped[str | None] = mapped_column(String(320))  # the signer's email (a person row)
     digest_to: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=sql_text("'[]'"))  # emails
+    # The office that runs the plan's monitoring and signs its check-ins (its 'coordinator' person is the contact).
+    coordinator_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     source_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -71,6 +73,8 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    position: Mapped[str | None] = mapped_column(String(255))  # chức vụ / unit, as a letter names a contact
 
 
 class AgencyContact(Base):

@@ -33,6 +33,7 @@ class ContactRole(StrEnum):
     FOCAL_POINT = "focal_point"
     DEPUTY = "deputy"
     HEAD = "head"
+    COORDINATOR = "coordinator"  # the person a plan's coordinating office names as contact in check-ins
 
 
 class Schedule(StrEnum):

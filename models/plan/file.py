@@ -297,6 +297,8 @@ def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPl
     for loc, email in people_refs:
         if email is not None and email.lower() not in emails:
             problems.append(f"{pplace(loc, data)}: {email} is not a person in the directory {plan.directory}")
+    if plan.plan.coordinator is not None:
+        check_refs([plan.plan.coordinator], ("plan", "coordinator"), listed=False)
     if plan.plan.period_end < plan.plan.period_start:
         problems.append(f"{pplace(('plan', 'period_end'), data)}: period_end {plan.plan.period_end} "
                         f"is before period_start {plan.plan.period_start}")

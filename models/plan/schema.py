@@ -16,7 +16,7 @@ CATEGORIES = (
     "fund_raising", "inspection", "duty", "report",
 )
 AGENCY_KINDS = tuple(k.value for k in AgencyKind)  # see AgencyKind: sector = ngành, political_social = tổ chức CT-XH
-ROLES = ("focal_point", "deputy", "head")
+ROLES = ("focal_point", "deputy", "head", "coordinator")
 CODE_RE = r"^[A-Z0-9][A-Z0-9-]*$"
 DELIVERABLE_CODE_RE = r"^[IVX]+(\.[0-9]+)*(/[A-Z0-9-]+)?$"
 INDICATOR_CODE_RE = r"^II\.[0-9]+[a-z]?$"  # the plan's own bullet number, a letter per target within it
@@ -85,6 +85,9 @@ class PersonEntry(Strict):
     name: Line
     email: Email
     role: Literal[ROLES]  # type: ignore[valid-type]
+    # As a letter names a contact: "0214 3840 123", "Chuyên viên Phòng Trẻ em".
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 .()-]{5,30}$")] | None = None
+    position: Annotated[str, Field(max_length=255)] | None = None
 
 
 class AgencyEntry(Strict):
@@ -115,6 +118,8 @@ class PlanHeader(Strict):
     signed_as: Line | None = None  # the signing block, e.g. "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
     signed_by: Email | None = None  # the signer's email in the directory
     digest_to: list[Email] = []  # directory people who get the weekly digest
+    # The agency whose office monitors the plan and signs its check-ins (its 'coordinator' person is the contact).
+    coordinator: Annotated[str, Field(pattern=CODE_RE)] | None = None
     period_start: Day
     period_end: Day
     source_text: Line | None = None  # file beside the plan file, hashed on load

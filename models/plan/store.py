@@ -127,13 +127,15 @@ def _store_agencies(session: Session, rp: ResolvedPlan, summary: LoadSummary) ->
 def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int], summary: LoadSummary) -> None:
     """Upsert people by email and make each listed agency's contacts match the directory."""
     P, C = Person.__table__.c, AgencyContact.__table__.c
-    have = {email: (pid, name) for pid, email, name in session.execute(select(P.id, P.email, P.name))}
-    wanted: dict[str, str] = {}
+    have = {email: (pid, (name, phone, position))
+            for pid, email, name, phone, position in session.execute(select(P.id, P.email, P.name, P.phone, P.position))}
+    wanted: dict[str, tuple] = {}
     for e in rp.directory.agencies:
         for pe in e.people:
-            wanted.setdefault(pe.email.lower(), pe.name)
-    new = [{"email": m, "name": n} for m, n in wanted.items() if m not in have]
-    changed = [{"id": have[m][0], "name": n} for m, n in wanted.items() if m in have and have[m][1] != n]
+            wanted.setdefault(pe.email.lower(), (pe.name, pe.phone, pe.position))
+    cols = ("name", "phone", "position")
+    new = [{"email": m, **dict(zip(cols, v))} for m, v in wanted.items() if m not in have]
+    changed = [{"id": have[m][0], **dict(zip(cols, v))} for m, v in wanted.items() if m in have and have[m][1] != v]
     if new:
         session.execute(insert(Person), new)
     if changed:
@@ -153,11 +155,13 @@ def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int]
     summary.contacts_changed = len(got - want) + len(added)
 
 
-def _store_plan_row(session: Session, rp: ResolvedPlan, now: datetime, summary: LoadSummary) -> int:
+def _store_plan_row(session: Session, rp: ResolvedPlan, now: datetime, summary: LoadSummary,
+                    agency_ids: dict[str, int]) -> int:
     h = rp.plan.plan
     values = dict(title=h.title, issuer=h.issuer, issued_on=h.issued_on, signer=h.signer,
                   signed_as=h.signed_as, signed_by=h.signed_by.lower() if h.signed_by else None,
                   digest_to=[m.lower() for m in h.digest_to],
+                  coordinator_agency_id=agency_ids[h.coordinator] if h.coordinator else None,
                   period_start=h.period_start, period_end=h.period_end,
                   source_sha256=rp.source_sha256, file_sha256=rp.file_sha256)
     plan = session.scalar(select(Plan).where(Plan.number == h.number))
@@ -227,7 +231,7 @@ def store_plan(session: Session, rp: ResolvedPlan, now: datetime | None = None) 
     summary = LoadSummary(plan_number=rp.plan.plan.number, plan_changed=False)
     agency_ids = _store_agencies(session, rp, summary)
     _store_people(session, rp, agency_ids, summary)
-    plan_id = _store_plan_row(session, rp, now, summary)
+    plan_id = _store_plan_row(session, rp, now, summary, agency_ids)
 
     d_rows = _deliverable_rows(rp, agency_ids)
     d_cols = list(next(iter(d_rows.values())).keys()) if d_rows else []

@@ -4,22 +4,28 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantrack.models.board import BoardRow, board
 from plantrack.models.entities import Agency, AgencyContact, Person, Plan
+from plantrack.models.enums import ContactRole
 from plantrack.models.mail.outbox import FAILED, enqueue, existing_keys, forget_unbuilt, open_round, previous_round, \
     unanswered
 from plantrack.models.status import OPEN_STATUSES, label
+from plantrack.models.workdays import add_working_days, effective_deadline
 from plantrack.notifications.mail.checkin_message import (
     MAX_ITEMS,
     CheckinData,
     Contact,
+    ContactPerson,
     IndicatorLine,
     ItemLine,
+    Office,
+    PlanCitation,
     build_checkin_message,
 )
 from plantrack.notifications.mail.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
@@ -55,6 +61,23 @@ def mail_identity(settings) -> MailIdentity:
     return MailIdentity(mail_from=settings.mail_from or DEMO_FROM, secret=settings.secret_key or DEMO_KEY,
                         lang=settings.lang, reply_local=settings.checkin_reply_local,
                         token_days=settings.checkin_token_days, demo=demo, max_items=settings.checkin_max_items)
+
+
+@dataclass(frozen=True)
+class ReplyWindow:
+    """By when a check-in asks for the answer: at a time of day, a number of working days after the round's day."""
+
+    working_days: int = 2
+    at: time = time(16, 0)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @classmethod
+    def from_settings(cls, settings) -> ReplyWindow:
+        return cls(settings.checkin_reply_days, settings.checkin_reply_time, settings.timezone)
+
+    def deadline(self, today: date) -> datetime:
+        """The reply deadline of a round opened on today, in plan time."""
+        return datetime.combine(add_working_days(today, self.working_days), self.at, ZoneInfo(self.timezone))
 
 
 def round_key(today: date, period: str = "week") -> str:
@@ -96,30 +119,63 @@ def _contacts(session: Session, agency_ids: set[int]) -> dict[int, dict[str, lis
     return out
 
 
-def _item(r: BoardRow, names: dict[str, str], labels) -> ItemLine:
+def _office(session: Session, plan: Plan, agencies: dict[str, Agency], lang: str) -> Office:
+    """The office that asks: the plan's coordinating agency and its contact person (else the plan's issuer)."""
+    by_id = {a.id: a for a in agencies.values()}
+    agency = by_id.get(plan.coordinator_agency_id)
+    if agency is None:
+        return Office(plan.issuer, plan.issuer)
+    people = session.execute(
+        select(AgencyContact.role, Person.name, Person.email, Person.phone, Person.position)
+        .join(Person, Person.id == AgencyContact.person_id)
+        .where(AgencyContact.agency_id == agency.id,
+               AgencyContact.role.in_((ContactRole.COORDINATOR, ContactRole.FOCAL_POINT)))
+        .order_by(AgencyContact.role != ContactRole.COORDINATOR, Person.email)).first()
+    contact = ContactPerson(people.name, people.email, people.phone, people.position) if people else None
+    name = agency.name if lang == "vi" else agency.name_en or agency.name
+    short = (agency.short_name or agency.name) if lang == "vi" else agency.name_en or agency.short_name or agency.name
+    return Office(name, short, contact)
+
+
+def _local_day(at: str | None, tz: ZoneInfo) -> date | None:
+    if not at:
+        return None
+    moment = datetime.fromisoformat(at)
+    return (moment.astimezone(tz) if moment.tzinfo else moment).date()
+
+
+def _item(r: BoardRow, names: dict[str, str], short: dict[str, str], labels, tz: ZoneInfo) -> ItemLine:
     return ItemLine(code=r.code, title=r.title, due=r.due, status=str(r.status_key),
                     status_label=labels(r.status_key), progress=r.progress, days_left=r.days_left,
-                    lead=names.get(r.lead, r.lead))
+                    lead=short.get(r.lead, r.lead), report_to=names.get(r.report_to) if r.report_to else None,
+                    effective_due=effective_deadline(r.due) if r.due else None,
+                    last_report=_local_day(r.last_report_at, tz))
 
 
-def _indicator(r: BoardRow) -> IndicatorLine:
+def _indicator(r: BoardRow, tz: ZoneInfo) -> IndicatorLine:
     x = r.extra
     return IndicatorLine(code=r.code, text=r.title, unit=x["unit"], baseline=x["baseline"], target=x["target"],
-                         last_value=x["last_value"], due=r.due)
+                         last_value=x["last_value"], due=r.due, last_report=_local_day(r.last_report_at, tz))
 
 
 def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period: str = "week",
-                  due_soon_days: int = 7, plan_number: str | None = None) -> RoundSummary:
+                  due_soon_days: int = 7, plan_number: str | None = None,
+                  reply: ReplyWindow = ReplyWindow()) -> RoundSummary:
     """Open this period's round of every plan (or plan_number) and queue the messages not queued yet."""
     summary = RoundSummary(demo=ident.demo)
+    tz = ZoneInfo(reply.timezone)
+    reply_by = reply.deadline(today)
     q = select(Plan).order_by(Plan.number)
     plans = session.scalars(q.where(Plan.number == plan_number) if plan_number else q).all()
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     names = {c: (a.name if ident.lang == "vi" else a.name_en or a.name) for c, a in agencies.items()}
+    short = {c: (a.short_name or a.name if ident.lang == "vi" else a.name_en or a.short_name or a.name)
+             for c, a in agencies.items()}
 
     def lbl(key):
         return label(key, ident.lang)
     for plan in plans:
+        office = _office(session, plan, agencies, ident.lang)
         rnd = open_round(session, plan.id, round_key(today, period), period, today)
         summary.round_keys.append(f"{plan.number} {rnd.key}")
         rows = board(session, today, plan_number=plan.number, due_soon_days=due_soon_days)
@@ -159,10 +215,10 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
                 continue
             try:
                 row = _render_row(
-                    ident, plan, rnd, agency, key, focal, deputies, today,
-                    leads=tuple(_item(r, names, lbl) for r in leads[agency.code]),
-                    supports=tuple(_item(r, names, lbl) for r in supports[agency.code]),
-                    indicators=tuple(_indicator(r) for r in indicators[agency.code]),
+                    ident, plan, office, rnd, agency, key, focal, deputies, today, reply_by,
+                    leads=tuple(_item(r, names, short, lbl, tz) for r in leads[agency.code]),
+                    supports=tuple(_item(r, names, short, lbl, tz) for r in supports[agency.code]),
+                    indicators=tuple(_indicator(r, tz) for r in indicators[agency.code]),
                     missed=agency.id in missed, name=names[agency.code])
             except ValueError as exc:  # UnsafeHeader, UnicodeError: this agency only, the others go out
                 reason = f"not built: {exc.__class__.__name__}: {exc}"
@@ -183,20 +239,19 @@ def _unbuilt_row(plan: Plan, rnd, agency: Agency, key: str, focal, reason: str) 
             "message": b"", "message_id": "", "status": FAILED, "last_error": reason}
 
 
-def _render_row(ident: MailIdentity, plan: Plan, rnd, agency: Agency, key: str, focal, deputies, today: date, *,
-                leads, supports, indicators, missed: bool, name: str) -> dict:
+def _render_row(ident: MailIdentity, plan: Plan, office: Office, rnd, agency: Agency, key: str, focal, deputies,
+                today: date, reply_by: datetime, *, leads, supports, indicators, missed: bool, name: str) -> dict:
     person_id = focal[0][0]
     token = sign_reply_token(ident.secret, ReplyClaims(rnd.id, agency.id, person_id,
                                                        rnd.as_of + timedelta(days=ident.token_days)))
     ref = reference_tag(ident.secret, rnd.id, agency.id)
     domain = ident.mail_from.rpartition("@")[2]
-    sender = (f"Theo dõi KH {plan.number}" if ident.lang == "vi" else f"Plan {plan.number} monitoring")
     data = CheckinData(
-        plan_number=plan.number, round_key=rnd.key, agency_code=agency.code, agency_name=name,
+        plan=PlanCitation(plan.number, plan.title, plan.issuer, plan.issued_on, plan.signer), office=office,
+        round_key=rnd.key, agency_code=agency.code, agency_name=name,
         to=tuple(c for _, c in focal), cc=tuple(c for _, c in deputies), leads=leads, supports=supports,
-        indicators=indicators, today=today, written_at=datetime.now(timezone.utc), ref=ref,
-        mail_from=ident.mail_from, sender_name=sender,
-        reply_to=reply_address(ident.mail_from, token, ident.reply_local),
+        indicators=indicators, today=today, reply_by=reply_by, written_at=datetime.now(timezone.utc), ref=ref,
+        mail_from=ident.mail_from, reply_to=reply_address(ident.mail_from, token, ident.reply_local),
         message_id=f"<ck.{rnd.key}.{ref.lower()}.{secrets.token_hex(4)}@{domain}>",
         missed_last_round=missed, demo=ident.demo)
     msg = build_checkin_message(data, ident.lang, ident.max_items)
