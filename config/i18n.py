@@ -92,7 +92,9 @@ def weekday(value: date, lang: str) -> str:
     from babel.dates import format_date
 
     name = format_date(value, "EEEE", locale=lang)
-    return name[0].lower() + name[1:] if lang == "vi" else name  # "thứ Bảy" inside a sentence
+    if lang == "vi":  # inside a sentence: "thứ Bảy", "Chủ nhật" (CLDR writes "Thứ Bảy", "Chủ Nhật")
+        return "thứ" + name[3:] if name.startswith("Thứ") else name[:1] + name[1:].lower()
+    return name
 
 
 def format_dated(value: date | None, lang: str) -> str:

@@ -74,4 +74,6 @@ def test_babel_formats_numbers_money_and_days():
     assert i18n.format_number(1_000_000_000, "vi") == "1.000.000.000"
     assert i18n.format_dated(date(2024, 6, 15), "vi") == "15/06/2024 (thứ Bảy)"
     assert i18n.format_dated(date(2024, 6, 15), "en") == "15/06/2024 (Saturday)"
+    assert i18n.format_dated(date(2024, 6, 30), "vi") == "30/06/2024 (Chủ nhật)"
+    assert i18n.format_dated(date(2024, 6, 17), "vi") == "17/06/2024 (thứ Hai)"
     assert i18n.format_moment(datetime(2024, 5, 22, 16, 0), "vi") == "16:00 thứ Tư, 22/05/2024"
