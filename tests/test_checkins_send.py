@@ -49,8 +49,9 @@ def test_one_message_per_open_agency_with_headers_and_token(loaded_db):
         code = focal[m["To"].addresses[0].addr_spec]
         row = rows[m["Message-ID"].strip()]
         assert row.status == "sent" and row.sent_at is not None
-        assert m["Subject"].startswith(f"[KH 60/KH-UBND #{row.ref}] Cập nhật tiến độ tuần 21/2024 - ")
-        assert m["Auto-Submitted"] == "auto-generated" and m["X-Auto-Response-Suppress"] == "All"
+        assert m["Subject"].startswith(f"[KH 60/KH-UBND #{row.ref}] ")
+        assert m["Subject"].endswith(": cập nhật tiến độ, trả lời trước 16:00 ngày 22/05")
+        assert m["Auto-Submitted"] == "auto-generated" and m["X-Auto-Response-Suppress"] == "OOF, AutoReply"
         local, _, domain = m["Reply-To"].addresses[0].addr_spec.partition("@")
         assert domain == MAIL_FROM.split("@")[1] and local.startswith("theodoi+")
         claims = verify_reply_token(SECRET, local.split("+", 1)[1], TODAY)
@@ -63,7 +64,7 @@ def test_one_message_per_open_agency_with_headers_and_token(loaded_db):
         text = m.get_body(("plain",)).get_content()
         assert "Kính gửi" in text and "CÁCH TRẢ LỜI" in text
         if code == "SYT":
-            assert m["Subject"].endswith("Sở Y tế")
+            assert m["Subject"].startswith(f"[KH 60/KH-UBND #{row.ref}] Sở Y tế: ")
             assert m["Cc"].addresses[0].addr_spec == "phogiamdoc.syt@laocai.example.org"
             assert "VI.1/SYT" in text and "15/06/2024" in text and "còn 26 ngày" in text
             assert "VI.1/SYT" in m.get_body(("html",)).get_content()
@@ -153,10 +154,10 @@ def test_missed_last_round_is_marked(loaded_sqlite):
         nxt = queue_round(loaded_sqlite, date(2024, 5, 27))
         send_all(loaded_sqlite, host, port)
     assert "SYT" not in nxt.missed_last_round and len(nxt.missed_last_round) == 22
-    week22 = [m for m in rec.parsed() if "tuần 22/2024" in m["Subject"]]
+    week22 = [m for m in rec.parsed() if "trả lời trước 16:00 ngày 29/05" in m["Subject"]]
     assert len(week22) == 23
     for m in week22:
-        missed = "chưa trả lời đợt cập nhật trước" in m.get_body(("plain",)).get_content()
+        missed = "chưa nhận được trả lời của Quý cơ quan cho đợt cập nhật trước" in m.get_body(("plain",)).get_content()
         assert missed == (m["To"].addresses[0].addr_spec != "daumoi.syt@laocai.example.org")
 
 
