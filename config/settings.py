@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     # calendars (issue 3)
     feed_base_url: str | None = None  # public URL of served feeds, e.g. https://lich.example.vn/feeds
     feed_event_url: str | None = None  # an event's URL, with {plan} and {code}
-    calendar_alarms: str = "7,1"  # reminders, in days before the event; "" for none
+    calendar_alarms: str = "1"  # reminders, in working days before an event that asks for action; "" for none
+    calendar_alarm_time: time = time(8, 0)  # ... at this time of day (a working hour)
     feed_refresh_hours: int = Field(6, ge=1, le=24 * 7)  # REFRESH-INTERVAL and X-PUBLISHED-TTL
     feeds_host: str = "127.0.0.1"
     feeds_port: int = Field(8088, ge=1, le=65535)
@@ -126,7 +127,7 @@ class Settings(BaseSettings):
         try:
             days = {int(x) for x in self.calendar_alarms.replace(";", ",").split(",") if x.strip()}
         except ValueError:
-            raise ValueError(f"PLANTRACK_CALENDAR_ALARMS must be day counts like '7,1', not {self.calendar_alarms!r}")
+            raise ValueError(f"PLANTRACK_CALENDAR_ALARMS must be working-day counts like '5,1', not {self.calendar_alarms!r}")
         if any(d < 0 for d in days):
             raise ValueError(f"PLANTRACK_CALENDAR_ALARMS must not be negative, not {self.calendar_alarms!r}")
         return tuple(sorted(days, reverse=True))

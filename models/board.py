@@ -35,6 +35,9 @@ class BoardRow:
     days_left: int | None
     last_report_at: str | None
     extra: dict
+    short_title: str | None = None
+    description: str | None = None
+    assumption: str | None = None  # what the plan file chose itself (dates the plan does not give)
 
     def as_json(self, lang: str = "vi") -> dict:
         out = {
@@ -138,7 +141,8 @@ def board(
         select(D.id, D.code, D.title, D.category, D.lead_agency_id, D.report_to_agency_id,
                D.start_date, D.due_date, D.state, D.progress, D.completed_on, D.last_report_at,
                D.schedule, type_coerce(D.milestones, Text).label("milestones"),
-               type_coerce(D.quantities, Text).label("quantities"), Plan.__table__.c.number)
+               type_coerce(D.quantities, Text).label("quantities"), Plan.__table__.c.number,
+               D.short_title, D.description, D.assumption)
         .join(Plan.__table__, Plan.__table__.c.id == D.plan_id)
         .where(D.archived.is_(False))
         .order_by(Plan.__table__.c.number, D.position)
@@ -165,7 +169,7 @@ def board(
     memo: dict[str, list] = {}
     # Tuple unpacking: named attribute access on SQLAlchemy rows costs ~1 us each.
     for (id_, code, title, category, lead_id, report_to_id, start, due, state, progress, completed_on,
-         last_report_at, schedule, milestones, quantities, number) in rows:
+         last_report_at, schedule, milestones, quantities, number, short_title, description, assumption) in rows:
         key = derive_status(state, start, due, completed_on, today, due_soon_days)
         now_lead = final.get(lead_id, lead_id) if key in OPEN_STATUSES else lead_id
         lead = codes[now_lead]
@@ -179,6 +183,7 @@ def board(
             last_report_at=last_report_at.isoformat() if last_report_at else None,
             extra={"schedule": schedule, "milestones": _json_list(milestones, memo),
                    "quantities": _json_list(quantities, memo)},
+            short_title=short_title, description=description, assumption=assumption,
         ))
     if overdue_only or not indicators:
         return out

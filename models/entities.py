@@ -95,6 +95,7 @@ class Deliverable(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
+    short_title: Mapped[str | None] = mapped_column(String(80))  # for calendar titles (a month cell shows ~30 characters)
     category: Mapped[str] = mapped_column(String(32), index=True)
     lead_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     report_to_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))

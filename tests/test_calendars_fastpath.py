@@ -95,7 +95,7 @@ def test_a_deliverable_becoming_overdue(loaded_db, tmp_path):
     written = list(c.written)
     assert "60_kh-ubnd.iii-11@plantrack" in c.changed_events
     plan = {str(e["UID"]): e for e in icalendar.Calendar.from_ical((out / "plan.ics").read_bytes()).walk("VEVENT")}
-    assert str(plan["60_kh-ubnd.iii-11@plantrack"]["SUMMARY"]).startswith("[Quá hạn]")
+    assert str(plan["60_kh-ubnd.iii-11@plantrack"]["SUMMARY"]).startswith("⚠ III.11 ")
     assert set(written) == _feeds_of(loaded_db, set(c.changed_events))
 
 
@@ -171,8 +171,8 @@ def test_english_feed_text(loaded_db, tmp_path):
     assert str(cal["X-WR-CALNAME"]).startswith("Plan 60/KH-UBND")
     events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
     done = events["60_kh-ubnd.iii-11@plantrack"]
-    assert str(done["SUMMARY"]).startswith("[Done] [Lead] ")
+    assert str(done["SUMMARY"]).startswith("✔ III.11 ") and "Lead" in done["CATEGORIES"].to_ical().decode()
     text = str(done["DESCRIPTION"])
-    assert "Status: Done" in text and "Lead: " in text and "How to report" in text
-    assert any(str(e["SUMMARY"]).startswith("[Overdue]") for e in events.values())
+    assert "Status: Done" in text and "Lead: " in text and "How to report" in text and "Due: 31/12/2024 (Tuesday)" in text
+    assert any(str(e["SUMMARY"]).startswith("⚠ ") for e in events.values())
     assert "Trạng thái" not in (out / "plan.ics").read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
 """iCalendar text of single events and calendars: folding, escaping, parsing by two parsers (no DB)."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import icalendar
 import pytest
@@ -30,8 +30,9 @@ LONG_VI = ("Tổ chức Diễn đàn trẻ em cấp tỉnh; đối thoại giữ
 
 def spec(**kw) -> EventSpec:
     base = dict(uid=event_uid("60/KH-UBND", "III.4"), code="III.4", title="Tổ chức Diễn đàn trẻ em",
-                marker="Quá hạn", description=LONG_VI, categories=("Diễn đàn trẻ em", "a,b"),
-                start=date(2024, 7, 1), end=date(2024, 9, 1), cancelled=False, url=None, alarm_days=(7, 1))
+                marker="⚠", description=LONG_VI, categories=("Diễn đàn trẻ em", "a,b"),
+                start=date(2024, 7, 1), end=date(2024, 9, 1), cancelled=False, url=None,
+                alarms=("-P2DT16H", "-P7DT16H"))
     base.update(kw)
     return EventSpec(**base)
 
@@ -56,21 +57,22 @@ def test_event_parses_with_icalendar_and_vobject():
         assert len(line) <= 75
     cal = icalendar.Calendar.from_ical(body)
     ev = cal.walk("VEVENT")[0]
-    assert str(ev["SUMMARY"]) == "[Quá hạn] [Phối hợp] III.4 Tổ chức Diễn đàn trẻ em"
+    assert str(ev["SUMMARY"]) == "⚠ III.4 Tổ chức Diễn đàn trẻ em"
+    assert ev["CATEGORIES"].cats == ["Diễn đàn trẻ em", "a,b", "Phối hợp"]
     assert str(ev["DESCRIPTION"]) == LONG_VI
     assert ev.decoded("DTSTART") == date(2024, 7, 1) and ev.decoded("DTEND") == date(2024, 9, 1)
     assert int(ev["SEQUENCE"]) == 3 and ev.decoded("DTSTAMP") == STAMP.last_modified
-    assert len(ev.walk("VALARM")) == 2
+    assert [a.decoded("TRIGGER") for a in ev.walk("VALARM")] == [-timedelta(days=2, hours=16), -timedelta(days=7, hours=16)]
     assert cal["X-WR-TIMEZONE"] == "Asia/Ho_Chi_Minh" and str(cal["X-WR-CALNAME"]) == "Kế hoạch 60/KH-UBND"
     v = vobject.readOne(body.decode())
-    assert v.vevent.summary.value.startswith("[Quá hạn]")
+    assert v.vevent.summary.value.startswith("⚠ III.4")
     assert v.vevent.description.value == LONG_VI
     assert v.vevent.uid.value == "60_kh-ubnd.iii-4@plantrack"
 
 
 def test_cancelled_and_url():
     body = render_calendar(CalendarMeta("x", "y"), [render_event(
-        spec(cancelled=True, alarm_days=(), url="https://e.vn/d/60%2FKH-UBND/III.4"), STAMP)])
+        spec(cancelled=True, alarms=(), url="https://e.vn/d/60%2FKH-UBND/III.4"), STAMP)])
     ev = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
     assert ev["STATUS"] == "CANCELLED" and not ev.walk("VALARM")
     assert str(ev["URL"]) == "https://e.vn/d/60%2FKH-UBND/III.4"

@@ -53,8 +53,8 @@ def test_feeds_valid_and_counts_match_database(loaded_db, tmp_path):
     for cat, n in per_cat.items():
         assert len(_parse_both(out / feed_filename(f"category:{cat}"))) == n
     sgddt = _parse_both(out / "agency-sgddt.ics")
-    assert any(str(e["SUMMARY"]).startswith("[Phối hợp]") for e in sgddt)
-    lead = {str(e["UID"]) for e in _parse_both(out / "agency-sldtbxh.ics") if "[Chủ trì]" in str(e["SUMMARY"])}
+    assert any("Phối hợp" in e["CATEGORIES"].cats for e in sgddt)
+    lead = {str(e["UID"]) for e in _parse_both(out / "agency-sldtbxh.ics") if "Chủ trì" in e["CATEGORIES"].cats}
     assert "60_kh-ubnd.iii-3@plantrack" in lead
     month = next(e for e in plan if str(e["UID"]) == "60_kh-ubnd.iii-3@plantrack")
     assert (month.decoded("DTSTART"), month.decoded("DTEND")) == (date(2024, 6, 1), date(2024, 7, 1))
@@ -105,11 +105,12 @@ def test_status_markers_alarms_and_cancelled(loaded_db, tmp_path):
     publish(loaded_db, out, date(2024, 7, 1), force=True)
     plan = {str(e["UID"]): e for e in icalendar.Calendar.from_ical((out / "plan.ics").read_bytes()).walk("VEVENT")}
     done, cancelled = plan["60_kh-ubnd.iii-11@plantrack"], plan["60_kh-ubnd.iii-5@plantrack"]
-    assert str(done["SUMMARY"]).startswith("[Đã xong]") and not done.walk("VALARM")
+    assert str(done["SUMMARY"]).startswith("✔ III.11") and not done.walk("VALARM")
+    assert "Trạng thái: Hoàn thành đúng hạn" in str(done["DESCRIPTION"])
     assert cancelled["STATUS"] == "CANCELLED" and not cancelled.walk("VALARM")
-    overdue = [e for e in plan.values() if str(e["SUMMARY"]).startswith("[Quá hạn]")]
+    overdue = [e for e in plan.values() if str(e["SUMMARY"]).startswith("⚠ ")]
     assert overdue and all(e.decoded("DTEND") <= date(2024, 7, 1) for e in overdue)
-    assert len(plan["60_kh-ubnd.iii-3@plantrack"].walk("VALARM")) == 2
+    assert len(plan["60_kh-ubnd.iii-3@plantrack"].walk("VALARM")) == 1
 
 
 @SQLITE_ONLY

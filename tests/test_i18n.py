@@ -23,7 +23,7 @@ def _used_messages() -> set[tuple[str | None, str]]:
     """(context, message id) of every word the code and the templates show."""
     from plantrack.models.reply_words import ReplyWord
     from plantrack.models.status import LABELS
-    from plantrack.notifications.calendar.events import CATEGORY_LABELS, HOW_TO_REPORT, MARKERS
+    from plantrack.notifications.calendar.events import CATEGORY_LABELS, HOW_TO_REPORT
     from plantrack.notifications.calendar.ical import ROLE_LABELS
 
     used: set[tuple[str | None, str]] = set()
@@ -39,7 +39,6 @@ def _used_messages() -> set[tuple[str | None, str]]:
             if msg:
                 used.add((ctx, msg))
     used |= {(None, m) for m in (*LABELS.values(), *CATEGORY_LABELS.values(), *ROLE_LABELS.values(), HOW_TO_REPORT)}
-    used |= {("marker", m) for m in MARKERS.values()}
     used |= {("reply word", w.value) for w in ReplyWord}
     return used
 

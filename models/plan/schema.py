@@ -87,7 +87,7 @@ class PersonEntry(Strict):
     role: Literal[ROLES]  # type: ignore[valid-type]
     # As a letter names a contact: "0214 3840 123", "Chuyên viên Phòng Trẻ em".
     phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 .()-]{5,30}$")] | None = None
-    position: Annotated[str, Field(max_length=255)] | None = None
+    position: Annotated[str, Field(pattern=LINE_RE, max_length=255)] | None = None
 
 
 class AgencyEntry(Strict):
@@ -142,6 +142,7 @@ class Milestone(Strict):
 class DeliverableEntry(Strict):
     code: Annotated[str, Field(pattern=DELIVERABLE_CODE_RE)]
     title: Line
+    short_title: Annotated[str, Field(pattern=LINE_RE, max_length=60)] | None = None  # calendar titles; default: the title, shortened
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
     lead: Line
     supporting: list[Line] = []  # agency codes or @group names

@@ -189,7 +189,7 @@ def _deliverable_rows(rp: ResolvedPlan, agency_ids: dict[str, int]) -> dict[str,
             for m in d.milestones
         ]
         rows[d.code] = dict(
-            title=d.title, category=d.category, lead_agency_id=agency_ids[d.lead],
+            title=d.title, short_title=d.short_title, category=d.category, lead_agency_id=agency_ids[d.lead],
             report_to_agency_id=agency_ids[d.report_to] if d.report_to else None,
             description=d.description,
             quantities=[{"what": q.what, "amount": _number(q.amount), "unit": q.unit} for q in d.quantities],

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 
 PRODID = "-//plantrack//Lich ke hoach//VI"
 ROLE_LABELS = {"lead": "Lead", "support": "Support"}  # message ids (config/locale)
+SUMMARY_LIMIT = 40  # characters of an event title: a phone month cell shows about 30
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -24,15 +25,15 @@ class EventSpec:
 
     uid: str
     code: str
-    title: str
-    marker: str | None  # Vietnamese status marker for SUMMARY, e.g. "Quá hạn"
+    title: str  # the short title SUMMARY shows after the code
+    marker: str | None  # status symbol for SUMMARY, e.g. "⚠"
     description: str
     categories: tuple[str, ...]
     start: date
     end: date  # exclusive (RFC 5545 all-day DTEND)
     cancelled: bool
     url: str | None
-    alarm_days: tuple[int, ...]
+    alarms: tuple[str, ...]  # TRIGGER durations before DTSTART, e.g. "-P2DT16H"
     # Feed membership, not part of the event text.
     plan: str = field(compare=False, default="")
     category: str = field(compare=False, default="")
@@ -43,7 +44,7 @@ class EventSpec:
         """sha256 of everything the event text depends on (agency membership excluded)."""
         parts = (self.uid, self.code, self.title, self.marker or "", self.description,
                  "\x1f".join(self.categories), self.start.isoformat(), self.end.isoformat(),
-                 "C" if self.cancelled else "", self.url or "", ",".join(map(str, self.alarm_days)),
+                 "C" if self.cancelled else "", self.url or "", ",".join(self.alarms),
                  self.lead, "\x1f".join(self.supporting))
         return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
@@ -164,59 +165,105 @@ def _categories_line(categories: tuple[str, ...]) -> bytes:
 
 
 def event_body(spec: EventSpec) -> bytes:
-    """The role- and stamp-independent VEVENT lines after SUMMARY, up to the alarms."""
-    body = (fold_bytes(("DESCRIPTION:" + escape_text(spec.description)).encode()) + b"\r\n"
-            + _categories_line(spec.categories))
+    """The role- and stamp-independent VEVENT lines after SUMMARY and CATEGORIES, up to the alarms."""
+    body = fold_bytes(("DESCRIPTION:" + escape_text(spec.description)).encode()) + b"\r\n"
     if spec.url:
         body += fold_bytes(f"URL:{spec.url}".encode()) + b"\r\n"
     return body + _TAIL_STATUS[spec.cancelled]
 
 
 @lru_cache(maxsize=1024)
-def _alarm_tail(days: int) -> bytes:
-    return f"\r\nTRIGGER:{f'-P{days}D' if days else 'PT0S'}\r\nEND:VALARM\r\n".encode()
+def _alarm_tail(trigger: str) -> bytes:
+    return f"\r\nTRIGGER:{trigger}\r\nEND:VALARM\r\n".encode()
 
 
 @lru_cache(maxsize=256)
-def _prefix(marker: str | None, role: str | None, lang: str) -> bytes:
-    """The escaped '[marker] [role] ' start of a SUMMARY text."""
-    head = f"[{marker}] " if marker else ""
-    if role:
-        from plantrack.config.i18n import gettext_for
+def _role_label(role: str | None, lang: str) -> str | None:
+    if not role:
+        return None
+    from plantrack.config.i18n import gettext_for
 
-        head += f"[{gettext_for(lang)(ROLE_LABELS[role])}] "
-    return escape_text(head).encode()
+    return gettext_for(lang)(ROLE_LABELS[role])
+
+
+def shorten(text: str, room: int) -> str:
+    """text cut to at most room characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= room:
+        return text
+    if room <= 1:
+        return ""
+    cut = text[:room - 1]
+    space = cut.rfind(" ")
+    if space >= room // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–") + "…"
+
+
+def summary_text(spec: EventSpec, role: str | None = None) -> str:
+    """'⚠ VI.1/SYT Báo cáo 6 tháng công tác…': marker, code, short title, within SUMMARY_LIMIT characters.
+
+    In the lead agency's own feed a per-agency code drops its '/AGENCY' ending (the feed says whose it is).
+    """
+    code = spec.code.partition("/")[0] if role == "lead" else spec.code
+    head = f"{spec.marker} {code}" if spec.marker else code
+    title = shorten(" ".join(spec.title.split()), SUMMARY_LIMIT - len(head) - 1)
+    return f"{head} {title}" if title else head
 
 
 _ALARM_HEAD = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n"
 
 
 def summary_tail(spec: EventSpec) -> bytes:
-    """The escaped 'code title' end of every SUMMARY of the event (shared by its roles)."""
-    return escape_text(f"{spec.code} {spec.title}").encode()
+    """The escaped SUMMARY text of the event in feeds without roles and in supporters' feeds (shared)."""
+    return escape_text(summary_text(spec)).encode()
 
 
 def event_role(spec: EventSpec, role: str | None = None, lang: str = "vi",
                tail: bytes | None = None) -> tuple[bytes, bytes]:
-    """The role-dependent VEVENT text: the SUMMARY line, and the alarms with END:VEVENT."""
-    text = _prefix(spec.marker, role, lang) + (tail if tail is not None else summary_tail(spec))
-    line = fold_bytes(b"SUMMARY:" + text) + b"\r\n"
-    if not spec.alarm_days:
-        return line, b"END:VEVENT\r\n"
+    """The role-dependent VEVENT text: SUMMARY and CATEGORIES (the role is a category, not part of the
+    title), then the alarms with END:VEVENT."""
+    if role == "lead" or tail is None:
+        text = escape_text(summary_text(spec, role)).encode()
+    else:
+        text = tail
+    label = _role_label(role, lang)
+    lines = fold_bytes(b"SUMMARY:" + text) + b"\r\n" + _categories_line(
+        spec.categories + (label,) if label else spec.categories)
+    if not spec.alarms:
+        return lines, b"END:VEVENT\r\n"
     alarm = _ALARM_HEAD + fold_bytes(b"DESCRIPTION:" + text)
-    return line, b"".join([alarm + _alarm_tail(d) for d in spec.alarm_days]) + b"END:VEVENT\r\n"
+    return lines, b"".join([alarm + _alarm_tail(t) for t in spec.alarms]) + b"END:VEVENT\r\n"
+
+
+_NEEDS_ESCAPE = re.compile(r"\s*[\\;,\r\n]+\s*")
+
+
+def calendar_name(text: str) -> str:
+    """A calendar name with nothing RFC 5545 must escape: ical.js, icalendar and ics-py show '\\,' literally."""
+    return " ".join(_NEEDS_ESCAPE.sub(" · ", text).split())
 
 
 def calendar_head(meta: CalendarMeta) -> bytes:
-    """The VCALENDAR lines before the first event."""
+    """The VCALENDAR lines before the first event. No METHOD: a subscription feed is not an iTIP message
+    (METHOD without ORGANIZER fails libical's RFC 5546 check; CalDAV forbids METHOD in stored objects)."""
     ttl = f"PT{meta.refresh_hours}H"
+    name = calendar_name(meta.name)
     head = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(meta.name)}", f"NAME:{escape_text(meta.name)}",
+        "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{name}", f"NAME:{name}",
         f"X-WR-CALDESC:{escape_text(meta.description)}", f"DESCRIPTION:{escape_text(meta.description)}",
         f"X-WR-TIMEZONE:{meta.timezone}", f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}", f"X-PUBLISHED-TTL:{ttl}",
     ]
     return b"".join(fold_bytes(line.encode()) + b"\r\n" for line in head)
+
+
+@lru_cache(maxsize=8)
+def timezone_component(tzid: str) -> bytes:
+    """The VTIMEZONE of tzid: what a feed without events holds (RFC 5545 wants at least one component)."""
+    from icalendar import Timezone
+
+    lines = Timezone.from_tzid(tzid).to_ical().split(b"\r\n")
+    return b"".join(fold_bytes(line) + b"\r\n" for line in lines if line and not line.startswith(b"COMMENT:"))
 
 
 CALENDAR_END = b"END:VCALENDAR\r\n"

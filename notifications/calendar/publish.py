@@ -27,8 +27,9 @@ from plantrack.models.db import session_factory
 from plantrack.models.entities import Agency, Plan
 from plantrack.models.status import earliest_status_change
 from plantrack.notifications.calendar.events import EventOptions, Skipped, category_label, plan_events
-from plantrack.notifications.calendar.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body, event_head,
-                                event_role, feed_filename, summary_tail)
+from plantrack.notifications.calendar.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body,
+                                                   event_head, event_role, feed_filename, summary_tail,
+                                                   timezone_component)
 
 RENDERER_FILES = ("events.py", "ical.py", "publish.py")
 
@@ -39,9 +40,13 @@ def render_version() -> str:
     'unchanged' by the fast path (no version to bump by hand)."""
     from plantrack.config.i18n import catalog_files
 
+    import holidays
+
+    from plantrack.models import workdays
+
     here = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in [here / n for n in RENDERER_FILES] + catalog_files():
+    h = hashlib.sha256(holidays.__version__.encode())  # days off move effective deadlines and alarms
+    for path in [here / n for n in RENDERER_FILES] + [Path(workdays.__file__)] + catalog_files():
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -58,15 +63,15 @@ class PublishOptions:
 
     @classmethod
     def from_settings(cls, settings) -> PublishOptions:
-        events = EventOptions(alarm_days=settings.calendar_alarm_days, event_url=settings.feed_event_url,
-                              timezone=settings.timezone, lang=settings.lang)
+        events = EventOptions(alarm_days=settings.calendar_alarm_days, alarm_time=settings.calendar_alarm_time,
+                              event_url=settings.feed_event_url, timezone=settings.timezone, lang=settings.lang)
         return cls(settings.database_url, Path(settings.feeds_dir), events, settings.due_soon_days,
                    settings.feed_refresh_hours, settings.timezone)
 
     def digest(self) -> str:
         """Everything besides the database that the feed bytes depend on (today is checked apart)."""
         e = self.events
-        return repr((render_version(), e.alarm_days, e.event_url, e.timezone, str(e.lang), self.due_soon_days,
+        return repr((render_version(), e.alarm_days, str(e.alarm_time), e.event_url, e.timezone, str(e.lang), self.due_soon_days,
                      self.refresh_hours, self.timezone, str(self.feeds_dir.resolve())))
 
 
@@ -151,8 +156,11 @@ def collect_calendar_events(opts: PublishOptions, today: date, now: datetime | N
     with _no_cyclic_gc(), Session() as s, s.begin():
         rows = board(s, today, due_soon_days=due_soon_days, indicators=False)
         agencies = [tuple(r) for r in s.execute(select(Agency.code, Agency.name).order_by(Agency.code))]
-        plans = [tuple(r) for r in s.execute(select(Plan.number, Plan.title).order_by(Plan.number))]
-        events, skipped = plan_events(rows, dict(agencies), opts.events)
+        plan_rows = s.execute(select(Plan.number, Plan.title, Plan.period_start, Plan.period_end)
+                              .order_by(Plan.number)).all()
+        plans = [(number, title) for number, title, _, _ in plan_rows]
+        periods = {number: (start, end) for number, _, start, end in plan_rows}
+        events, skipped = plan_events(rows, dict(agencies), opts.events, periods)
         valid_until = earliest_status_change(
             ((r.state, r.start, r.due, None) for r in rows if r.kind == "deliverable"), today, due_soon_days)
         seen: set[str] = set()
@@ -316,6 +324,8 @@ def _render_and_write(c: Collected, feeds_dir: Path, refresh_hours: int, timezon
         if known.get(name) == key and name in present:
             continue
         pieces = [calendar_head(meta)]
+        if not idx:  # nothing to show: still a valid calendar, which needs one component
+            pieces.append(timezone_component(timezone_name))
         for j, i in enumerate(idx):
             r = 0 if roles is None else roles[j]
             head = heads[i]

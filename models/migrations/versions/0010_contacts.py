@@ -1,4 +1,4 @@
-"""contacts: a person's phone and position; a plan's coordinating office (named in check-ins)
+"""contacts: a person's phone and position; a plan's coordinating office (named in check-ins); short titles
 
 Revision ID: 0010_contacts
 Revises: 0009
@@ -21,9 +21,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column('coordinator_agency_id', sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f('fk_plan_coordinator_agency_id_agency'), 'agency',
                                  ['coordinator_agency_id'], ['id'])
+    with op.batch_alter_table('deliverable') as batch:
+        batch.add_column(sa.Column('short_title', sa.String(length=80), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('deliverable') as batch:
+        batch.drop_column('short_title')
     with op.batch_alter_table('plan') as batch:
         batch.drop_constraint(op.f('fk_plan_coordinator_agency_id_agency'), type_='foreignkey')
         batch.drop_column('coordinator_agency_id')
