@@ -95,7 +95,7 @@ def _expects_alarm(ev, period_end=date(2024, 12, 31), period_start=date(2024, 1,
 def test_alarms_only_where_action_is_due_at_a_working_hour_the_working_day_before(feeds):
     plan = _events(feeds / "plan.ics")
     with_alarm = [e for e in plan if e.walk("VALARM")]
-    assert len(with_alarm) == 41 and len(plan) == 70  # the 29 whole-year duties have none
+    assert len(with_alarm) == 51 and len(plan) == 90  # the 39 whole-year duties have none
     for ev in plan:
         assert bool(ev.walk("VALARM")) == _expects_alarm(ev), (str(ev["SUMMARY"]), _fires(ev))
         for fire in _fires(ev):

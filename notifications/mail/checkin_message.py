@@ -79,6 +79,7 @@ class IndicatorLine:
     last_value: float | int | None
     due: date | None
     last_report: date | None = None
+    direction: str | None = None  # a Direction value
 
 
 @dataclass(frozen=True)
@@ -326,10 +327,11 @@ def reply_examples(data: CheckinData, lang: str) -> tuple[str, ...]:
     if not leads and data.supports:
         first = sorted(data.supports, key=urgency)[0]
         out.append(f"{first.code}: {word(ReplyWord.IN_PROGRESS, lang)} - {_('our part is under way')}")
-    if data.indicators:
-        ind = data.indicators[0]
+    for ind in data.indicators:  # a figure as it would be reported (a direction-only target has none)
         sample = ind.baseline if ind.baseline is not None else ind.target
-        out.append(f"{ind.code}: {format_amount(sample, ind.unit, lang)}")
+        if sample is not None:
+            out.append(f"{ind.code}: {format_amount(sample, ind.unit, lang)}")
+            break
     return tuple(out)
 
 

@@ -155,7 +155,8 @@ def _item(r: BoardRow, names: dict[str, str], short: dict[str, str], labels, tz:
 def _indicator(r: BoardRow, tz: ZoneInfo) -> IndicatorLine:
     x = r.extra
     return IndicatorLine(code=r.code, text=r.title, unit=x["unit"], baseline=x["baseline"], target=x["target"],
-                         last_value=x["last_value"], due=r.due, last_report=_local_day(r.last_report_at, tz))
+                         last_value=x["last_value"], due=r.due, last_report=_local_day(r.last_report_at, tz),
+                         direction=str(x["direction"]))
 
 
 def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period: str = "week",
