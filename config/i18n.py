@@ -81,6 +81,7 @@ def format_amount(value: int | float | Decimal | None, unit: str, lang: str) -> 
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
+@lru_cache(maxsize=4096)
 def format_day(value: date | None, lang: str) -> str:
     """dd/mm/yyyy in both languages (the form of Vietnamese official documents); '-' for None."""
     return value.strftime("%d/%m/%Y") if value else "-"
@@ -97,6 +98,7 @@ def weekday(value: date, lang: str) -> str:
     return name
 
 
+@lru_cache(maxsize=4096)
 def format_dated(value: date | None, lang: str) -> str:
     """A day with its weekday, as deadlines are written: '15/06/2024 (thứ Bảy)'; '-' for None."""
     return f"{format_day(value, lang)} ({weekday(value, lang)})" if value else "-"

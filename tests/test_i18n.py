@@ -15,7 +15,7 @@ from plantrack.config import i18n
 ROOT = Path(i18n.__file__).resolve().parent.parent  # the project folder (config/ is one of its folders)
 TEMPLATES = ROOT / "notifications" / "mail" / "templates"
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "trim_blocks": "true",
-                 "lstrip_blocks": "true", "newstyle_gettext": "true"}
+                 "lstrip_blocks": "true", "newstyle_gettext": "false"}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
