@@ -123,8 +123,8 @@ def _head(raw: bytes) -> bytes:
     return raw.split(b"\r\n\r\n", 1)[0]
 
 
-HEADER_FIELDS = {"plan_number", "round_key", "agency_code", "agency_name", "ref", "mail_from", "sender_name",
-                 "reply_to", "message_id"}
+HEADER_FIELDS = {"plan", "round_key", "agency_code", "agency_name", "ref", "mail_from", "office",
+                 "reply_to", "message_id"}  # plan.number (subject), office.short_name (From and Reply-To names)
 
 
 def test_every_field_of_the_seed_with_injected_crlf_never_makes_a_header(loaded_sqlite, monkeypatch):
@@ -184,7 +184,8 @@ def test_long_check_in_lists_n_items_and_summarises_the_rest(loaded_sqlite):
     assert len(listed) == 5
     assert "NHIỆM VỤ CHỦ TRÌ (" in text and "nhiệm vụ khác không liệt kê ở đây" in text
     assert "nhiệm vụ khác không liệt kê ở đây" in html
-    assert len(re.findall(r"<tr><td>(?!II\.\d)", html)) == 5  # deliverable rows; indicators are all listed
+    # deliverable cards (a bold first line); target cards are all listed and have no bold first line
+    assert len(re.findall(r'<div style="font-weight:bold">', html)) == 5
 
 
 def test_a_district_with_thousands_of_items_gets_a_bounded_message(tmp_path, sqlite_url):
