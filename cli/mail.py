@@ -1,4 +1,4 @@
-"""plantrack mail ...: the embedded SMTP server that writes .eml files (no Prefect here)."""
+"""plantrack mail ...: the embedded SMTP server that writes .eml files, and the MTA pipe (no Prefect here)."""
 from __future__ import annotations
 
 import time
@@ -8,7 +8,9 @@ import typer
 
 from plantrack.cli.common import console, fail, listen_error, parse_port, state
 
-app = typer.Typer(help="Local mail: an SMTP server writing .eml files.", no_args_is_help=True)
+app = typer.Typer(help="Local mail: an SMTP server writing .eml files; one reply piped in.", no_args_is_help=True)
+
+EX_OK, EX_DATAERR, EX_TEMPFAIL = 0, 65, 75  # sysexits.h, what MTAs understand
 
 
 @app.command()
@@ -37,3 +39,37 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+@app.command()
+def deliver(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
+    """Read one message on standard input (an MTA's pipe transport), store it, then read and apply it.
+
+    Exit 0: stored (answered by the next `plantrack run replies`); 65: not an email message; 75: try again later."""
+    import sys
+
+    from plantrack.cli.common import err_console, parse_today
+
+    raw = sys.stdin.buffer.read()
+    try:
+        from plantrack.notifications.mail.inbound.ingest import BadMessage, IngestOptions, deliver_message
+
+        settings = state.settings()
+        opts = IngestOptions.from_settings(settings)
+        day = parse_today(today, settings.timezone)
+    except typer.Exit:
+        raise typer.Exit(EX_TEMPFAIL)
+    except Exception as exc:  # noqa: BLE001 - a configuration problem: the MTA keeps the message and retries
+        err_console().print(f"error: {exc.__class__.__name__}: {exc}", highlight=False)
+        raise typer.Exit(EX_TEMPFAIL)
+    try:
+        out = deliver_message(opts, raw, day)
+    except BadMessage as exc:
+        err_console().print(f"error: {exc}", highlight=False)
+        raise typer.Exit(EX_DATAERR)
+    except Exception as exc:  # noqa: BLE001 - database down or locked: nothing was stored, the MTA retries
+        err_console().print(f"error: not stored, try again later: {exc.__class__.__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''}", highlight=False)
+        raise typer.Exit(EX_TEMPFAIL)
+    console().print(f"stored as message {out.inbound_id}" + ("" if out.new else " (already stored)")
+                  + f": {out.outcome}" + (f" ({out.problem})" if out.problem else ""), highlight=False)

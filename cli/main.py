@@ -197,6 +197,7 @@ def report(
     value: Optional[str] = typer.Option(None, "--value", help="indicator value, e.g. 1.37"),
     note: Optional[str] = typer.Option(None, "--note"),
     today: Optional[str] = typer.Option(None, "--today", help="report date YYYY-MM-DD"),
+    by: Optional[str] = typer.Option(None, "--by", help="agency code the report is from (counts as its answer to the round)"),
 ):
     """Record a progress report by hand (a coordinator fixing what email could not); at least one of
     --state, --progress, --value, --note. With --today the report is dated that day, at the current time."""
@@ -226,14 +227,61 @@ def report(
     require_schema(settings.database_url)
     Session = state.session_factory()
     with Session() as s, s.begin():
+        agency_id = None
+        if by is not None:
+            from sqlalchemy import select
+
+            from plantrack.models.entities import Agency
+
+            agency_id = s.scalar(select(Agency.id).where(Agency.code == by))
+            if agency_id is None:
+                fail(f"--by {by!r}: no such agency code (see 'plantrack agencies')")
         try:
             record_report(s, plan, ReportIn(code=code, state=state_, progress=progress, value=val, note=note),
-                          at=at, channel="cli")
+                          at=at, channel="cli", agency_id=agency_id)
         except UnknownCode:
             fail(f"no deliverable or indicator {code!r} in plan {plan}")
         except ValueError as exc:
             fail(str(exc))
     console().print(f"recorded report for {code}", highlight=False)
+
+
+@app.command()
+def inbox(
+    rejected: bool = typer.Option(False, "--rejected", help="only rejected messages"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per message"),
+    limit: int = typer.Option(200, "--limit", help="newest N messages"),
+):
+    """Stored incoming messages with their outcome, and the addresses check-ins bounced from (read-only)."""
+    from plantrack.models.mail.inbound import inbox as inbox_rows, undeliverable
+
+    require_schema(state.settings().database_url)
+    with state.session_factory()() as s:
+        rows = inbox_rows(s, rejected_only=rejected, limit=limit)
+        bounced = [(u.email, u.status, u.diagnostic, u.last_at) for u in undeliverable(s)]
+    if as_json:
+        print_out(json.dumps({"messages": [{"id": r.id, "received_at": r.received_at.isoformat(), "sender": r.sender,
+                                            "subject": r.subject, "outcome": r.outcome, "reason": r.reason,
+                                            "agency": r.agency, "applied": r.applied,
+                                            "not_understood": r.not_understood, "not_allowed": r.not_allowed,
+                                            "source": r.source} for r in rows],
+                              "undeliverable": [{"email": e, "status": st, "diagnostic": d,
+                                                 "last_at": at.isoformat()} for e, st, d, at in bounced]},
+                             ensure_ascii=False, indent=1))
+        return
+    from rich.table import Table
+
+    table = Table(title="Thư đến / Inbox" + (" (rejected)" if rejected else ""))
+    for col in ("#", "Received", "From", "Agency", "Outcome", "Lines", "Reason / Subject"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.id), f"{r.received_at:%d/%m/%Y %H:%M}", r.sender or "", r.agency or "", str(r.outcome),
+                      f"{r.applied}/{r.not_understood}/{r.not_allowed}", r.reason or r.subject or "")
+    console().print(table)
+    console().print(f"{len(rows)} messages (lines: applied/not understood/not allowed)", highlight=False)
+    if bounced:
+        console().print("Undeliverable addresses (check-ins bounced): "
+                      + ", ".join(f"{e} ({st})" for e, st, _, _ in bounced), highlight=False)
 
 
 @app.command()

@@ -7,7 +7,7 @@ import typer
 
 from plantrack.cli.common import console, fail, parse_today, require_schema, settings_for_flows
 
-app = typer.Typer(help="Run a flow now (calendars, checkins, ...).", no_args_is_help=True)
+app = typer.Typer(help="Run a flow now (calendars, checkins, replies).", no_args_is_help=True)
 VERBOSE = typer.Option(False, "--verbose", "-v", help="also print Prefect's logs (they are in the Prefect UI anyway)")
 
 
@@ -75,3 +75,38 @@ def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate
                     f"queued before; sent {out.sent}, retried {out.retried}, failed {out.failed + len(q.not_built)}, "
                     f"still queued {out.still_queued} ({out.transport})" + (" [DEMO MODE]" if q.demo else ""),
                     highlight=False)
+
+
+@app.command()
+def replies(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+            verbose: bool = VERBOSE):
+    """Read the replies from IMAP or the Maildir, apply them and send the receipts (flow ingest-replies)."""
+    settings = settings_for_flows()
+    require_schema(settings.database_url)
+    day = parse_today(today, settings.timezone)
+    from plantrack.notifications.mail.checkin_round import MailConfigError
+    from plantrack.notifications.mail.inbound.ingest import IngestOptions, IntakeNotConfigured, SourceUnavailable
+
+    try:
+        IngestOptions.from_settings(settings)  # refuse an unsafe or missing configuration before Prefect starts
+        if settings.imap_host is None and settings.maildir is None:
+            raise IntakeNotConfigured("no reply source: set PLANTRACK_IMAP_HOST (and _USER, _PASSWORD) or "
+                                      "PLANTRACK_MAILDIR")
+    except (MailConfigError, IntakeNotConfigured) as exc:
+        fail(str(exc))
+    api = _api(verbose)
+    from plantrack.flows.ingest_replies import ingest_replies_flow
+
+    try:
+        with api:
+            r = ingest_replies_flow(today=day)
+    except SourceUnavailable as exc:
+        fail(str(exc))
+    console().print(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
+                    f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "
+                    f"{r.automated} automated, {r.bounces} bounces, {r.duplicates} duplicates; {r.reports} report "
+                    f"lines recorded, {r.receipts} receipts queued", highlight=False)
+    for sender in r.rejected_senders:
+        console().print(f"  rejected: {sender}", highlight=False)
+    for addr in r.undeliverable:
+        console().print(f"  undeliverable: {addr}", highlight=False)

@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     checkin_max_items: int = Field(40, ge=1)  # deliverables listed in full in one check-in; the rest are summarised
     smtp_verify_cert: bool = True  # false: accept a relay certificate that does not verify (insecure)
     smtp_ca_file: Path | None = None  # PEM file of the CA(s) that signed the relay's certificate
+    # reply intake (issue 9): replies are read from IMAP when imap_host is set, else from maildir
+    imap_cafile: Path | None = None  # CA bundle trusted for the IMAP server (a private CA); default: the system's
+    imap_processed_folder: str = "Processed"  # where handled replies are moved
+    imap_rejected_folder: str = "Rejected"  # where rejected replies are moved
+    inbound_batch_size: int = Field(500, ge=1)  # messages read per intake task (one task run per batch)
+    inbound_max_bytes: int = Field(50_000_000, ge=1)  # `mail deliver` refuses larger messages (exit 65)
+    attachment_max_bytes: int = Field(10_000_000, ge=0)  # larger attachments are listed, their content not kept
+    trusted_authserv_id: str | None = None  # Authentication-Results of this server decide (dmarc/spf=fail rejects)
+    away_default_days: int = Field(7, ge=0, le=366)  # an out-of-office notice without a date counts this many days
+    reply_contact: str | None = None  # whom a rejected sender should contact (default: PLANTRACK_MAIL_FROM)
+    replies_cron: str = "*/15 * * * *"  # ingest-replies schedule, in PLANTRACK_TIMEZONE
 
     # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE
     calendars_cron: str = "0 * * * *"  # every hour: an unchanged plan writes nothing

@@ -33,7 +33,8 @@ def _artifact(result: CheckinResult) -> str:
     if q.demo:
         lines.append("**Demo mode**: no PLANTRACK_SECRET_KEY; mail went to the local .eml folder only.\n")
     if q.missed_last_round:
-        lines.append(f"Did not answer the last round: {', '.join(q.missed_last_round)}\n")
+        lines.append(f"Did not answer the last round (no accepted report by email or `plantrack report --by` since its "
+                     f"check-in): {', '.join(q.missed_last_round)}\n")
     if q.skipped_no_contact:
         lines.append(f"No focal point (not asked): {', '.join(q.skipped_no_contact)}\n")
     if result.unreachable:

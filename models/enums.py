@@ -74,6 +74,7 @@ class OutboxStatus(StrEnum):
 
 class OutboxKind(StrEnum):
     CHECKIN = "checkin"
+    RECEIPT = "receipt"  # the answer to a reply (notifications/mail/inbound)
 
 
 class RoundPeriod(StrEnum):

@@ -35,27 +35,35 @@ def _is_newest(at: datetime, last: datetime | None) -> bool:
 
 def record_report(session: Session, plan_number: str, report: ReportIn, *, at: datetime,
                   channel: Channel, reporter_email: str | None = None, agency_id: int | None = None,
-                  source_message_id: str | None = None) -> StatusReport:
-    """Append one report and update the item's current state; raises UnknownCode or ValueError."""
+                  source_message_id: str | None = None, update_current: bool = True,
+                  item: Deliverable | Indicator | None = None) -> StatusReport:
+    """Append one report and update the item's current state; raises UnknownCode or ValueError.
+
+    update_current=False appends history only (a supporting agency's note to the lead); item: the
+    deliverable or indicator of report.code when the caller has it loaded already (a batch of replies)."""
     try:
         state = ReportedState(report.state) if report.state is not None else None
     except ValueError:
         raise ValueError(f"unknown state {report.state!r} (one of {', '.join(ReportedState)})") from None
     if report.progress is not None and not 0 <= report.progress <= 100:
         raise ValueError(f"progress {report.progress} is not between 0 and 100")
-    plan_id = session.scalar(select(Plan.id).where(Plan.number == plan_number))
     base = dict(reported_at=at, channel=channel, reporter_email=reporter_email, agency_id=agency_id,
                 source_message_id=source_message_id, note=report.note)
-    ind = session.scalar(select(Indicator).where(Indicator.plan_id == plan_id, Indicator.code == report.code))
+    if item is None:
+        plan_id = session.scalar(select(Plan.id).where(Plan.number == plan_number))
+        ind = session.scalar(select(Indicator).where(Indicator.plan_id == plan_id, Indicator.code == report.code))
+    else:
+        ind = item if isinstance(item, Indicator) else None
     if ind is not None:
         if report.value is None:
             raise ValueError(f"{report.code} is an indicator: report a value")
         row = StatusReport(indicator_id=ind.id, value=report.value, **base)
-        if _is_newest(at, ind.last_report_at):
+        if update_current and _is_newest(at, ind.last_report_at):
             ind.last_value, ind.last_report_at = report.value, at
         session.add(row)
         return row
-    d = session.scalar(select(Deliverable).where(Deliverable.plan_id == plan_id, Deliverable.code == report.code))
+    d = item if item is not None else session.scalar(
+        select(Deliverable).where(Deliverable.plan_id == plan_id, Deliverable.code == report.code))
     if d is None:
         raise UnknownCode(report.code)
     progress = report.progress
@@ -67,7 +75,7 @@ def record_report(session: Session, plan_number: str, report: ReportIn, *, at: d
     row = StatusReport(deliverable_id=d.id, state=state, progress=progress,
                        completed_on=completed_on if state == ReportedState.DONE else None, **base)
     session.add(row)
-    if _is_newest(at, d.last_report_at):  # a late-arriving old report keeps history only
+    if update_current and _is_newest(at, d.last_report_at):  # a late-arriving old report keeps history only
         if state is not None:
             d.state = state
             d.completed_on = completed_on if state == ReportedState.DONE else None

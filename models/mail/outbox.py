@@ -181,7 +181,8 @@ def previous_round(session: Session, rnd: CheckinRound) -> CheckinRound | None:
 
 
 def unanswered(session: Session, round_id: int) -> set[int]:
-    """Agencies sent a check-in in round_id that sent no email report after it (derived from status_report)."""
+    """Agencies sent a check-in in round_id with no accepted report from them after it: by email, or recorded
+    for them with `plantrack report --by` (derived from status_report.agency_id)."""
     sent = dict(session.execute(
         select(Outbox.agency_id, Outbox.sent_at)
         .where(Outbox.round_id == round_id, Outbox.kind == OutboxKind.CHECKIN, Outbox.status == SENT)).all())
@@ -191,7 +192,7 @@ def unanswered(session: Session, round_id: int) -> set[int]:
     answered: dict[int, datetime] = {}
     for agency_id, at in session.execute(
             select(StatusReport.agency_id, StatusReport.reported_at)
-            .where(StatusReport.channel == Channel.EMAIL, StatusReport.agency_id.in_(list(sent)),
+            .where(StatusReport.agency_id.in_(list(sent)),
                    StatusReport.reported_at >= first)).all():
         answered[agency_id] = max(answered.get(agency_id, at), at)
     return {a for a, t in sent.items() if a not in answered or answered[a] < t}

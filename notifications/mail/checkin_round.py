@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from plantrack.models.board import BoardRow, board
 from plantrack.models.entities import Agency, AgencyContact, Person, Plan
 from plantrack.models.enums import ContactRole
+from plantrack.models.mail.inbound import away_people
 from plantrack.models.mail.outbox import FAILED, enqueue, existing_keys, forget_unbuilt, open_round, previous_round, \
     unanswered
 from plantrack.models.status import OPEN_STATUSES, label
@@ -195,6 +196,7 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
                 open_codes.add(code)
         summary.agencies_open += len(open_codes)
         contacts = _contacts(session, {agencies[c].id for c in open_codes})
+        away = away_people(session, today)
         prev = previous_round(session, rnd)
         missed = unanswered(session, prev.id) if prev else set()
         plan_items = []
@@ -205,7 +207,10 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
                 summary.skipped_no_contact.append(code)
                 continue
             key = f"checkin/{plan.number}/{rnd.key}/{code}/{focal[0][1].email}"
-            plan_items.append((key, agency, focal, contacts[agency.id].get("deputy", [])))
+            deputies = contacts[agency.id].get("deputy", [])
+            if deputies and all(pid in away for pid, _ in focal):  # out of office: the deputy answers this round
+                focal, deputies = deputies, focal
+            plan_items.append((key, agency, focal, deputies))
         keys = [k for k, *_ in plan_items]
         forget_unbuilt(session, keys)  # a message that could not be built is tried again (the data may be fixed)
         done = existing_keys(session, keys)

@@ -1,0 +1,47 @@
+"""Flow ingest-replies: read the focal points' replies, apply what they report, answer each one."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from plantrack.config.settings import load_settings
+from plantrack.flows.naming import day_name
+from plantrack.notifications.mail.checkins import CheckinOptions
+from plantrack.notifications.mail.inbound.send import send_outbox
+from plantrack.notifications.mail.inbound.ingest import IngestOptions, IngestResult
+from plantrack.notifications.mail.inbound.replies_artifact import artifact_markdown
+from plantrack.tasks.checkins import TASK_STEPS
+from plantrack.tasks.replies import ingest_replies
+
+
+@flow(name="ingest-replies", flow_run_name=day_name("ingest-replies"))
+def ingest_replies_flow(today: date | None = None) -> IngestResult:
+    """Read every reply waiting in the configured source and answer it (today: default the date in
+    PLANTRACK_TIMEZONE).
+
+    Steps: ingest_replies, once per batch until the source (IMAP or Maildir) is drained (each message
+    stored raw and committed, then read, matched, authorised, applied in date order, answered with a
+    receipt queued in the outbox, then moved out of the source); the outbox sent with the check-ins'
+    steps (take-send-lock, list-queued-mail, send-queued-mail per batch, release-send-lock), so receipts
+    leave by the same transport and dispatcher as check-ins (when another run holds the send lock, that
+    run sends them); the artifact `ingest-replies` (applied / partly understood / rejected / automated,
+    rejected senders, undeliverable addresses).
+    """
+    from prefect.runtime import flow_run
+
+    settings = load_settings()
+    opts = IngestOptions.from_settings(settings)  # built once here; no secret is a flow parameter
+    today = today or settings.today()
+    total = None
+    while True:
+        res = ingest_replies(opts, today)
+        total = res if total is None else total + res
+        if not res.more:
+            break
+    sent = send_outbox(CheckinOptions.from_settings(settings), flow_run.id, steps=TASK_STEPS)
+    create_markdown_artifact(key="ingest-replies", description="Replies read by this run",
+                             markdown=artifact_markdown(total, sent.sent, sent.failed, sent.locked_by))
+    return total

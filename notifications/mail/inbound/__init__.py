@@ -1,0 +1,1 @@
+"""Inbound mail: focal points' replies read, matched, authorised, applied and answered."""
