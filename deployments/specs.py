@@ -21,6 +21,8 @@ SPECS = (
                    "Republish the iCalendar feeds (writes only what changed)."),
     DeploymentSpec("weekly", "plantrack.flows.send_checkins:send_checkins", "checkins_cron",
                    "Queue and send this round's check-in emails (a rerun sends nothing twice)."),
+    DeploymentSpec("replies", "plantrack.flows.ingest_replies:ingest_replies_flow", "replies_cron",
+                   "Read the replies (IMAP or Maildir), apply them and send the receipts."),
 )
 
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_schedule_carries_the_plan_time_zone():
     deps = {d.flow_name: d for d in deployments(load_settings(checkins_cron="30 7 * * 2"))}
-    assert set(deps) == {"publish-calendars", "send-checkins"}
+    assert set(deps) == {"publish-calendars", "send-checkins", "ingest-replies"}
     for d in deps.values():
         (s,) = d.schedules
         assert s.schedule.timezone == "Asia/Ho_Chi_Minh"
