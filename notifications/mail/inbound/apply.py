@@ -148,7 +148,10 @@ class Directory:
                                                     frozenset(), "indicator", False, i.due_date)
             targets[i.plan_id].append(Target(i.code, Kind.INDICATOR, i.unit))
         self.units = {(pid, t.code): t.unit for pid, ts in targets.items() for t in ts}
-        self.away = set(session.scalars(select(PersonAway.person_id).distinct()))
+        # person -> [since, until] of their away notices (ended in memory too, as end_away ends them in SQL)
+        self.away: dict[int, list[list[date]]] = defaultdict(list)
+        for pid, since, until in session.execute(select(PersonAway.person_id, PersonAway.since, PersonAway.until)):
+            self.away[pid].append([since, until])
         self.books = {pid: CodeBook(ts) for pid, ts in targets.items()}
 
     def agency_name(self, agency_id: int | None, lang: str) -> str:
@@ -217,6 +220,7 @@ class Intake:
     def __init__(self, session: Session, cfg: IntakeConfig, today: date):
         self.s, self.cfg, self.today = session, cfg, today
         self.dir = Directory(session)
+        self._loaded: dict[tuple, object] = {}
         self.tz = ZoneInfo(cfg.timezone)
         self.words = WORDS[cfg.lang]
         self.our_addresses = {cfg.mail_from.lower()}
@@ -331,8 +335,13 @@ class Intake:
             return self._reject(inbound_id, r, at, sha, Rejection.OTHER_AGENCY,
                                 f"{sender} is not a person of {self.dir.agencies[agency_id].code}", thread=thread,
                                 agency_id=agency_id, round_id=claims.round_id, fmt={"agency": name})
-        if person_id in self.dir.away:  # a person who writes is back
-            end_away(self.s, person_id, at.astimezone(self.tz).date())
+        day = at.astimezone(self.tz).date()
+        spans = self.dir.away.get(person_id, ())
+        if any(since <= day <= until for since, until in spans):  # a person who writes is back
+            end_away(self.s, person_id, day)
+            for span in spans:
+                if span[0] <= day <= span[1]:
+                    span[1] = day - timedelta(days=1)
         return self._apply(inbound_id, r, at, sha, rnd, agency_id, person_id, person_name, thread)
 
     # matching -----------------------------------------------------------------------------------------
@@ -398,7 +407,7 @@ class Intake:
                 until = sent + timedelta(days=self.cfg.away_default_days)
             record_away(self.s, person[0], sent, until, given, inbound_id)
             self.s.flush()
-            self.dir.away.add(person[0])
+            self.dir.away[person[0]].append([sent, until])
             reason = f"{reason}; away until {until.isoformat()}" + ("" if given else " (no date given: default)")
         return self._finish(inbound_id, r, at, Outcome.AUTOMATED, reason, person_id=person[0] if person else None)
 
@@ -490,7 +499,11 @@ class Intake:
 
     def _orm(self, item: _Item):
         """The ORM row of item (loaded once per batch, then from the session's identity map)."""
-        return self.s.get(Indicator if item.kind == Kind.INDICATOR else Deliverable, item.id)
+        key = (item.kind, item.id)
+        obj = self._loaded.get(key)
+        if obj is None:
+            obj = self._loaded[key] = self.s.get(Indicator if item.kind == Kind.INDICATOR else Deliverable, item.id)
+        return obj
 
     def _said(self, rep: Report) -> str:
         w = self.words
