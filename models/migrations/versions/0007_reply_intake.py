@@ -1,14 +1,14 @@
 """reply intake: stored inbound messages, attachments, away notices, undeliverable addresses, IMAP checkpoints
 
 Revision ID: 0007
-Revises: 0009 (brief: 0005; chained after main's 0009 so that the branch has one head)
+Revises: 0010_contacts (brief: 0005; chained after main's newest so that the branch has one head)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0009'
+down_revision = '0010_contacts'
 branch_labels = None
 depends_on = None
 

@@ -101,7 +101,7 @@ def receipt_subject(subject: str, plan_number: str | None, ref: str | None) -> s
 
 def build_receipt(data: ReceiptData, lang: str = "vi") -> Message:
     """The receipt email for data in lang: text and an HTML rendering of the same text."""
-    text = _template(f"receipt.{lang}.txt.j2").render(r=data)
+    text = _template(f"receipt.{lang}.txt.j2", lang).render(r=data)
     body = html.escape(text)
     page = ('<!DOCTYPE html><html><body><div style="font-family:Arial,sans-serif;font-size:14px;'
             f'white-space:pre-wrap">{body}</div></body></html>\n')
