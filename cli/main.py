@@ -15,12 +15,6 @@ app = typer.Typer(help="plantrack: theo dõi tiến độ kế hoạch liên ng�
 plan_app = typer.Typer(help="Load and show plans.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
-STATUS_STYLE = {
-    "not_started": "dim", "on_track": "cyan", "due_soon": "yellow", "overdue": "bold red",
-    "done_on_time": "green", "done_late": "dark_orange", "paused": "magenta", "cancelled": "strike dim",
-}
-
-
 @app.callback()
 def main(db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL (default: PLANTRACK_DATABASE_URL)")):
     state.db_url, state._settings = db, None
@@ -42,25 +36,24 @@ def init():
 
 @plan_app.command("load")
 def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names its agency directory)")):
-    """Validate a plan file and its directory, then upsert both in one transaction."""
-    from plantrack.models.plan.file import PlanFileError, PlanLimits, read_plan
-    from plantrack.models.plan.store import store_plan
+    """Validate a plan file and its directory, then upsert both in one transaction (unchanged files: nothing)."""
+    from plantrack.models.plan.file import PlanFileError, PlanLimits
+    from plantrack.models.plan.load import load_plan
 
     settings = state.settings()
     try:
         limits = PlanLimits.from_settings(settings)
     except ValueError as exc:
         fail(str(exc))
-    try:
-        resolved = read_plan(file, limits)
-    except PlanFileError as exc:
-        n = len(exc.problems)
-        fail(f"{file}: {n} problem{'s' if n > 1 else ''}, nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
     url = settings.database_url
     require_schema(url)
     Session = state.session_factory()
-    with Session() as session, session.begin():
-        summary = store_plan(session, resolved)
+    try:
+        with Session() as session, session.begin():
+            summary = load_plan(session, file, limits=limits)
+    except PlanFileError as exc:
+        n = len(exc.problems)
+        fail(f"{file}: {n} problem{'s' if n > 1 else ''}, nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
     verb = "loaded" if summary.changed else "unchanged"
     console().print(f"plan {summary.plan_number} {verb}: deliverables {summary.deliverables}; "
                   f"indicators {summary.indicators}; agencies {summary.agencies}; people {summary.people}",
@@ -89,73 +82,98 @@ def plan_show():
                           highlight=False)
 
 
+STATUS_THRESHOLD = 200  # more rows than this: a summary and the most urgent rows instead of every row
+
+
 @app.command()
 def status(
     agency: Optional[str] = typer.Option(None, "--agency", help="only what this agency leads or supports"),
-    overdue: bool = typer.Option(False, "--overdue", help="only overdue deliverables"),
+    overdue: bool = typer.Option(False, "--overdue", help="only overdue deliverables (--status overdue, no indicators)"),
     today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object per deliverable and indicator"),
+    as_json: bool = typer.Option(False, "--json", help="a JSON array, one object a line, streamed (every matching row)"),
     lang: Optional[str] = typer.Option(None, "--lang", help="vi or en"),
+    plan: Optional[str] = typer.Option(None, "--plan", help="only this plan (its number, e.g. 60/KH-UBND)"),
+    category: Optional[str] = typer.Option(None, "--category", help="only this category (e.g. training, report, indicator)"),
+    status_: Optional[list[str]] = typer.Option(None, "--status", help="only these statuses (repeat or comma-separate): "
+                                                "not_started, on_track, due_soon, overdue, done_on_time, done_late, paused, cancelled"),
+    all_rows: bool = typer.Option(False, "--all", help="every row (plain fixed-width text when there are many)"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=0, help="show the summary and the N most urgent rows"),
+    by: Optional[str] = typer.Option(None, "--by", help="summary per 'plan' or per lead 'agency' (default: plan when several)"),
 ):
-    """The board: every deliverable and indicator with its derived status."""
-    from plantrack.models.board import board
+    """The board: every deliverable and indicator with its derived status (a summary first when there are many)."""
+    from plantrack.models.board import BoardQuery, iter_board
+    from plantrack.models.status import StatusKey
 
     settings = state.settings()
     lang = parse_lang(lang, settings.lang)
     day = parse_today(today, settings.timezone)
+    statuses: set[StatusKey] = set()
+    for part in (p.strip() for v in status_ or () for p in v.split(",")):
+        try:
+            statuses.add(StatusKey(part))
+        except ValueError:
+            fail(f"--status {part!r} is not a status (one of: {', '.join(StatusKey)})")
+    if overdue:
+        statuses.add(StatusKey.OVERDUE)
+    if category is not None:
+        from plantrack.models.plan.schema import CATEGORIES
+
+        if category not in (*CATEGORIES, "indicator"):
+            fail(f"--category {category!r} is not a category (one of: {', '.join((*CATEGORIES, 'indicator'))})")
+    group_by = None
+    if by is not None:
+        from plantrack.models.board import GroupBy
+
+        try:
+            group_by = GroupBy(by)
+        except ValueError:
+            fail(f"--by {by!r}: use 'plan' or 'agency'")
+    query = BoardQuery(agency=agency, plan=plan, category=category, statuses=frozenset(statuses),
+                       indicators=not overdue, due_soon_days=settings.due_soon_days)
     require_schema(settings.database_url)
     with state.session_factory()() as s:
         try:
-            rows = board(s, day, agency=agency, overdue_only=overdue, due_soon_days=settings.due_soon_days)
+            rows = iter_board(s, day, query)
         except LookupError:
             fail(f"unknown agency code {agency!r}: see 'plantrack agencies'")
-    if as_json:  # a JSON array, one object a line: easy for jq and for grep
-        print_out("[\n" + ",\n".join(json.dumps(r.as_json(lang), ensure_ascii=False) for r in rows) + "\n]")
+        if plan is not None and not _plan_exists(s, plan):
+            fail(f"no plan {plan!r} loaded: see 'plantrack plan show'")
+        try:
+            _print_status(rows, day, lang, agency, as_json, all_rows, limit, group_by)
+        except BrokenPipeError:  # `plantrack status --json | head`: the reader has what it wanted
+            import os
+            import sys
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0)
+
+
+def _plan_exists(session, number: str) -> bool:
+    from sqlalchemy import select
+
+    from plantrack.models.entities import Plan
+
+    return session.scalar(select(Plan.id).where(Plan.number == number)) is not None
+
+
+def _print_status(rows, day, lang: str, agency: str | None, as_json: bool, all_rows: bool, limit: int | None,
+                  group_by) -> None:
+    from plantrack.cli import board as out
+
+    if as_json:
+        out.write_json(rows, lang)
         return
-    _print_board(rows, day, lang, agency)
+    words = out.Words(lang)
+    if all_rows:
+        out.print_all(rows, words, day, agency)
+        return
+    from plantrack.models.board import board_view
 
-
-def _days_text(days: int | None, lang: str) -> str:
-    if days is None:
-        return ""
-    if lang == "vi":
-        return f"quá {-days} ngày" if days < 0 else f"còn {days} ngày"
-    return f"{-days} days late" if days < 0 else f"{days} days left"
-
-
-def _print_board(rows, day, lang: str, agency: str | None) -> None:
-    from rich.table import Table
-
-    from plantrack.models.status import OPEN_STATUSES, label
-
-    vi = lang == "vi"
-    table = Table(title=f"{'Tiến độ ngày' if vi else 'Status as of'} {day:%d/%m/%Y}"
-                  + (f" - {agency}" if agency else ""))
-    for col, ratio in (("Mã" if vi else "Code", None), ("Nội dung" if vi else "Title", 3),
-                       ("Chủ trì" if vi else "Lead", None), ("Phối hợp" if vi else "Supporting", 1),
-                       ("Hạn" if vi else "Due", None), ("Tiến độ" if vi else "Progress", None),
-                       ("Trạng thái" if vi else "Status", None)):
-        table.add_column(col, overflow="fold", ratio=ratio)
-    for r in rows:
-        supp = ", ".join(r.supporting[:3]) + (f" +{len(r.supporting) - 3}" if len(r.supporting) > 3 else "")
-        if r.kind == "indicator":
-            e = r.extra
-            target = e["target"] if e["target"] is not None else {"increase": "↑", "decrease": "↓"}.get(e["direction"], "?")
-            progress = f"{e['last_value'] if e['last_value'] is not None else '?'} / {target} {e['unit']}"
-        else:
-            progress = "" if r.progress is None else f"{r.progress}%"
-        status = label(r.status_key, lang)
-        if r.status_key in OPEN_STATUSES and r.due is not None:
-            status += f" ({_days_text(r.days_left, lang)})"
-        lead = r.lead if r.lead == r.planned_lead else f"{r.lead} ({'thay' if vi else 'for'} {r.planned_lead})"
-        table.add_row(r.code, r.title, lead, supp, f"{r.due:%d/%m/%Y}" if r.due else "",
-                      progress, f"[{STATUS_STYLE[r.status_key]}]{status}[/]")
-    console().print(table)
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[label(r.status_key, lang)] = counts.get(label(r.status_key, lang), 0) + 1
-    console().print(", ".join(f"{k}: {v}" for k, v in counts.items()) or ("(không có mục nào)" if vi else "(nothing)"),
-                  highlight=False)
+    view = board_view(rows, threshold=STATUS_THRESHOLD, limit=limit, group_by=group_by)
+    if view.complete:
+        out.print_small(view, words, day, agency)
+    else:
+        out.print_summary(view, words, day, agency)
 
 
 @app.command()

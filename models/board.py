@@ -1,24 +1,65 @@
-"""Read the state of a plan: one set-based query per table, status derived as of a day."""
+"""Read the state of plans: typed board rows streamed from one query per kind, status derived as of a day.
+
+The status of every row comes from models.status.derive_status, in one pass over a streaming cursor;
+SQL only pre-filters (status_prefilter must admit every row derive_status would keep).
+"""
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from typing import ClassVar
 
-from sqlalchemy import Text, or_, select, type_coerce
+from sqlalchemy import DateTime, String, Text, and_, bindparam, cast, func, or_, select, text, type_coerce
 from sqlalchemy.orm import Session
 
+from plantrack.models.base import as_utc
 from plantrack.models.entities import Agency, Deliverable, Indicator, Plan, deliverable_support
-from plantrack.models.enums import DIRECTION_ONLY, Direction
+from plantrack.models.enums import DIRECTION_ONLY, Direction, ReportedState, Schedule
 from plantrack.models.status import OPEN_STATUSES, StatusKey, days_left, derive_status, label
 
+Number = int | float
+STREAM_BATCH = 2000  # rows fetched per round trip; memory stays flat whatever the board's size
+_MEMO_MAX = 4096  # bounded memos: repeated texts decode once, unique ones do not pile up
 
-@dataclass(slots=True)  # not frozen: frozen __init__ costs a setattr call per field on 100,000 rows
-class BoardRow:
-    """One line of the board: a deliverable or an indicator, with its derived status."""
 
-    kind: str  # deliverable | indicator
+class RowKind(StrEnum):
+    DELIVERABLE = "deliverable"
+    INDICATOR = "indicator"
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityItem:
+    """A planned quantity of a deliverable (e.g. 9 classes)."""
+
+    what: str
+    amount: Number
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneItem:
+    """A dated step of a deliverable; start is None when the stored date is unreadable."""
+
+    key: str
+    title: str
+    start: date | None
+    end: date | None
+    assumption: str | None = None
+
+
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field on 100,000 rows
+class DeliverableRow:
+    """One deliverable on the board, with its derived status."""
+
+    kind: ClassVar[RowKind] = RowKind.DELIVERABLE
+
     plan: str
     code: str
     title: str
@@ -29,36 +70,116 @@ class BoardRow:
     report_to: str | None
     start: date | None
     due: date | None
-    state: str
+    state: ReportedState
     progress: int | None
     status_key: StatusKey
     days_left: int | None
-    last_report_at: str | None
-    extra: dict
-    short_title: str | None = None
-    description: str | None = None
-    assumption: str | None = None  # what the plan file chose itself (dates the plan does not give)
+    last_report_at: datetime | None
+    schedule: Schedule
+    milestones: tuple[MilestoneItem, ...]
+    quantities: tuple[QuantityItem, ...]
+    short_title: str | None  # for calendar titles (a month cell shows ~30 characters)
+    description: str | None
+    assumption: str | None  # what the plan file chose itself (dates the plan does not give)
 
-    def as_json(self, lang: str = "vi") -> dict:
+    def as_json(self, lang: str = "vi", labels: dict[StatusKey, str] | None = None) -> dict:
+        """The object `status --json` prints (stable keys; planned_lead only when it differs from lead).
+
+        Values are as orjson writes them: dates and datetimes become ISO 8601 text. Enums are given as plain
+        text (orjson's enum path calls back into Python: +0.3 us a value).
+        """
+        labels = labels or json_labels(lang)
         out = {
-            "kind": self.kind, "plan": self.plan, "code": self.code, "title": self.title,
-            "category": self.category, "lead": self.lead, "supporting": list(self.supporting),
-            "report_to": self.report_to,
-            "start": self.start.isoformat() if self.start else None,
-            "due": self.due.isoformat() if self.due else None,
-            "state": self.state, "status": label(self.status_key, lang),
-            "status_key": str(self.status_key), "progress": self.progress,
+            "kind": "deliverable", "plan": self.plan, "code": self.code, "title": self.title,
+            "category": self.category, "lead": self.lead, "supporting": self.supporting,
+            "report_to": self.report_to, "start": self.start, "due": self.due, "state": str(self.state),
+            "status": labels[self.status_key], "status_key": str(self.status_key), "progress": self.progress,
             "days_left": self.days_left, "last_report_at": self.last_report_at,
         }
         if self.planned_lead != self.lead:
             out["planned_lead"] = self.planned_lead
-        out.update(self.extra)
+        out["schedule"] = str(self.schedule)
+        out["milestones"] = [_milestone_json(m) for m in self.milestones] if self.milestones else []
+        out["quantities"] = [{"what": q.what, "amount": q.amount, "unit": q.unit} for q in self.quantities] \
+            if self.quantities else []
         return out
 
 
-def successor_map(session: Session) -> dict[int, int]:
-    """Agency id -> the id of the agency that carries its work now (itself when never merged)."""
-    succ = dict(session.execute(select(Agency.id, Agency.successor_id)).all())
+@dataclass(slots=True)
+class IndicatorRow:
+    """One target (chỉ tiêu) of a plan on the board, with its derived status and last reported value."""
+
+    kind: ClassVar[RowKind] = RowKind.INDICATOR
+    category: ClassVar[str] = "indicator"
+    supporting: ClassVar[tuple[str, ...]] = ()
+    progress: ClassVar[None] = None
+
+    plan: str
+    code: str
+    title: str
+    lead: str  # the owner now
+    planned_lead: str
+    start: date | None  # the plan's period start
+    due: date | None
+    state: ReportedState  # in_progress once a value is reported
+    status_key: StatusKey
+    days_left: int | None
+    last_report_at: datetime | None
+    baseline: Number | None
+    baseline_year: int | None
+    target: Number | None  # None for a direction-only target (increase / decrease)
+    unit: str
+    direction: Direction
+    last_value: Number | None
+    achieved: bool | None
+
+    def as_json(self, lang: str = "vi", labels: dict[StatusKey, str] | None = None) -> dict:
+        """The object `status --json` prints for an indicator (values as orjson writes them, as for deliverables)."""
+        labels = labels or json_labels(lang)
+        out = {
+            "kind": "indicator", "plan": self.plan, "code": self.code, "title": self.title,
+            "category": "indicator", "lead": self.lead, "supporting": [], "report_to": None,
+            "start": self.start, "due": self.due, "state": str(self.state), "status": labels[self.status_key],
+            "status_key": str(self.status_key), "progress": None, "days_left": self.days_left,
+            "last_report_at": self.last_report_at,
+        }
+        if self.planned_lead != self.lead:
+            out["planned_lead"] = self.planned_lead
+        out.update(baseline=self.baseline, baseline_year=self.baseline_year, target=self.target, unit=self.unit,
+                   direction=str(self.direction), last_value=self.last_value, achieved=self.achieved)
+        return out
+
+
+BoardRow = DeliverableRow | IndicatorRow
+
+
+@lru_cache(maxsize=8)
+def json_labels(lang: str) -> dict[StatusKey, str]:
+    """The status word of every key in lang (looked up once, not once a row)."""
+    return {k: label(k, lang) for k in StatusKey}
+
+
+def _milestone_json(m: MilestoneItem) -> dict:
+    out = {"key": m.key, "title": m.title, "start": m.start, "end": m.end}
+    if m.assumption:
+        out["assumption"] = m.assumption
+    return out
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """What part of the board to read; empty statuses means every status."""
+
+    agency: str | None = None  # what this agency (or an agency it succeeded) leads or supports
+    plan: str | None = None  # plan number
+    category: str | None = None  # a deliverable category, or "indicator"
+    statuses: frozenset[StatusKey] = frozenset()
+    deliverables: bool = True
+    indicators: bool = True
+    due_soon_days: int = 7
+
+
+def _final(succ: dict[int, int | None]) -> dict[int, int]:
     final = {}
     for start in succ:
         cur, seen = start, {start}
@@ -69,28 +190,18 @@ def successor_map(session: Session) -> dict[int, int]:
     return final
 
 
+def successor_map(session: Session) -> dict[int, int]:
+    """Agency id -> the id of the agency that carries its work now (itself when never merged)."""
+    A = Agency.__table__.c
+    return _final(dict(session.execute(select(A.id, A.successor_id)).all()))
+
+
 def agency_codes(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Agency.id, Agency.code)).all())
+    A = Agency.__table__.c
+    return dict(session.execute(select(A.id, A.code)).all())
 
 
-def _json_list(value, memo: dict | None = None) -> list:
-    """A JSON list column read as text (decoded only when not empty; drivers may decode it already).
-
-    With memo, equal texts decode to one shared list (plans repeat quantities): treat it as read-only.
-    """
-    if value is None or value == "[]":
-        return []
-    if not isinstance(value, str):
-        return value
-    if memo is None:
-        return json.loads(value)
-    out = memo.get(value)
-    if out is None:
-        out = memo[value] = json.loads(value)
-    return out
-
-
-def _num(v: Decimal | None):
+def _num(v: Decimal | None) -> Number | None:
     if v is None:
         return None
     return int(v) if v == v.to_integral_value() else float(v)
@@ -113,6 +224,222 @@ def indicator_achieved(direction: str, target: Decimal | None, value: Decimal | 
     return value >= target
 
 
+_STATES = {m.value: m for m in ReportedState}
+_SCHEDULES = {m.value: m for m in Schedule}
+_CLOSED = (ReportedState.DONE, ReportedState.PAUSED, ReportedState.CANCELLED)
+_PREFILTERED = OPEN_STATUSES | {StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, StatusKey.PAUSED, StatusKey.CANCELLED}
+
+
+def status_prefilter(state_col, due_col, statuses: frozenset[StatusKey], today: date):
+    """A SQL condition admitting at least every row whose derive_status is in statuses (None: no filter).
+
+    Deliberately loose on dates (effective deadlines and working-day windows may move a boundary
+    later, never earlier than the due date): the exact test is derive_status on each row.
+    """
+    if not statuses or statuses - _PREFILTERED:
+        return None  # a status this function does not know (a rule added later): no narrowing, still exact
+    conds = []
+    open_wanted = statuses & OPEN_STATUSES
+    if open_wanted:
+        open_state = state_col.not_in([s.value for s in _CLOSED])
+        if open_wanted == {StatusKey.OVERDUE}:
+            conds.append(and_(open_state, due_col.is_not(None), due_col < today))
+        elif open_wanted <= {StatusKey.OVERDUE, StatusKey.DUE_SOON}:
+            conds.append(and_(open_state, due_col.is_not(None)))
+        else:
+            conds.append(open_state)
+    closed = [s for k, s in ((StatusKey.DONE_ON_TIME, ReportedState.DONE), (StatusKey.DONE_LATE, ReportedState.DONE),
+                             (StatusKey.PAUSED, ReportedState.PAUSED), (StatusKey.CANCELLED, ReportedState.CANCELLED))
+              if k in statuses]
+    if closed:
+        conds.append(state_col.in_(sorted({s.value for s in closed})))
+    return or_(*conds)
+
+
+def _support_agg(session: Session, col):
+    """Aggregate agency ids into 'id,id,...' text (the one dialect-specific piece of the board query)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(cast(col, Text), ",")
+    return func.group_concat(col, ",")
+
+
+class _Memo(dict):
+    """A dict that forgets everything when it grows past _MEMO_MAX entries."""
+
+    def put(self, key, value):
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[key] = value
+        return value
+
+
+def _parse_day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _milestones(text, memo: _Memo) -> tuple[MilestoneItem, ...]:
+    if text is None or text == "[]":
+        return ()
+    hit = memo.get(text) if isinstance(text, str) else None
+    if hit is not None:
+        return hit
+    items = json.loads(text) if isinstance(text, str) else text
+    out = tuple(MilestoneItem(str(m.get("key") or ""), str(m.get("title") or ""), _parse_day(m.get("start")),
+                              _parse_day(m.get("end")), m.get("assumption"))
+                for m in items if isinstance(m, dict))
+    return memo.put(text, out) if isinstance(text, str) else out
+
+
+def _quantities(text, memo: _Memo) -> tuple[QuantityItem, ...]:
+    if text is None or text == "[]":
+        return ()
+    hit = memo.get(text) if isinstance(text, str) else None
+    if hit is not None:
+        return hit
+    items = json.loads(text) if isinstance(text, str) else text
+    out = tuple(QuantityItem(q.get("what", ""), q.get("amount", ""), q.get("unit", ""))
+                for q in items if isinstance(q, dict))
+    return memo.put(text, out) if isinstance(text, str) else out
+
+
+@dataclass
+class _Agencies:
+    codes: dict[int, str]
+    final: dict[int, int]
+    wanted: set[int] | None  # ids whose work the --agency filter keeps
+
+    def now_code(self) -> dict[int, str]:
+        return {aid: self.codes[self.final.get(aid, aid)] for aid in self.codes}
+
+
+def _agencies(session: Session, agency: str | None) -> _Agencies:
+    A = Agency.__table__.c
+    rows = session.execute(select(A.id, A.code, A.successor_id)).all()  # one Core query: 5,000 agencies
+    codes = {i: c for i, c, _ in rows}
+    final = _final({i: s for i, _, s in rows})
+    wanted = None
+    if agency is not None:
+        target = next((i for i, c in codes.items() if c == agency), None)
+        if target is None:
+            raise LookupError(agency)
+        wanted = {i for i, f in final.items() if f == target or i == target}
+    return _Agencies(codes, final, wanted)
+
+
+def iter_board(session: Session, today: date, query: BoardQuery = BoardQuery()) -> Iterator[BoardRow]:
+    """Deliverables then indicators, each in plan order, streamed; raises LookupError for an unknown agency now.
+
+    Rows' milestone and quantity tuples may be shared between rows (they are immutable).
+    """
+    ags = _agencies(session, query.agency)  # before the generator starts: errors surface at the call
+    if session.get_bind().dialect.name == "postgresql":
+        # Right after a bulk load the statistics are stale and the planner may spend a second compiling
+        # this streaming query (JIT); it never pays off for a cursor read once.
+        session.execute(text("SET LOCAL jit = off"))
+    parts = []  # chained, not `yield from` in a wrapper: one generator frame less per row
+    if query.deliverables and query.category != "indicator":
+        parts.append(_deliverables(session, today, query, ags))
+    if query.indicators and query.category in (None, "indicator"):
+        parts.append(_indicators(session, today, query, ags))
+    return itertools.chain.from_iterable(parts)
+
+
+def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agencies) -> Iterator[DeliverableRow]:
+    D, P, S = Deliverable.__table__.c, Plan.__table__.c, deliverable_support.c
+    support = select(_support_agg(session, S.agency_id)).where(S.deliverable_id == D.id).scalar_subquery()
+    # One plan at a time, in plan-number order: each reads (plan_id, position) from its index, already in
+    # order, whatever the planner would guess for a join sorted by plan number (a sort of every row first).
+    q = (
+        # Enums and JSON as their stored text: mapped below with one dict lookup (or a memo) instead of a
+        # type processor call per value.
+        select(D.code, D.title, D.category, D.lead_agency_id, D.report_to_agency_id, D.start_date, D.due_date,
+               type_coerce(D.state, String), D.progress, D.completed_on,
+               type_coerce(D.last_report_at, DateTime(timezone=True)),  # made UTC below, only when set
+               type_coerce(D.schedule, String), type_coerce(D.milestones, Text), type_coerce(D.quantities, Text),
+               D.short_title, D.description, D.assumption, support)
+        .where(D.plan_id == bindparam("plan_id"), D.archived.is_(False))
+        .order_by(D.position)
+    )
+    if query.category:
+        q = q.where(D.category == query.category)
+    pre = status_prefilter(D.state, D.due_date, query.statuses, today)
+    if pre is not None:
+        q = q.where(pre)
+    if ags.wanted is not None:
+        supported = select(S.deliverable_id).where(S.agency_id.in_(ags.wanted))
+        q = q.where(or_(D.lead_agency_id.in_(ags.wanted), D.id.in_(supported)))
+    q = q.execution_options(stream_results=True, max_row_buffer=STREAM_BATCH, yield_per=STREAM_BATCH)
+    plans = select(P.id, P.number).order_by(P.number)
+    if query.plan:
+        plans = plans.where(P.number == query.plan)
+
+    codes, final = ags.codes, ags.final
+    now_code = {str(aid): code for aid, code in ags.now_code().items()}  # keyed as the aggregate spells ids
+    wanted_status, soon = query.statuses, query.due_soon_days
+    m_memo, q_memo = _Memo(), _Memo()
+    for plan_id, number in session.execute(plans).all():
+        result = session.execute(q, {"plan_id": plan_id})
+        while chunk := result.fetchmany(STREAM_BATCH):  # a list per round trip: no per-row fetch call
+            # Tuple unpacking: named attribute access on SQLAlchemy rows costs ~1 us each.
+            for (code, title, category, lead_id, report_to_id, start, due, state, progress, completed_on,
+                 last_report_at, schedule, milestones, quantities, short_title, description, assumption,
+                 supp) in chunk:
+                key = derive_status(state, start, due, completed_on, today, soon)
+                if wanted_status and key not in wanted_status:
+                    continue
+                lead = codes[final.get(lead_id, lead_id) if key in OPEN_STATUSES else lead_id]
+                if not supp:
+                    supporting = ()
+                elif "," not in supp:  # one supporting agency: most rows
+                    one = now_code[supp]
+                    supporting = () if one == lead else (one,)
+                else:
+                    names = {now_code[a] for a in supp.split(",")}
+                    names.discard(lead)
+                    supporting = tuple(sorted(names))
+                if last_report_at is not None:
+                    last_report_at = as_utc(last_report_at)
+                yield DeliverableRow(  # positional: keywords cost ~0.5 us a row here
+                    number, code, title, category, lead, codes[lead_id], supporting,
+                    None if report_to_id is None else codes[report_to_id], start, due, _STATES[state], progress,
+                    key, None if due is None else (due - today).days, last_report_at, _SCHEDULES[schedule],
+                    () if milestones is None or milestones == "[]" else _milestones(milestones, m_memo),
+                    () if quantities is None or quantities == "[]" else _quantities(quantities, q_memo),
+                    short_title, description, assumption)
+        result.close()
+
+
+def _indicators(session: Session, today: date, query: BoardQuery, ags: _Agencies) -> Iterator[IndicatorRow]:
+    I, P = Indicator.__table__.c, Plan.__table__.c
+    iq = (select(I.code, I.text, I.owner_agency_id, I.due_date, I.last_value, I.last_report_at, I.baseline,
+                 I.baseline_year, I.target, I.unit, I.direction, P.number, P.period_start)
+          .join(Plan.__table__, P.id == I.plan_id)
+          .where(I.archived.is_(False)).order_by(P.number, I.position))
+    if query.plan:
+        iq = iq.where(P.number == query.plan)
+    if ags.wanted is not None:
+        iq = iq.where(I.owner_agency_id.in_(ags.wanted))
+    codes, final = ags.codes, ags.final
+    result = session.execute(iq.execution_options(stream_results=True, max_row_buffer=STREAM_BATCH,
+                                                  yield_per=STREAM_BATCH))
+    for (code, text, owner_id, due, last_value, last_report_at, baseline, baseline_year, target, unit, direction,
+         number, period_start) in result:
+        state = ReportedState.IN_PROGRESS if last_value is not None else ReportedState.NOT_STARTED
+        key = derive_status(state, period_start, due, None, today, query.due_soon_days)
+        if query.statuses and key not in query.statuses:
+            continue
+        yield IndicatorRow(
+            plan=number, code=code, title=text, lead=codes[final.get(owner_id, owner_id)],
+            planned_lead=codes[owner_id], start=period_start, due=due, state=state, status_key=key,
+            days_left=days_left(today, due), last_report_at=last_report_at, baseline=_num(baseline),
+            baseline_year=baseline_year, target=_num(target), unit=unit, direction=direction,
+            last_value=_num(last_value), achieved=indicator_achieved(direction, target, last_value, baseline))
+    result.close()
+
+
 def board(
     session: Session,
     today: date,
@@ -123,90 +450,115 @@ def board(
     due_soon_days: int = 7,
     indicators: bool = True,
 ) -> list[BoardRow]:
-    """Every live deliverable and indicator, with status as of today, in plan order.
+    """Every live deliverable and indicator with status as of today, in plan order (a list: small boards only).
 
-    Rows' JSON lists (milestones, quantities) may be shared between rows: do not mutate them.
+    overdue_only keeps overdue deliverables (no indicators), as `status --overdue` does.
     """
-    codes = agency_codes(session)
-    final = successor_map(session)
-    wanted_ids: set[int] | None = None
-    if agency is not None:
-        target = next((i for i, c in codes.items() if c == agency), None)
-        if target is None:
-            raise LookupError(agency)
-        wanted_ids = {i for i, f in final.items() if f == target or i == target}
+    query = BoardQuery(agency=agency, plan=plan_number, due_soon_days=due_soon_days,
+                       statuses=frozenset({StatusKey.OVERDUE}) if overdue_only else frozenset(),
+                       indicators=indicators and not overdue_only)
+    return list(iter_board(session, today, query))
 
-    D = Deliverable.__table__.c  # Core columns: no ORM row machinery on 100,000 rows
-    q = (
-        select(D.id, D.code, D.title, D.category, D.lead_agency_id, D.report_to_agency_id,
-               D.start_date, D.due_date, D.state, D.progress, D.completed_on, D.last_report_at,
-               D.schedule, type_coerce(D.milestones, Text).label("milestones"),
-               type_coerce(D.quantities, Text).label("quantities"), Plan.__table__.c.number,
-               D.short_title, D.description, D.assumption)
-        .join(Plan.__table__, Plan.__table__.c.id == D.plan_id)
-        .where(D.archived.is_(False))
-        .order_by(Plan.__table__.c.number, D.position)
-    )
-    if plan_number:
-        q = q.where(Plan.__table__.c.number == plan_number)
-    if overdue_only:  # the SQL form of StatusKey.OVERDUE
-        q = q.where(D.due_date < today, D.state.not_in(("done", "cancelled", "paused")))
-    if wanted_ids is not None:
-        supported = select(deliverable_support.c.deliverable_id).where(deliverable_support.c.agency_id.in_(wanted_ids))
-        q = q.where(or_(D.lead_agency_id.in_(wanted_ids), D.id.in_(supported)))
 
-    rows = session.execute(q).all()
-    # The supporting agencies of exactly the rows selected: the same filter as a subquery.
-    S = deliverable_support.c
-    chosen = q.with_only_columns(D.id).order_by(None)
-    support: dict[int, list[str]] = {}
-    now_code = {aid: codes[final.get(aid, aid)] for aid in codes}
-    sq = select(S.deliverable_id, S.agency_id).where(S.deliverable_id.in_(chosen))
-    for did, aid in session.execute(sq).all():  # .all(): iterating the result fetches row by row
-        support.setdefault(did, []).append(now_code[aid])
+# ---- the summary view: one pass, bounded memory -------------------------------------------------------------
 
-    out: list[BoardRow] = []
-    memo: dict[str, list] = {}
-    # Tuple unpacking: named attribute access on SQLAlchemy rows costs ~1 us each.
-    for (id_, code, title, category, lead_id, report_to_id, start, due, state, progress, completed_on,
-         last_report_at, schedule, milestones, quantities, number, short_title, description, assumption) in rows:
-        key = derive_status(state, start, due, completed_on, today, due_soon_days)
-        now_lead = final.get(lead_id, lead_id) if key in OPEN_STATUSES else lead_id
-        lead = codes[now_lead]
-        supp = support.get(id_)
-        out.append(BoardRow(
-            kind="deliverable", plan=number, code=code, title=title, category=category,
-            lead=lead, planned_lead=codes[lead_id],
-            supporting=tuple(sorted(set(supp) - {lead})) if supp else (),
-            report_to=codes.get(report_to_id), start=start, due=due,
-            state=state, progress=progress, status_key=key, days_left=days_left(today, due),
-            last_report_at=last_report_at.isoformat() if last_report_at else None,
-            extra={"schedule": schedule, "milestones": _json_list(milestones, memo),
-                   "quantities": _json_list(quantities, memo)},
-            short_title=short_title, description=description, assumption=assumption,
-        ))
-    if overdue_only or not indicators:
-        return out
+class GroupBy(StrEnum):
+    PLAN = "plan"
+    AGENCY = "agency"  # the lead agency now
 
-    iq = (select(Indicator, Plan.number, Plan.period_start).join(Plan, Plan.id == Indicator.plan_id)
-          .where(Indicator.archived.is_(False)).order_by(Plan.number, Indicator.position))
-    if plan_number:
-        iq = iq.where(Plan.number == plan_number)
-    if wanted_ids is not None:
-        iq = iq.where(Indicator.owner_agency_id.in_(wanted_ids))
-    for ind, number, period_start in session.execute(iq).all():
-        state = "in_progress" if ind.last_value is not None else "not_started"
-        key = derive_status(state, period_start, ind.due_date, None, today, due_soon_days)
-        owner = final.get(ind.owner_agency_id, ind.owner_agency_id)
-        out.append(BoardRow(
-            kind="indicator", plan=number, code=ind.code, title=ind.text, category="indicator",
-            lead=codes[owner], planned_lead=codes[ind.owner_agency_id], supporting=(), report_to=None,
-            start=period_start, due=ind.due_date, state=state, progress=None, status_key=key,
-            days_left=days_left(today, ind.due_date),
-            last_report_at=ind.last_report_at.isoformat() if ind.last_report_at else None,
-            extra={"baseline": _num(ind.baseline), "baseline_year": ind.baseline_year,
-                   "target": _num(ind.target), "unit": ind.unit, "direction": ind.direction,
-                   "last_value": _num(ind.last_value),
-                   "achieved": indicator_achieved(ind.direction, ind.target, ind.last_value, ind.baseline)},
-        ))
-    return out
+
+# Most urgent first: overdue (longest late first), due soon, on track, not started, then closed work.
+URGENCY = {StatusKey.OVERDUE: 0, StatusKey.DUE_SOON: 1, StatusKey.ON_TRACK: 2, StatusKey.NOT_STARTED: 3,
+           StatusKey.PAUSED: 4, StatusKey.DONE_LATE: 5, StatusKey.DONE_ON_TIME: 6, StatusKey.CANCELLED: 7}
+_LAST = len(URGENCY)  # a status added later sorts after these
+STATUS_ORDER = tuple(sorted(StatusKey, key=lambda k: URGENCY.get(k, _LAST)))
+_NO_DUE = 1 << 40
+
+
+@dataclass
+class Tally:
+    """Counts of one group of rows: per status, and how many were never reported."""
+
+    name: str
+    total: int = 0
+    never_reported: int = 0
+    by_status: dict[StatusKey, int] = field(default_factory=dict)
+
+    def count(self, key: StatusKey) -> int:
+        return self.by_status.get(key, 0)
+
+    def add(self, other: Tally) -> None:
+        self.total += other.total
+        self.never_reported += other.never_reported
+        for k, v in other.by_status.items():
+            self.by_status[k] = self.by_status.get(k, 0) + v
+
+
+@dataclass
+class BoardView:
+    """The board as a person reads it: every row when few, else a summary and the most urgent rows."""
+
+    total: Tally
+    complete: bool  # rows holds every row, in plan order
+    rows: list[BoardRow]  # every row (complete) or the most urgent ones, most urgent first
+    group_by: GroupBy
+    groups: list[Tally]  # most overdue first
+    plans: int  # how many plans the rows come from
+
+
+def urgency(row: BoardRow) -> tuple[int, int]:
+    """Sort key, smallest most urgent: status rank, then days left (most days late first)."""
+    return URGENCY.get(row.status_key, _LAST), _NO_DUE if row.days_left is None else row.days_left
+
+
+def board_view(rows: Iterator[BoardRow], *, threshold: int = 200, limit: int | None = None,
+               group_by: GroupBy | None = None) -> BoardView:
+    """One pass over rows: tallies per plan and per lead agency, the first rows while they are few, the
+    `limit` (default 20) most urgent; memory is bounded by threshold, limit and the number of groups.
+
+    complete is True when there are at most threshold rows and no limit was asked for.
+    """
+    keep = limit if limit is not None else 20
+    first: list[BoardRow] | None = []
+    heap: list[tuple[tuple[int, int, int], BoardRow]] = []  # ((-rank, -days, -seq), row): heap[0] least urgent kept
+    counts: dict[tuple[str, str, StatusKey, bool], int] = {}  # one dict update a row; groups are summed after
+    seq = 0
+    for row in rows:
+        seq += 1
+        key = row.status_key
+        group = (row.plan, row.lead, key, row.last_report_at is None)
+        counts[group] = counts.get(group, 0) + 1
+        if first is not None:
+            first.append(row)
+            if len(first) > threshold:
+                first = None
+        if keep:
+            rank = (-URGENCY.get(key, _LAST), -(_NO_DUE if row.days_left is None else row.days_left), -seq)
+            if len(heap) < keep:
+                heapq.heappush(heap, (rank, row))
+            elif rank > heap[0][0]:
+                heapq.heapreplace(heap, (rank, row))
+    by_plan: dict[str, Tally] = {}
+    by_agency: dict[str, Tally] = {}
+    for (plan, lead, key, never), n in counts.items():
+        for table, name in ((by_plan, plan), (by_agency, lead)):
+            t = table.get(name)
+            if t is None:
+                t = table[name] = Tally(name)
+            t.total += n
+            t.never_reported += n if never else 0
+            t.by_status[key] = t.by_status.get(key, 0) + n
+    total = Tally("")
+    for t in by_plan.values():
+        total.add(t)
+    if group_by is None:
+        group_by = GroupBy.PLAN if len(by_plan) > 1 else GroupBy.AGENCY
+    table = by_plan if group_by == GroupBy.PLAN else by_agency
+    groups = sorted(table.values(), key=lambda t: (-t.count(StatusKey.OVERDUE), -t.total, t.name))
+    complete = first is not None and limit is None
+    if complete:
+        shown = first
+    else:
+        shown = [row for _, row in sorted(heap, key=lambda item: item[0], reverse=True)]
+    return BoardView(total=total, complete=complete, rows=shown, group_by=group_by, groups=groups,
+                     plans=len(by_plan))

@@ -1,4 +1,4 @@
-"""ORM tables of the plan: plans, agencies, people, deliverables, indicators, status reports."""
+"""ORM tables of the plan: plans, agency directories, agencies, people, deliverables, indicators, status reports."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -50,6 +51,28 @@ class Plan(Base):
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     file_sha256: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the last load read, so an unchanged reload is known from file hashes before any parsing:
+    # the plan file's `directory` and `source_text` as written, the directory's sha256, and a key over
+    # all hashes and the loader version (models.plan.load).
+    directory_ref: Mapped[str | None] = mapped_column(String(1000))
+    directory_sha256: Mapped[str | None] = mapped_column(String(64))
+    source_ref: Mapped[str | None] = mapped_column(String(1000))
+    load_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class AgencyDirectory(Base):
+    """A directory file (by sha256) whose agencies, people and contacts the database holds as the file says.
+
+    Loading a directory that changes any of those rows replaces every row here with its own: anything
+    else that writes agency, person or agency_contact rows must delete these rows.
+    """
+
+    __tablename__ = "agency_directory"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agencies: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Agency(Base):
@@ -89,10 +112,11 @@ class AgencyContact(Base):
 
 class Deliverable(Base):
     __tablename__ = "deliverable"
-    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    # (plan_id, position): the board streams a plan in order from the index, without sorting 100,000 rows.
+    __table_args__ = (UniqueConstraint("plan_id", "code"), Index("ix_deliverable_plan_position", "plan_id", "position"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))  # indexed by (plan_id, code), (plan_id, position)
     code: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
     short_title: Mapped[str | None] = mapped_column(String(80))  # for calendar titles (a month cell shows ~30 characters)
@@ -122,10 +146,10 @@ class Deliverable(Base):
 
 class Indicator(Base):
     __tablename__ = "indicator"
-    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    __table_args__ = (UniqueConstraint("plan_id", "code"), Index("ix_indicator_plan_position", "plan_id", "position"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))  # indexed by (plan_id, code), (plan_id, position)
     code: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))

@@ -76,13 +76,12 @@ def init_and_load(url: str, plan_file: Path = SEED_PLAN):
     """Migrate url and load plan_file into it; returns the load summary."""
     from plantrack.models.db import session_factory
     from plantrack.models.migrate import upgrade
-    from plantrack.models.plan.file import read_plan
-    from plantrack.models.plan.store import store_plan
+    from plantrack.models.plan.load import load_plan
 
     upgrade(url)
     Session = session_factory(url)
     with Session() as s, s.begin():
-        return store_plan(s, read_plan(plan_file))
+        return load_plan(s, plan_file)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ def _expected_events(url: str) -> tuple[int, dict[str, int]]:
         rows = [r for r in board(s, TODAY) if r.kind == "deliverable"]
     per_cat: dict[str, int] = {}
     for r in rows:
-        per_cat[r.category] = per_cat.get(r.category, 0) + (r.due is not None) + len(r.extra["milestones"] or [])
+        per_cat[r.category] = per_cat.get(r.category, 0) + (r.due is not None) + len(r.milestones)
     return sum(per_cat.values()), per_cat
 
 

@@ -480,7 +480,7 @@ def test_reload_over_the_previous_file_keeps_all_status_history(db_url, tmp_path
     assert all(r.state == "not_started" and r.progress is None and r.last_report_at is None for r in iii6)
     assert rows["III.8"].progress == 20 and rows["III.8/CAT"].state == "not_started"  # III.8 keeps its history
     assert rows["V.8/UBND-BACHA"].progress == 50 and rows["VI.1/SYT"].state == "done"
-    assert rows["II.6b"].extra["last_value"] is None and rows["II.4b"].extra["target"] is None
+    assert rows["II.6b"].last_value is None and rows["II.4b"].target is None
     assert not init_and_load(db_url, SEED_PLAN).changed  # and loading it again changes nothing
 
 

@@ -1,6 +1,7 @@
 """Loading the Lào Cai plan: counts, idempotence, edits that keep history, succession."""
 from datetime import date, datetime, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from plantrack.models.board import board
@@ -46,13 +47,13 @@ def test_seed_plan_loads_whole(loaded_db):
     assert rows["VI.1/SYT"].lead == "SYT" and rows["VI.1/SYT"].due == date(2024, 6, 15)
     assert rows["VI.2/UBND-VANBAN"].due == date(2024, 11, 15)
     assert (rows["III.3"].start, rows["III.3"].due) == (date(2024, 6, 1), date(2024, 6, 30))
-    trung_thu = {m["key"]: m["start"] for m in rows["III.7"].extra["milestones"]}
-    assert "2024-09-17" in trung_thu.values()  # 15/8 lunar 2024
-    assert "2024-02-10" in trung_thu.values()  # Tết Nguyên đán 2024
-    ii1 = rows["II.1"].extra
-    assert (ii1["baseline"], ii1["target"], ii1["unit"], ii1["direction"]) == (1.38, 1.36, "%", "at_most")
-    assert rows["II.7"].extra["target"] == 1_000_000_000
-    assert rows["II.4b"].extra["target"] is None and rows["II.4b"].extra["direction"] == "increase"
+    trung_thu = {m.key: m.start for m in rows["III.7"].milestones}
+    assert date(2024, 9, 17) in trung_thu.values()  # 15/8 lunar 2024
+    assert date(2024, 2, 10) in trung_thu.values()  # Tết Nguyên đán 2024
+    ii1 = rows["II.1"]
+    assert (ii1.baseline, ii1.target, ii1.unit, ii1.direction) == (1.38, 1.36, "%", "at_most")
+    assert rows["II.7"].target == 1_000_000_000
+    assert rows["II.4b"].target is None and rows["II.4b"].direction == "increase"
 
 
 def test_reload_same_file_changes_nothing(loaded_db):
@@ -79,7 +80,7 @@ def test_edit_and_reload_keeps_status_history(db_url, tmp_path):
     rows = _rows(db_url)
     assert rows["III.4"].title.endswith("năm 2024") and "SYT" in rows["III.4"].supporting
     assert rows["III.4"].progress == 40 and rows["III.4"].state == "in_progress"  # status survives the edit
-    assert rows["II.1"].extra["last_value"] == 1.37
+    assert rows["II.1"].last_value == 1.37
     changed = [c for c, r in rows.items() if r.due == date(2024, 6, 20)]
     assert len(changed) == 1
     with Session() as s:
@@ -122,3 +123,53 @@ def test_successor_takes_over_open_work_with_history(db_url, tmp_path):
     assert "SKHCN" in rows["III.1"].supporting and "STTTT" not in rows["III.1"].supporting
     with session_factory(db_url)() as s:
         assert {r.code for r in board(s, date(2024, 7, 1), agency="SKHCN")} >= {"VI.2/STTTT", "V.5", "III.1"}
+
+
+def test_unchanged_files_are_known_by_their_hashes_before_parsing(sqlite_url, tmp_path, monkeypatch):
+    import plantrack.models.plan.load as load
+
+    plan_file = copy_seed(tmp_path)
+    first = init_and_load(sqlite_url, plan_file)
+    before = snapshot(sqlite_url)
+    monkeypatch.setattr(load, "read_plan", lambda path: pytest.fail("an unchanged file was parsed"))
+    summary = init_and_load(sqlite_url, plan_file)
+    assert summary.files_unchanged and not summary.changed
+    assert (summary.deliverables.unchanged, summary.indicators.unchanged) == (first.deliverables.created, first.indicators.created)
+    assert (summary.agencies.unchanged, summary.people.unchanged) == (first.agencies.created, first.people.created)
+    assert snapshot(sqlite_url) == before
+
+
+@pytest.mark.parametrize("changed", ["directory", "source text", "loader version"])
+def test_a_changed_input_is_read_again(sqlite_url, tmp_path, monkeypatch, changed):
+    import plantrack.models.plan.file as file
+
+    plan_file = copy_seed(tmp_path)
+    init_and_load(sqlite_url, plan_file)
+    if changed == "directory":
+        edit(plan_file.parent / "agencies-lao-cai.yaml", 'name: "Trần Thị Hoa"', 'name: "Trần Thị Hòa"')
+    elif changed == "source text":
+        (plan_file.parent / "60-KH-UBND-2024-lao-cai.txt").write_text("bản sửa", encoding="utf-8")
+    else:
+        monkeypatch.setattr(file, "LOADER_VERSION", file.LOADER_VERSION + "-next")
+    summary = init_and_load(sqlite_url, plan_file)
+    assert not summary.files_unchanged
+    assert summary.changed == (changed != "loader version")
+    if changed == "directory":
+        assert summary.people.updated == 1
+    assert init_and_load(sqlite_url, plan_file).files_unchanged  # and now it is known again
+
+
+def test_another_directory_that_changed_agencies_makes_a_reload_read_again(sqlite_url, tmp_path):
+    """Plan A names directory X; plan B names Y, which renames an agency X also lists: reloading A must
+    put X's name back, not trust its unchanged files."""
+    plan_a = copy_seed(tmp_path / "a")
+    plan_b = copy_seed(tmp_path / "b")
+    edit(plan_b, "  number: 60/KH-UBND", "  number: 61/KH-UBND")
+    edit(plan_b.parent / "agencies-lao-cai.yaml", 'short_name: "UBND tỉnh Lào Cai"', 'short_name: "UBND tỉnh"')
+    init_and_load(sqlite_url, plan_a)
+    assert init_and_load(sqlite_url, plan_b).agencies.updated == 1
+    summary = init_and_load(sqlite_url, plan_a)
+    assert not summary.files_unchanged and summary.agencies.updated == 1
+    with session_factory(sqlite_url)() as s:
+        assert "UBND tỉnh Lào Cai" in s.scalars(select(Agency.short_name))
+    assert init_and_load(sqlite_url, plan_a).files_unchanged

@@ -16,6 +16,7 @@ import yaml
 from lunardate import LunarDate
 from pydantic import ValidationError
 
+from plantrack.models.plan import yaml_fast
 from plantrack.models.plan.schema import LINE_RE, TEXT_RE, DirectoryFile, LunarDay, PlanFile
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is ten times faster
@@ -56,6 +57,17 @@ class PlanFileError(Exception):
         self.problems = problems
 
 
+# Bump when read_plan or store_plan would store anything differently from the same files: an unchanged
+# reload is recognised by file hashes and this version alone (models.plan.load), before any parsing.
+LOADER_VERSION = "1"
+
+
+def load_key(file_sha256: str, directory_sha256: str, source_sha256: str | None) -> str:
+    """The key of one load's inputs: same key, same rows."""
+    text = "\0".join((LOADER_VERSION, file_sha256, directory_sha256, source_sha256 or ""))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass
 class ResolvedPlan:
     """A validated plan with every agency reference checked and every date made solar."""
@@ -66,6 +78,7 @@ class ResolvedPlan:
     plan: PlanFile
     directory: DirectoryFile
     groups: dict[str, list[str]]
+    directory_sha256: str = ""
     # code -> solar (start, end) per milestone key, from lunar or solar dates
     milestone_dates: dict[str, dict[str, tuple[date, date | None]]] = field(default_factory=dict)
 
@@ -77,6 +90,10 @@ class ResolvedPlan:
                 if code not in out:
                     out.append(code)
         return out
+
+    @property
+    def load_key(self) -> str:
+        return load_key(self.file_sha256, self.directory_sha256, self.source_sha256)
 
 
 def _line_map(text: str) -> dict[tuple, int]:
@@ -153,7 +170,7 @@ def _read_yaml(path: Path, max_bytes: int):
     except UnicodeDecodeError as exc:
         raise PlanFileError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml_fast.load(text, _Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -266,6 +283,23 @@ def _source_sha256(src: Path) -> str:
         return hashlib.sha256(raw).hexdigest()
 
 
+def plan_file_sha256(path: Path) -> str | None:
+    """The file_sha256 read_plan stores for the plan file at path (of its NFC text); None when unreadable."""
+    try:
+        raw = path.read_bytes()
+        return hashlib.sha256(_nfc(raw.decode("utf-8")).encode("utf-8")).hexdigest()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def source_file_sha256(path: Path) -> str | None:
+    """The source_sha256 read_plan stores for a source text file; None when unreadable."""
+    try:
+        return _source_sha256(path)
+    except OSError:
+        return None
+
+
 def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPlan:
     """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem."""
     path = Path(path)
@@ -353,4 +387,5 @@ def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPl
         directory=directory,
         groups=directory.groups,
         milestone_dates=milestone_dates,
+        directory_sha256=dir_sha,
     )

@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from plantrack.models.bulk import bulk_insert
 from plantrack.models.entities import (
     Agency,
+    AgencyDirectory,
     AgencyContact,
     Deliverable,
     Indicator,
@@ -40,6 +42,7 @@ class LoadSummary:
     deliverables: Counts = field(default_factory=Counts)
     indicators: Counts = field(default_factory=Counts)
     contacts_changed: int = 0
+    files_unchanged: bool = False  # recognised by file hashes: nothing was parsed or written
 
     @property
     def changed(self) -> bool:
@@ -75,8 +78,8 @@ def _upsert_rows(session: Session, model, existing: dict[str, dict], wanted: dic
     gone = [{"id": old["id"], "archived": True, "updated_at": now}
             for k, old in existing.items() if k not in wanted and not old["archived"]]
     counts.archived = len(gone)
-    if inserts:
-        session.execute(insert(model), inserts)
+    if inserts:  # not the ORM bulk path: it costs several times more per row
+        bulk_insert(session, model.__table__, inserts)
     for batch in (updates, gone, moves):
         if batch:
             session.execute(update(model), batch)
@@ -85,14 +88,14 @@ def _upsert_rows(session: Session, model, existing: dict[str, dict], wanted: dic
 
 def _existing(session: Session, model, columns: list[str], where) -> dict[str, dict]:
     cols = [getattr(model, c) for c in ["id", "code", "archived", *columns]]
-    return {r["code"]: dict(r) for r in session.execute(select(*cols).where(where)).mappings()}
+    return {r["code"]: dict(r) for r in session.execute(select(*cols).where(where)).mappings().all()}
 
 
 def _store_agencies(session: Session, rp: ResolvedPlan, summary: LoadSummary) -> dict[str, int]:
     """Upsert the directory's agencies (set-based: a national directory has 5,000); returns code -> id."""
     A = Agency.__table__.c
     fields = ("name", "name_en", "short_name", "kind", "aliases", "parent_code")
-    have = {r[1]: r for r in session.execute(select(A.id, A.code, *(A[f] for f in fields), A.successor_id))}
+    have = {r[1]: r for r in session.execute(select(A.id, A.code, *(A[f] for f in fields), A.successor_id)).all()}
     inserts, updates = [], []
     for e in rp.directory.agencies:
         values = (e.name, e.name_en, e.short_name, e.kind, list(e.aliases), e.parent)
@@ -104,7 +107,7 @@ def _store_agencies(session: Session, rp: ResolvedPlan, summary: LoadSummary) ->
         else:
             summary.agencies.unchanged += 1
     if inserts:
-        session.execute(insert(Agency), inserts)
+        bulk_insert(session, Agency.__table__, inserts)
     if updates:
         session.execute(update(Agency), updates)
     summary.agencies.created, summary.agencies.updated = len(inserts), len(updates)
@@ -128,7 +131,7 @@ def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int]
     """Upsert people by email and make each listed agency's contacts match the directory."""
     P, C = Person.__table__.c, AgencyContact.__table__.c
     have = {email: (pid, (name, phone, position))
-            for pid, email, name, phone, position in session.execute(select(P.id, P.email, P.name, P.phone, P.position))}
+            for pid, email, name, phone, position in session.execute(select(P.id, P.email, P.name, P.phone, P.position)).all()}
     wanted: dict[str, tuple] = {}
     for e in rp.directory.agencies:
         for pe in e.people:
@@ -137,7 +140,7 @@ def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int]
     new = [{"email": m, **dict(zip(cols, v))} for m, v in wanted.items() if m not in have]
     changed = [{"id": have[m][0], **dict(zip(cols, v))} for m, v in wanted.items() if m in have and have[m][1] != v]
     if new:
-        session.execute(insert(Person), new)
+        bulk_insert(session, Person.__table__, new)
     if changed:
         session.execute(update(Person), changed)
     summary.people.created, summary.people.updated = len(new), len(changed)
@@ -145,13 +148,14 @@ def _store_people(session: Session, rp: ResolvedPlan, agency_ids: dict[str, int]
     person_ids = dict(session.execute(select(P.email, P.id)).all()) if new else {m: v[0] for m, v in have.items()}
     want = {(agency_ids[e.code], person_ids[pe.email.lower()], pe.role) for e in rp.directory.agencies for pe in e.people}
     listed = {agency_ids[e.code] for e in rp.directory.agencies}
-    got = {tuple(r) for r in session.execute(select(C.agency_id, C.person_id, C.role)) if r[0] in listed}
-    for agency_id, person_id, role in got - want:
-        session.execute(delete(AgencyContact).where(
-            C.agency_id == agency_id, C.person_id == person_id, C.role == role))
+    got = {tuple(r) for r in session.execute(select(C.agency_id, C.person_id, C.role)).all() if r[0] in listed}
+    gone = [dict(a=a, p=p, r=r) for a, p, r in got - want]
+    if gone:
+        session.execute(delete(AgencyContact.__table__).where(
+            C.agency_id == bindparam("a"), C.person_id == bindparam("p"), C.role == bindparam("r")), gone)
     added = [dict(agency_id=a, person_id=p, role=r) for a, p, r in want - got]
     if added:
-        session.execute(insert(AgencyContact), added)
+        bulk_insert(session, AgencyContact.__table__, added)
     summary.contacts_changed = len(got - want) + len(added)
 
 
@@ -174,6 +178,9 @@ def _store_plan_row(session: Session, rp: ResolvedPlan, now: datetime, summary: 
             setattr(plan, k, v)
         plan.loaded_at = now
         summary.plan_changed = True
+    # What this load read (for the unchanged check of the next one): not a change of the plan itself.
+    plan.directory_ref, plan.directory_sha256 = rp.plan.directory, rp.directory_sha256 or None
+    plan.source_ref, plan.load_key = h.source_text, rp.load_key
     session.flush()
     return plan.id
 
@@ -208,7 +215,7 @@ def _store_support(session: Session, rp: ResolvedPlan, plan_id: int, agency_ids:
             select(deliverable_support.c.deliverable_id, deliverable_support.c.agency_id)
             .join(Deliverable, Deliverable.id == deliverable_support.c.deliverable_id)
             .where(Deliverable.plan_id == plan_id)
-        )
+        ).all()
     )
     want = {
         (ids[d.code], agency_ids[code])
@@ -217,20 +224,44 @@ def _store_support(session: Session, rp: ResolvedPlan, plan_id: int, agency_ids:
         if code != d.lead
     }
     gone, new = have - want, want - have
-    for did, aid in gone:
+    if gone:
         session.execute(delete(deliverable_support).where(
-            deliverable_support.c.deliverable_id == did, deliverable_support.c.agency_id == aid))
+            deliverable_support.c.deliverable_id == bindparam("d"), deliverable_support.c.agency_id == bindparam("a")),
+            [{"d": d, "a": a} for d, a in gone])
     if new:
-        session.execute(insert(deliverable_support), [{"deliverable_id": d, "agency_id": a} for d, a in new])
+        bulk_insert(session, deliverable_support, [{"deliverable_id": d, "agency_id": a} for d, a in new])
     return {code_of[d] for d, _ in gone | new}
+
+
+def _store_directory(session: Session, rp: ResolvedPlan, now: datetime, summary: LoadSummary) -> dict[str, int]:
+    """Upsert the directory unless the database already holds it as the file says; returns code -> id.
+
+    34 provincial plans naming one national directory store its 5,000 agencies once, not 34 times.
+    """
+    A = Agency.__table__.c
+    known = session.get(AgencyDirectory, rp.directory_sha256) if rp.directory_sha256 else None
+    if known is not None:
+        summary.agencies.unchanged, summary.people.unchanged = known.agencies, known.people
+        return dict(session.execute(select(A.code, A.id)).all())
+    agency_ids = _store_agencies(session, rp, summary)
+    _store_people(session, rp, agency_ids, summary)
+    if not rp.directory_sha256:
+        return agency_ids
+    a, p = summary.agencies, summary.people
+    if a.created or a.updated or p.created or p.updated or summary.contacts_changed:
+        # The rows changed: what other directory files left is no longer known to be as they say.
+        session.execute(delete(AgencyDirectory.__table__))
+    people = len({pe.email.lower() for e in rp.directory.agencies for pe in e.people})
+    session.execute(insert(AgencyDirectory.__table__), [dict(
+        sha256=rp.directory_sha256, agencies=len(rp.directory.agencies), people=people, loaded_at=now)])
+    return agency_ids
 
 
 def store_plan(session: Session, rp: ResolvedPlan, now: datetime | None = None) -> LoadSummary:
     """Upsert agencies, people, plan, indicators and deliverables; reported status is never touched."""
     now = now or datetime.now(timezone.utc)
     summary = LoadSummary(plan_number=rp.plan.plan.number, plan_changed=False)
-    agency_ids = _store_agencies(session, rp, summary)
-    _store_people(session, rp, agency_ids, summary)
+    agency_ids = _store_directory(session, rp, now, summary)
     plan_id = _store_plan_row(session, rp, now, summary, agency_ids)
 
     d_rows = _deliverable_rows(rp, agency_ids)

@@ -6,7 +6,8 @@ from functools import lru_cache
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from plantrack.models.board import BoardRow
+from plantrack.models.board import BoardRow, DeliverableRow, MilestoneItem, QuantityItem
+from plantrack.models.enums import Schedule
 from plantrack.models.plan.notes import dates_assumed, note_in
 from plantrack.models.status import StatusKey, label
 from plantrack.notifications.calendar.ical import EventSpec, day_formatter, event_uid, exclusive_end
@@ -113,9 +114,8 @@ class _Labels(dict):
         return text
 
 
-def _quantity_lines(quantities: list) -> str:
-    return "".join([f"- {q.get('what', '')}: {q.get('amount', '')} {q.get('unit', '')}".rstrip() + "\n"
-                    for q in quantities])
+def _quantity_lines(quantities: tuple[QuantityItem, ...]) -> str:
+    return "".join([f"- {q.what}: {q.amount} {q.unit}".rstrip() + "\n" for q in quantities])
 
 
 def _date_line(out: list, t: dict, lang: str, start: date, end: date | None, assumed: bool) -> None:
@@ -128,7 +128,7 @@ def _date_line(out: list, t: dict, lang: str, start: date, end: date | None, ass
     out.append("\n")
 
 
-def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: dict | None,
+def _description(row: DeliverableRow, names: dict[str, str], tz: ZoneInfo, milestone: MilestoneItem | None,
                  lang: str = "vi", memo: dict | None = None) -> str:
     """The event text; memo (per batch) keeps rendered quantity lists, shared by identity between rows."""
     t = texts(lang)
@@ -139,11 +139,10 @@ def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: 
     note = row.assumption
     if milestone:  # the milestone's own date first, then its deliverable's
         dates = _milestone_dates(milestone)
-        note = milestone.get("assumption") or note
-        out += (t["milestone"], milestone.get("title") or row.title, "\n", t["date"])
+        note = milestone.assumption or note
+        out += (t["milestone"], milestone.title or row.title, "\n", t["date"])
         _date_line(out, t, lang, dates[0], dates[1], dates_assumed(note))
-    extra = row.extra
-    span = row.start is not None and extra.get("schedule") == "span"
+    span = row.start is not None and row.schedule == Schedule.SPAN
     if span:
         out.append(t["span"][0])
         _date_line(out, t, lang, row.start, row.due, assumed)
@@ -166,7 +165,7 @@ def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: 
         out += (t["report_to"] % {"agency": labels[row.report_to]}, "\n")
     if row.description:
         out += (row.description.strip(), "\n")
-    quantities = extra.get("quantities")
+    quantities = row.quantities
     if quantities:
         if memo is None:
             out.append(_quantity_lines(quantities))
@@ -180,7 +179,7 @@ def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: 
         out += (t["progress"][0], str(row.progress), t["progress"][1])
     out += ("\n", t["last"])
     if row.last_report_at:
-        at = datetime.fromisoformat(row.last_report_at)
+        at = row.last_report_at
         out.append(_d(at.astimezone(tz) if at.tzinfo else at))
     else:
         out.append(t["never"])
@@ -188,7 +187,7 @@ def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: 
     return "".join(out)
 
 
-def short_title(row: BoardRow) -> str:
+def short_title(row: DeliverableRow) -> str:
     """What a calendar title says after the code: the plan file's short title, else the title without
     the ' – agency' ending that a per-agency code (VI.1/SYT) already says."""
     if row.short_title:
@@ -201,7 +200,7 @@ def short_title(row: BoardRow) -> str:
     return title
 
 
-def whole_period(row: BoardRow, period: tuple[date, date] | None) -> bool:
+def whole_period(row: DeliverableRow, period: tuple[date, date] | None) -> bool:
     """A duty that runs the plan's whole period (due on its last day, from its first): nothing to do on that day."""
     if period is None or row.due is None:
         return False
@@ -232,7 +231,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _url(opts: EventOptions, row: BoardRow) -> str | None:
+def _url(opts: EventOptions, row: DeliverableRow) -> str | None:
     if not opts.event_url:
         return None
     from urllib.parse import quote
@@ -240,18 +239,15 @@ def _url(opts: EventOptions, row: BoardRow) -> str | None:
     return opts.event_url.format(plan=quote(row.plan, safe=""), code=quote(row.code, safe=""))
 
 
-def _milestone_dates(m: dict) -> tuple[date, date] | None:
-    try:
-        start = date.fromisoformat(m["start"]) if m.get("start") else None
-        end = date.fromisoformat(m["end"]) if m.get("end") else start
-    except (TypeError, ValueError):
-        return None
+def _milestone_dates(m: MilestoneItem) -> tuple[date, date] | None:
+    start = m.start
+    end = m.end or start
     if start is None or end is None or end < start:
         return None
     return start, end
 
 
-def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions, memo: dict | None = None,
+def events_of(row: DeliverableRow, names: dict[str, str], opts: EventOptions, memo: dict | None = None,
               period: tuple[date, date] | None = None) -> tuple[list[EventSpec], list[Skipped]]:
     """The events of one deliverable: its due date (or span) and each dated milestone.
 
@@ -270,7 +266,7 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions, memo: di
     if row.due is None:
         skipped.append(Skipped(row.plan, row.code, "no due date"))
     else:
-        span = row.extra.get("schedule") == "span" and row.start is not None and row.start <= row.due
+        span = row.schedule == Schedule.SPAN and row.start is not None and row.start <= row.due
         start = row.start if span else row.due
         action = row.category == "report" or span or not whole_period(row, period)
         events.append(EventSpec(
@@ -278,13 +274,13 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions, memo: di
             marker=MARKERS.get(row.status_key), description=_description(row, names, tz, None, lang, memo),
             start=start, end=exclusive_end(row.due), alarms=() if quiet or not action else _alarms(opts, start),
             **common))
-    for m in row.extra.get("milestones") or ():
+    for m in row.milestones:
         dates = _milestone_dates(m)
-        if dates is None or not m.get("key"):
-            skipped.append(Skipped(row.plan, f"{row.code}#{m.get('key', '?')}", "milestone without a valid date"))
+        if dates is None or not m.key:
+            skipped.append(Skipped(row.plan, f"{row.code}#{m.key or '?'}", "milestone without a valid date"))
             continue
         events.append(EventSpec(
-            uid=event_uid(row.plan, row.code, m["key"]), code=row.code, title=m.get("title") or short_title(row),
+            uid=event_uid(row.plan, row.code, m.key), code=row.code, title=m.title or short_title(row),
             marker=MARKERS.get(row.status_key) if row.status_key in MILESTONE_MARKED else None,
             description=_description(row, names, tz, m, lang, memo), start=dates[0], end=exclusive_end(dates[1]),
             alarms=() if quiet else _alarms(opts, dates[0]), **common))
@@ -303,7 +299,7 @@ def plan_events(rows: list[BoardRow], names: dict[str, str], opts: EventOptions,
     memo: dict = {}
     periods = periods or {}
     for row in rows:
-        if row.kind != "deliverable":
+        if not isinstance(row, DeliverableRow):
             continue
         ev, sk = events_of(row, names, opts, memo, periods.get(row.plan))
         events += ev

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from plantrack.config.i18n import gettext_for
-from plantrack.models.board import board
+from plantrack.models.board import DeliverableRow, board
 from plantrack.models.calendar_store import (RunState, calendar_fingerprint, last_run, published_events, published_feeds,
                                    save_events, save_feeds, save_run)
 from plantrack.models.db import session_factory
@@ -162,7 +162,7 @@ def collect_calendar_events(opts: PublishOptions, today: date, now: datetime | N
         periods = {number: (start, end) for number, _, start, end in plan_rows}
         events, skipped = plan_events(rows, dict(agencies), opts.events, periods)
         valid_until = earliest_status_change(
-            ((r.state, r.start, r.due, None) for r in rows if r.kind == "deliverable"), today, due_soon_days)
+            ((r.state, r.start, r.due, None) for r in rows if isinstance(r, DeliverableRow)), today, due_soon_days)
         seen: set[str] = set()
         unique = []
         for ev in events:

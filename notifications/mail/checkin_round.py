@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plantrack.models.board import BoardRow, board
+from plantrack.models.board import DeliverableRow, IndicatorRow, board
 from plantrack.models.entities import Agency, AgencyContact, Person, Plan
 from plantrack.models.enums import ContactRole
 from plantrack.models.mail.inbound import away_people
@@ -138,14 +138,13 @@ def _office(session: Session, plan: Plan, agencies: dict[str, Agency], lang: str
     return Office(name, short, contact)
 
 
-def _local_day(at: str | None, tz: ZoneInfo) -> date | None:
-    if not at:
+def _local_day(at: datetime | None, tz: ZoneInfo) -> date | None:
+    if at is None:
         return None
-    moment = datetime.fromisoformat(at)
-    return (moment.astimezone(tz) if moment.tzinfo else moment).date()
+    return (at.astimezone(tz) if at.tzinfo else at).date()
 
 
-def _item(r: BoardRow, names: dict[str, str], short: dict[str, str], labels, tz: ZoneInfo) -> ItemLine:
+def _item(r: DeliverableRow, names: dict[str, str], short: dict[str, str], labels, tz: ZoneInfo) -> ItemLine:
     return ItemLine(code=r.code, title=r.title, due=r.due, status=str(r.status_key),
                     status_label=labels(r.status_key), progress=r.progress, days_left=r.days_left,
                     lead=short.get(r.lead, r.lead), report_to=names.get(r.report_to) if r.report_to else None,
@@ -153,11 +152,10 @@ def _item(r: BoardRow, names: dict[str, str], short: dict[str, str], labels, tz:
                     last_report=_local_day(r.last_report_at, tz))
 
 
-def _indicator(r: BoardRow, tz: ZoneInfo) -> IndicatorLine:
-    x = r.extra
-    return IndicatorLine(code=r.code, text=r.title, unit=x["unit"], baseline=x["baseline"], target=x["target"],
-                         last_value=x["last_value"], due=r.due, last_report=_local_day(r.last_report_at, tz),
-                         direction=str(x["direction"]))
+def _indicator(r: IndicatorRow, tz: ZoneInfo) -> IndicatorLine:
+    return IndicatorLine(code=r.code, text=r.title, unit=r.unit, baseline=r.baseline, target=r.target,
+                         last_value=r.last_value, due=r.due, last_report=_local_day(r.last_report_at, tz),
+                         direction=str(r.direction))
 
 
 def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period: str = "week",
@@ -184,7 +182,7 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
         leads, supports, indicators = defaultdict(list), defaultdict(list), defaultdict(list)
         open_codes: set[str] = set()
         for r in rows:
-            if r.kind == "indicator":
+            if isinstance(r, IndicatorRow):
                 indicators[r.lead].append(r)
                 continue
             if r.status_key not in OPEN_STATUSES:
