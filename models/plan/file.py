@@ -274,13 +274,17 @@ def _count_items(path: Path, data, limits: PlanLimits) -> None:
                              "allowed (PLANTRACK_PLAN_MAX_ITEMS); nothing was loaded"])
 
 
-def _source_sha256(src: Path) -> str:
-    """sha256 of the plan's source text, of its NFC form when it is UTF-8 (an NFD copy is the same text)."""
-    raw = src.read_bytes()
+def _text_sha256(raw: bytes) -> str:
+    """sha256 of a file's NFC text when it is UTF-8 (an NFD copy is the same text), else of its bytes."""
     try:
         return hashlib.sha256(_nfc(raw.decode("utf-8")).encode("utf-8")).hexdigest()
     except UnicodeDecodeError:
         return hashlib.sha256(raw).hexdigest()
+
+
+def _source_sha256(src: Path) -> str:
+    """sha256 of the plan's source text, of its NFC form when it is UTF-8."""
+    return _text_sha256(src.read_bytes())
 
 
 def plan_file_sha256(path: Path) -> str | None:
@@ -292,10 +296,10 @@ def plan_file_sha256(path: Path) -> str | None:
         return None
 
 
-def source_file_sha256(path: Path) -> str | None:
-    """The source_sha256 read_plan stores for a source text file; None when unreadable."""
+def text_file_sha256(path: Path) -> str | None:
+    """The hash read_plan stores for a directory or source text file (of its NFC text); None when unreadable."""
     try:
-        return _source_sha256(path)
+        return _text_sha256(path.read_bytes())
     except OSError:
         return None
 
@@ -308,7 +312,7 @@ def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPl
     plan = _validate(PlanFile, path, text, data)
     dir_path = (path.parent / plan.directory).resolve()
     try:
-        dir_sha = hashlib.sha256(dir_path.read_bytes()).hexdigest()
+        dir_sha = _text_sha256(dir_path.read_bytes())  # as the plan file: an NFD copy is the same directory
     except OSError as exc:
         raise PlanFileError([f"{dir_path}: cannot read the directory named by {path}: {exc.strerror}"]) from None
     directory, dir_problems = _directory(dir_path, dir_sha, limits.max_bytes)

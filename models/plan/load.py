@@ -1,7 +1,6 @@
 """Load a plan file into the database: skip on unchanged file hashes, else read, validate and store it."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from pathlib import Path
 
@@ -9,21 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plantrack.models.entities import AgencyDirectory, Deliverable, Indicator, Plan
-from plantrack.models.plan.file import PlanLimits, load_key, plan_file_sha256, read_plan, source_file_sha256
+from plantrack.models.plan.file import PlanLimits, load_key, plan_file_sha256, read_plan, text_file_sha256
 from plantrack.models.plan.store import Counts, LoadSummary, store_plan
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def unchanged_load(session: Session, path: Path) -> LoadSummary | None:
     """The summary of a load that would change nothing, judged from file hashes alone; None when unsure.
 
-    Unchanged means: a plan row was stored from a file with these bytes, the directory and source text
+    Unchanged means: a plan row was stored from a file with this (NFC) text, the directory and source text
     it names hash as they did then, the loader version is the same, and the database still holds that
     directory as the file says (models.entities.AgencyDirectory). Reads files and a few rows; writes nothing.
     """
@@ -35,8 +27,8 @@ def unchanged_load(session: Session, path: Path) -> LoadSummary | None:
                                  P.load_key).where(P.file_sha256 == file_sha)).first()
     if row is None or row.load_key is None or row.directory_ref is None:
         return None
-    dir_sha = _sha256((path.parent / row.directory_ref).resolve())
-    source_sha = source_file_sha256(path.parent / row.source_ref) if row.source_ref else None
+    dir_sha = text_file_sha256((path.parent / row.directory_ref).resolve())
+    source_sha = text_file_sha256(path.parent / row.source_ref) if row.source_ref else None
     if dir_sha is None or (row.source_ref and source_sha is None):
         return None  # let the full read name the missing file
     if load_key(file_sha, dir_sha, source_sha) != row.load_key:
