@@ -37,7 +37,7 @@ def test_each_client_style_updates_what_the_agency_leads(replies_db, seed_checki
     b = board_of(replies_db)
     assert (b["V.6"].state, b["V.6"].progress) == ("in_progress", 60)
     assert b["VI.1/SYT"].state == "done"
-    assert b["II.5"].extra["last_value"] == 98.5
+    assert b["II.5"].last_value == 98.5
     # nothing of the quoted check-in's examples applied (III.4 is not SYT's anyway; VI.1/SYT would be)
     assert b["III.4"].state == "not_started"
     assert [p.name for p in (md / "new").iterdir()] == [] and len(list((md / ".Processed" / "cur").iterdir())) == 1
@@ -55,7 +55,7 @@ def test_reply_quoting_the_whole_checkin_applies_none_of_its_examples(replies_db
     assert b["III.1"].progress == 30 and b["III.2"].progress == 20
     for code in ("III.4", "III.5"):
         assert b[code].state == "not_started", code
-    assert b["II.1"].extra["last_value"] is None
+    assert b["II.1"].last_value is None
 
 
 def test_sender_rules(replies_db, seed_checkins, tmp_path):
