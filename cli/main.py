@@ -104,9 +104,11 @@ def status(
     lang = parse_lang(lang, settings.lang)
     day = parse_today(today, settings.timezone)
     require_schema(settings.database_url)
+    deadlines = state.deadlines()
     with state.session_factory()() as s:
         try:
-            rows = board(s, day, agency=agency, overdue_only=overdue, due_soon_days=settings.due_soon_days)
+            rows = board(s, day, agency=agency, overdue_only=overdue, due_soon_days=settings.due_soon_days,
+                         deadlines=deadlines)
         except LookupError:
             fail(f"unknown agency code {agency!r}: see 'plantrack agencies'")
     if as_json:  # a JSON array, one object a line: easy for jq and for grep
@@ -116,17 +118,21 @@ def status(
 
 
 def _days_text(days: int | None, lang: str) -> str:
+    """Working days left or overdue: 'còn 3 ngày làm việc' / 'quá 2 ngày làm việc'."""
+    from plantrack.config.i18n import ngettext_for
+
     if days is None:
         return ""
-    if lang == "vi":
-        return f"quá {-days} ngày" if days < 0 else f"còn {days} ngày"
-    return f"{-days} days late" if days < 0 else f"{days} days left"
+    n = ngettext_for(lang)
+    if days < 0:
+        return n("{n} working day late", "{n} working days late", -days).format(n=-days)
+    return n("{n} working day left", "{n} working days left", days).format(n=days)
 
 
 def _print_board(rows, day, lang: str, agency: str | None) -> None:
     from rich.table import Table
 
-    from plantrack.models.status import OPEN_STATUSES, label
+    from plantrack.models.status import OPEN_STATUSES, label, not_reported
 
     vi = lang == "vi"
     table = Table(title=f"{'Tiến độ ngày' if vi else 'Status as of'} {day:%d/%m/%Y}"
@@ -146,9 +152,11 @@ def _print_board(rows, day, lang: str, agency: str | None) -> None:
             progress = "" if r.progress is None else f"{r.progress}%"
         status = label(r.status_key, lang)
         if r.status_key in OPEN_STATUSES and r.due is not None:
-            status += f" ({_days_text(r.days_left, lang)})"
+            status += f" ({_days_text(r.working_days_left, lang)})"
+        if not r.reported:
+            status += f"; {not_reported(lang)}"
         lead = r.lead if r.lead == r.planned_lead else f"{r.lead} ({'thay' if vi else 'for'} {r.planned_lead})"
-        table.add_row(r.code, r.title, lead, supp, f"{r.due:%d/%m/%Y}" if r.due else "",
+        table.add_row(r.code, r.title, lead, supp, r.due_text(lang) if r.due_written else "",
                       progress, f"[{STATUS_STYLE[r.status_key]}]{status}[/]")
     console().print(table)
     counts: dict[str, int] = {}
@@ -192,7 +200,8 @@ def agencies(as_json: bool = typer.Option(False, "--json")):
 def report(
     code: str = typer.Argument(..., help="deliverable or indicator code, e.g. III.4 or VI.1/SYT or II.1"),
     plan: str = typer.Option("60/KH-UBND", "--plan"),
-    state_: Optional[str] = typer.Option(None, "--state", help="not_started, in_progress, done, paused, cancelled"),
+    state_: Optional[str] = typer.Option(None, "--state", help="not_started, in_progress, done, paused, cancelled, "
+                                                              "blocked"),
     progress: Optional[int] = typer.Option(None, "--progress", help="0-100"),
     value: Optional[str] = typer.Option(None, "--value", help="indicator value, e.g. 1.37"),
     note: Optional[str] = typer.Option(None, "--note"),
@@ -244,6 +253,11 @@ def report(
         except ValueError as exc:
             fail(str(exc))
     console().print(f"recorded report for {code}", highlight=False)
+
+
+from plantrack.cli.escalations import escalations as _escalations  # noqa: E402  (read-only: no Prefect)
+
+app.command("escalations")(_escalations)
 
 
 @app.command()
