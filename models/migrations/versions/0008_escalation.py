@@ -1,21 +1,21 @@
 """escalation: the plan's wording of each deadline (deliverable.due_wording) and the escalation table
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0010_contacts
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0009'  # issued as 0005 -> 0008; re-chained after 0009 (plan fidelity) landed on main
+down_revision = '0010_contacts'  # issued as 0005 -> 0008; re-chained after 0009 and 0010 landed on main
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('deliverable', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('due_wording', sa.String(length=8), server_default='by', nullable=False))
+    # ALTER TABLE ... ADD COLUMN in place (as 0010 does): never a rebuild of a table others point at
+    op.add_column('deliverable', sa.Column('due_wording', sa.String(length=8), server_default='by', nullable=False))
     op.create_table('escalation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -46,5 +46,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_escalation_agency_active')
         batch_op.drop_index('ix_escalation_active')
     op.drop_table('escalation')
-    with op.batch_alter_table('deliverable', schema=None) as batch_op:
+    with op.batch_alter_table('deliverable', schema=None) as batch_op:  # SQLite < 3.35 has no DROP COLUMN
         batch_op.drop_column('due_wording')
