@@ -9,8 +9,9 @@ on time) follows one rule, PLANTRACK_DEADLINE_RULE:
   last day is a weekend day or a holiday, the period ends at the end of the next working day.
   "Trước ngày 15/06/2024" (a Saturday) -> last day Friday 14/06/2024, a working day -> 14/06/2024.
   "Đến ngày 31/08/2024" (a Saturday, then the 2/9 holiday) -> Wednesday 04/09/2024.
-  The end of a span (schedule: span, a period of activities such as the Action Month 01/06-30/06)
-  is not a deadline and is kept as written under every rule.
+  A span's last day (schedule: span, e.g. the Action Month 01/06-30/06/2024) is its deadline too:
+  30/06/2024 is a Sunday, so its work is due by the end of Monday 01/07 (calendars still show the
+  span as the plan sets it).
 - written_date_148: the written day is the last day whatever the wording (how the plan file's
   assumptions read "trước ngày 15/6" before issue 10), then Article 148's roll-forward:
   "trước ngày 15/06/2024" -> Monday 17/06/2024.
@@ -47,10 +48,10 @@ class DeadlinePolicy:
         return cached_calendar(self.workdays_dir)
 
     def effective(self, written: date | None, wording: str = DueWording.BY, schedule: str = "deadline") -> date | None:
-        """The effective deadline of a written one (None stays None). The end of a span (schedule 'span',
-        e.g. the Action Month 01/06-30/06) is the end of a period of activities, not a deadline: kept."""
-        if written is None or schedule != "deadline":
-            return written
+        """The effective deadline of a written one (None stays None). A span's last day (the Action Month
+        ends Sunday 30/06) is its deadline too; calendars still show the span as the plan sets it."""
+        if written is None:
+            return None
         return effective_deadline(written, wording, self.rule, self.calendar)
 
     def digest(self) -> str:

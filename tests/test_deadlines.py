@@ -29,9 +29,9 @@ def test_effective_deadline(written, wording, rule, expected):
     assert DeadlinePolicy(rule).effective(written, wording) == expected
 
 
-def test_span_end_is_not_a_deadline():
-    # The Action Month 01/06-30/06/2024 ends on a Sunday: the period stays as the plan writes it.
-    assert DeadlinePolicy().effective(D(2024, 6, 30), "by", "span") == D(2024, 6, 30)
+def test_a_span_ends_on_its_effective_deadline_too():
+    # The Action Month 01/06-30/06/2024 ends on a Sunday: its work is due by the end of Monday 01/07
+    assert DeadlinePolicy().effective(D(2024, 6, 30), "by", "span") == D(2024, 7, 1)
     assert DeadlinePolicy().effective(None, "before") is None
 
 

@@ -149,7 +149,7 @@ def _description(row: BoardRow, names: dict[str, str], tz: ZoneInfo, milestone: 
     span = row.start is not None and extra.get("schedule") == "span"
     if span:
         out.append(t["span"][0])
-        _date_line(out, t, lang, row.start, row.due, assumed)
+        _date_line(out, t, lang, row.start, row.due_written or row.due, assumed)  # the period as the plan sets it
     if row.due:  # the board's due is the effective deadline: show the plan's wording and date, then it if another
         written = row.due_written or row.due
         out += (t["due"], _written(written, row.due_wording, lang))
@@ -273,13 +273,14 @@ def events_of(row: BoardRow, names: dict[str, str], opts: EventOptions, memo: di
     if row.due is None:
         skipped.append(Skipped(row.plan, row.code, "no due date"))
     else:
-        span = row.extra.get("schedule") == "span" and row.start is not None and row.start <= row.due
-        start = row.start if span else row.due
+        written = row.due_written or row.due
+        span = row.extra.get("schedule") == "span" and row.start is not None and row.start <= written
+        start = row.start if span else row.due  # a deadline falls on the effective day; a span keeps its period
         action = row.category == "report" or span or not whole_period(row, period)
         events.append(EventSpec(
             uid=event_uid(row.plan, row.code), code=row.code, title=short_title(row),
             marker=MARKERS.get(row.status_key), description=_description(row, names, tz, None, lang, memo),
-            start=start, end=exclusive_end(row.due), alarms=() if quiet or not action else _alarms(opts, start),
+            start=start, end=exclusive_end(written if span else row.due), alarms=() if quiet or not action else _alarms(opts, start),
             **common))
     for m in row.extra.get("milestones") or ():
         dates = _milestone_dates(m)
