@@ -46,7 +46,7 @@ def test_seed_plan_loads_whole(loaded_db):
     # the plan's dates as written (BoardRow.due is the effective deadline since issue 10: 14/06, 14/11)
     assert rows["VI.1/SYT"].lead == "SYT" and rows["VI.1/SYT"].due_written == date(2024, 6, 15)
     assert rows["VI.2/UBND-VANBAN"].due_written == date(2024, 11, 15) and rows["VI.2/UBND-VANBAN"].due_wording == "before"
-    assert (rows["III.3"].start, rows["III.3"].due) == (date(2024, 6, 1), date(2024, 6, 30))
+    assert (rows["III.3"].start, rows["III.3"].due_written) == (date(2024, 6, 1), date(2024, 6, 30))
     trung_thu = {m["key"]: m["start"] for m in rows["III.7"].extra["milestones"]}
     assert "2024-09-17" in trung_thu.values()  # 15/8 lunar 2024
     assert "2024-02-10" in trung_thu.values()  # Tết Nguyên đán 2024
