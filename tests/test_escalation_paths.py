@@ -104,21 +104,24 @@ def test_blocked_goes_at_once_to_the_head_and_plan_coordinator_and_again_only_wh
     assert ("VI.2/SYT", "blocked", 3, 0) in _fired(run_day(loaded_db, D(2024, 6, 14)))
 
 
-def test_out_of_office_focal_point_is_replaced_by_the_deputy(sqlite_url, monkeypatch):
-    from tests.conftest import init_and_load
+def test_out_of_office_focal_point_is_replaced_by_the_deputy(loaded_sqlite):
+    from plantrack.models.entities import Deliverable, Person
+    from plantrack.models.mail.inbound import PersonAway
 
-    from plantrack.models.entities import Person
-    from plantrack.models.escalation import away
-
-    init_and_load(sqlite_url)
-    with _session(sqlite_url) as s:
+    with _session(loaded_sqlite) as s, s.begin():  # what the reply intake records from an out-of-office notice
         focal = s.scalar(select(Person.id).where(Person.email == FOCAL_SYT))
-    monkeypatch.setattr(away, "people_away", lambda session, today: {focal: D(2024, 6, 21)})
-    run_day(sqlite_url, D(2024, 6, 17))
-    mails = {m.to: m for m in queued(sqlite_url)}
+        s.add(PersonAway(person_id=focal, since=D(2024, 6, 14), until=D(2024, 6, 21), until_given=True))
+    run_day(loaded_sqlite, D(2024, 6, 17))
+    mails = {m.to: m for m in queued(loaded_sqlite)}
     assert FOCAL_SYT not in mails
     assert sorted(mails[DEPUTY_SYT].cc) == [FOCAL_SYT, HEAD_SYT]
     assert "VI.1/SYT" in mails[DEPUTY_SYT].text
+    with _session(loaded_sqlite) as s, s.begin():  # she is back: the next reminder goes to her again
+        s.execute(update(PersonAway).where(PersonAway.person_id == focal).values(until=D(2024, 6, 17)))
+    with _session(loaded_sqlite) as s, s.begin():  # a new deadline for VI.2/SYT makes a reminder due on 24/06
+        s.execute(update(Deliverable).where(Deliverable.code == "VI.2/SYT").values(due_date=D(2024, 7, 2)))
+    run_day(loaded_sqlite, D(2024, 6, 24))
+    assert FOCAL_SYT in {m.to for m in queued(loaded_sqlite) if day_of(m) == "2024-06-24"}
 
 
 def test_reminder_continues_the_check_in_thread_with_a_valid_reply_token(loaded_sqlite):

@@ -1,18 +1,23 @@
-"""HOOK for out-of-office focal points (issue 9, reply intake): who is away today, and until when.
+"""Out-of-office focal points for escalation: who is away today, and until when.
 
-The reply-intake work records an out-of-office notice ("the focal point is away, until the date it
-gives") so that mail goes to the deputy (To) with the focal point in Cc. That record does not exist
-on this branch yet: people_away() returns nobody until it does. Replace its body with a query of the
-table issue 9 adds (person id -> until, None for 'no date given'); escalation (and check-ins, if they
-want it) already substitute deputies for whoever it returns (notifications/mail/escalation.py).
+The reply intake (issue 9, notifications/mail/inbound) records each out-of-office notice in the
+`person_away` table (models/mail/inbound.py: since .. until, inclusive; ended early when the person
+replies). Escalation mail for an away focal point goes to the agency's deputy (To) with the focal
+point in Cc (notifications/mail/escalation.py).
 """
 from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plantrack.models.mail.inbound import PersonAway
 
-def people_away(session: Session, today: date) -> dict[int, date | None]:
-    """Person id -> last day away (None: no end given) for focal points out of office on today. HOOK: {} for now."""
-    return {}
+
+def people_away(session: Session, today: date) -> dict[int, date]:
+    """Person id -> the last day of their absence, for everyone with an away notice covering today."""
+    A = PersonAway.__table__.c
+    q = (select(A.person_id, func.max(A.until)).where(A.since <= today, A.until >= today)
+         .group_by(A.person_id))
+    return dict(session.execute(q).all())

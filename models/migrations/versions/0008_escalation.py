@@ -1,14 +1,14 @@
 """escalation: the plan's wording of each deadline (deliverable.due_wording) and the escalation table
 
 Revision ID: 0008
-Revises: 0010_contacts
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0010_contacts'  # issued as 0005 -> 0008; re-chained after 0009 and 0010 landed on main
+down_revision = '0007'  # issued as 0005 -> 0008; re-chained after 0009, 0010_contacts and 0007 landed on main
 branch_labels = None
 depends_on = None
 
