@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from tests.checkin_smtp import SECRET, queue_round
 from tests.escalation_helpers import day_of, options, queued, run_day
+from tests.replies_fixtures import replies_db, replies_template, seed_checkins  # noqa: F401  (fixtures)
 
 D = date
 FOCAL_SYT, HEAD_SYT, DEPUTY_SYT = "daumoi.syt@laocai.example.org", "giamdoc.syt@laocai.example.org", \
@@ -254,3 +255,26 @@ def test_an_unsafe_name_fails_alone_and_long_lists_are_cut(loaded_sqlite):
     (m,) = [m for m in queued(loaded_sqlite) if day_of(m) == "2024-06-21"]
     assert m.to == COORD and m.text.count("- VI.1/") == 5
     assert "... và 15 nhiệm vụ khác không liệt kê ở đây." in m.text and "(20)" in m.text
+
+
+def test_replies_feed_escalation_blocked_line_and_out_of_office(replies_db, seed_checkins, tmp_path):
+    """End to end with the reply intake: 'vướng mắc' in a reply is the blocked state (escalated at once), and
+    an out-of-office reply sends the focal point's reminders to the deputy."""
+    from tests.reply_corpus import out_of_office, reply, write_maildir
+    from tests.replies_fixtures import intake_options
+
+    from plantrack.notifications.mail.inbound.ingest import ingest_replies
+
+    ck = seed_checkins["SYT"]
+    md = write_maildir(tmp_path / "Maildir", [reply(ck, "VI.2/SYT: vướng mắc - chờ số liệu của các khoa"),
+                                              out_of_office(seed_checkins["STC"], "vi", "đến hết ngày 21/6/2024")])
+    res = ingest_replies(intake_options(replies_db, md), D(2024, 5, 21))
+    assert res.applied == 1 and res.automated == 1
+    r = run_day(replies_db, D(2024, 5, 21))
+    assert ("VI.2/SYT", "blocked", 3, 0) in _fired(r)
+    mails = {m.to: m for m in queued(replies_db)}
+    assert "VI.2/SYT" in mails[HEAD_SYT].text and "VƯỚNG MẮC" in mails[HEAD_SYT].text
+    assert "Ghi chú: Vướng mắc: chờ số liệu của các khoa" in mails[HEAD_SYT].text  # what blocks it, as reported
+    run_day(replies_db, D(2024, 6, 7))  # the 6-month reminders: Sở Tài chính's focal point is away
+    day = {m.to: m for m in queued(replies_db) if day_of(m) == "2024-06-07"}
+    assert "daumoi.stc@laocai.example.org" not in day and "VI.1/STC" in day["phogiamdoc.stc@laocai.example.org"].text

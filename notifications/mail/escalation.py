@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from plantrack.models.board import successor_map
 from plantrack.models.db import session_factory
 from plantrack.models.deadlines import DeadlinePolicy, deadline_text
-from plantrack.models.entities import Agency, AgencyContact, Deliverable, Person, Plan, deliverable_support
+from plantrack.models.entities import Agency, AgencyContact, Deliverable, Person, Plan, StatusReport, \
+    deliverable_support
 from plantrack.models.escalation import away
 from plantrack.models.escalation.ladder import Ladder, PersonRef, Role, Rung, cached_ladder
 from plantrack.models.escalation.sweep import CLOSED, DuePair, Silence, record, sweep
@@ -154,6 +155,17 @@ def _items(session: Session, ids: set[int]) -> dict[int, _Item]:
     return out
 
 
+def _last_notes(session: Session, ids: list[int]) -> dict[int, str]:
+    """Deliverable id -> the note of its latest report that has one (what blocks a blocked item)."""
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        q = (select(StatusReport.deliverable_id, StatusReport.note)
+             .where(StatusReport.deliverable_id.in_(ids[i:i + 500]), StatusReport.note.is_not(None))
+             .order_by(StatusReport.reported_at, StatusReport.id))
+        out.update((d, n) for d, n in session.execute(q).all())  # the latest wins
+    return out
+
+
 def _open_items_of(session: Session, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
     """(plan id, agency id) -> ids of the open deliverables it leads or supports, in plan order."""
     if not pairs:
@@ -252,6 +264,9 @@ def record_escalations(session: Session, opts: EscalationOptions, today: date) -
     unreachable: list[str] = []
     tz = ZoneInfo(opts.timezone)
 
+    blocked_ids = [p.deliverable_id for p in pairs if p.reason == Reason.BLOCKED]
+    notes = _last_notes(session, blocked_ids)
+
     def esc_item(it: _Item) -> EscItem:
         eff = opts.deadlines.effective(it.written, it.wording, it.schedule)
         key = derive_status(it.state, it.start, eff, it.completed_on, today, opts.due_soon_days, cal)
@@ -261,7 +276,7 @@ def record_escalations(session: Session, opts: EscalationOptions, today: date) -
                        deadline_text(it.written, it.wording, eff, lang),
                        status, cal.working_days_between(today, eff) if eff else None, it.progress,
                        it.last_report_at.astimezone(tz).strftime("%d/%m/%Y")
-                       if it.last_report_at else None)
+                       if it.last_report_at else None, notes.get(it.id))
 
     # role -> people, per pair
     def resolve(pair: DuePair, rung: Rung) -> tuple[list[int], list[int]]:

@@ -29,6 +29,7 @@ class EscItem:
     days: int | None  # working days left (negative: overdue)
     progress: int | None
     last_report: str | None  # dd/mm/yyyy of the last report
+    note: str | None = None  # the last report's note (what blocks a blocked item)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ WORDS = {
     "auto": "Automatic message",
     "demo": "DEMO - this message was sent in demo mode",
     "more": "... and {n} more not listed here.",
+    "note": "Note",
 }
 
 
