@@ -5,7 +5,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from plantrack.config.i18n import format_number, gettext_for
+from plantrack.config.i18n import format_number, gettext_for, ngettext_for
 from plantrack.models.board import (
     STATUS_ORDER,
     BoardRow,
@@ -15,7 +15,7 @@ from plantrack.models.board import (
     Tally,
     json_labels,
 )
-from plantrack.models.status import OPEN_STATUSES, StatusKey
+from plantrack.models.status import OPEN_STATUSES, StatusKey, not_reported
 
 STATUS_STYLE = {
     "not_started": "dim", "on_track": "cyan", "due_soon": "yellow", "overdue": "bold red",
@@ -61,21 +61,31 @@ class Words:
     def __init__(self, lang: str):
         self.lang = lang
         self._ = gettext_for(lang)
+        self._n = ngettext_for(lang)
         self.labels = json_labels(lang)
+        self.not_reported = not_reported(lang)
 
     def days(self, days: int | None) -> str:
-        _ = self._
+        """Working days left or overdue: 'còn 3 ngày làm việc' / 'quá 2 ngày làm việc'."""
+        n = self._n
         if days is None:
             return ""
         if days < 0:
-            return _("1 day late") if days == -1 else _("{n} days late").format(n=-days)
-        return _("1 day left") if days == 1 else _("{n} days left").format(n=days)
+            return n("{n} working day late", "{n} working days late", -days).format(n=-days)
+        return n("{n} working day left", "{n} working days left", days).format(n=days)
 
     def status(self, row: BoardRow) -> str:
+        """The status, working days to the effective deadline for open work, and 'chưa có báo cáo' when never reported."""
         text = self.labels[row.status_key]
         if row.status_key in OPEN_STATUSES and row.due is not None:
-            text += f" ({self.days(row.days_left)})"
+            text += f" ({self.days(row.working_days_left)})"
+        if row.last_report_at is None:
+            text += f"; {self.not_reported}"
         return text
+
+    def due(self, row: BoardRow) -> str:
+        """The deadline as the plan words it, and the effective day when it is another one."""
+        return row.due_text(self.lang) if row.due_written else ""
 
     def progress(self, row: BoardRow) -> str:
         if isinstance(row, IndicatorRow):
@@ -110,7 +120,7 @@ def _rich_rows(rows: list[BoardRow], w: Words, title: str, with_plan: bool = Fal
     for col, ratio in cols:
         table.add_column(col, overflow="fold", ratio=ratio)
     for r in rows:
-        cells = [r.code, r.title, w.lead(r), _supporting(r), f"{r.due:%d/%m/%Y}" if r.due else "", w.progress(r),
+        cells = [r.code, r.title, w.lead(r), _supporting(r), w.due(r), w.progress(r),
                  f"[{STATUS_STYLE.get(r.status_key, 'none')}]{w.status(r)}[/]"]
         if with_plan:
             cells.insert(1, r.plan)
@@ -184,7 +194,7 @@ def print_summary(view: BoardView, w: Words, day: date, agency: str | None) -> N
 
 
 PLAIN_COLUMNS = (("Code", 16), ("Plan", 16), ("Lead", 14), ("Supporting", 26), ("Due", 10), ("Progress", 9),
-                 ("Status", 40))
+                 ("Status", 48))
 
 
 def _plain_line(cells: Iterable[str], title: str) -> str:
@@ -201,6 +211,7 @@ def write_plain(rows: Iterable[BoardRow], w: Words, out=None) -> Tally:
         total.total += 1
         total.by_status[r.status_key] = total.by_status.get(r.status_key, 0) + 1
         total.never_reported += r.last_report_at is None
+        # Due: the effective deadline (what the status counts), compact; the rich table words it in full.
         buf.append(_plain_line((r.code, r.plan, w.lead(r), _supporting(r), f"{r.due:%d/%m/%Y}" if r.due else "",
                                 w.progress(r).rjust(8), w.status(r)), r.title))
         if len(buf) >= JSON_CHUNK:

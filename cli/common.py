@@ -41,6 +41,18 @@ class State:
                 fail(f"bad setting: {exc}")
         return self._settings
 
+    def deadlines(self):
+        """The deadline policy of the settings, its working-days files checked (a bad one exits cleanly)."""
+        from plantrack.models.deadlines import DeadlinePolicy
+        from plantrack.models.yamlconf import ConfigFileError
+
+        try:
+            policy = DeadlinePolicy.from_settings(self.settings())
+            policy.calendar  # noqa: B018  (loads and checks the files now)
+        except ConfigFileError as exc:
+            fail("bad working-days file:\n" + "\n".join(f"  {p}" for p in exc.problems))
+        return policy
+
     def session_factory(self):
         from plantrack.models.db import session_factory
 

@@ -128,9 +128,9 @@ def status(
             group_by = GroupBy(by)
         except ValueError:
             fail(f"--by {by!r}: use 'plan' or 'agency'")
-    query = BoardQuery(agency=agency, plan=plan, category=category, statuses=frozenset(statuses),
-                       indicators=not overdue, due_soon_days=settings.due_soon_days)
     require_schema(settings.database_url)
+    query = BoardQuery(agency=agency, plan=plan, category=category, statuses=frozenset(statuses),
+                       indicators=not overdue, due_soon_days=settings.due_soon_days, deadlines=state.deadlines())
     with state.session_factory()() as s:
         try:
             rows = iter_board(s, day, query)
@@ -210,7 +210,8 @@ def agencies(as_json: bool = typer.Option(False, "--json")):
 def report(
     code: str = typer.Argument(..., help="deliverable or indicator code, e.g. III.4 or VI.1/SYT or II.1"),
     plan: str = typer.Option("60/KH-UBND", "--plan"),
-    state_: Optional[str] = typer.Option(None, "--state", help="not_started, in_progress, done, paused, cancelled"),
+    state_: Optional[str] = typer.Option(None, "--state", help="not_started, in_progress, done, paused, cancelled, "
+                                                              "blocked"),
     progress: Optional[int] = typer.Option(None, "--progress", help="0-100"),
     value: Optional[str] = typer.Option(None, "--value", help="indicator value, e.g. 1.37"),
     note: Optional[str] = typer.Option(None, "--note"),
@@ -262,6 +263,11 @@ def report(
         except ValueError as exc:
             fail(str(exc))
     console().print(f"recorded report for {code}", highlight=False)
+
+
+from plantrack.cli.escalations import escalations as _escalations  # noqa: E402  (read-only: no Prefect)
+
+app.command("escalations")(_escalations)
 
 
 @app.command()

@@ -110,3 +110,42 @@ def replies(today: Optional[str] = typer.Option(None, "--today", help="evaluate 
         console().print(f"  rejected: {sender}", highlight=False)
     for addr in r.undeliverable:
         console().print(f"  undeliverable: {addr}", highlight=False)
+
+
+@app.command()
+def escalate(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+             verbose: bool = VERBOSE):
+    """Record today's escalations and send their emails (flow escalate-overdue); nothing on a day off."""
+    settings = settings_for_flows()
+    require_schema(settings.database_url)
+    day = parse_today(today, settings.timezone)
+    from plantrack.models.yamlconf import ConfigFileError
+    from plantrack.notifications.mail.checkin_round import MailConfigError
+    from plantrack.notifications.mail.escalation import EscalationOptions
+
+    try:
+        EscalationOptions.from_settings(settings)  # refuse an unsafe mail setup or a bad ladder before Prefect
+    except (MailConfigError, ConfigFileError) as exc:
+        fail(str(exc))
+    api = _api(verbose)
+    from plantrack.flows.escalate_overdue import RelayUnreachable, escalate_overdue_flow
+
+    try:
+        with api:
+            out = escalate_overdue_flow(today=day)
+    except RelayUnreachable as exc:
+        fail(str(exc))
+    if out.locked_by:
+        console().print(f"escalations: another run holds the send lock ({out.locked_by}); nothing recorded or sent",
+                        highlight=False)
+        return
+    if out.day_off:
+        console().print(f"escalations {day:%d/%m/%Y}: day off ({out.day_off}); nothing sent", highlight=False)
+        return
+    per_level: dict[int, int] = {}
+    for f in out.fired:
+        per_level[f.level] = per_level.get(f.level, 0) + 1
+    levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(per_level.items())) or "none"
+    console().print(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
+                    f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
+                    f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""), highlight=False)

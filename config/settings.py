@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     imap_folder: str = "INBOX"
     lang: str = "vi"  # a language with a catalog in config/locale
     timezone: str = "Asia/Ho_Chi_Minh"
-    due_soon_days: int = Field(7, ge=0, le=366)
+    due_soon_days: int = Field(5, ge=0, le=366)  # "Sắp đến hạn": due within this many WORKING days (issue 10)
+    # working days and deadlines (issue 10): models/deadlines.py, models/workdays.py, config/escalation.yaml
+    deadline_rule: Literal["civil_code_148", "written_date_148", "as_written"] = "civil_code_148"
+    workdays_dir: Path | None = None  # folder of vn-<year>.yaml decisions (default: the shipped config/workdays)
+    escalation_file: Path | None = None  # the escalation ladder (default: the shipped config/escalation.yaml)
     # calendars (issue 3)
     feed_base_url: str | None = None  # public URL of served feeds, e.g. https://lich.example.vn/feeds
     feed_event_url: str | None = None  # an event's URL, with {plan} and {code}
@@ -89,6 +93,8 @@ class Settings(BaseSettings):
     # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE
     calendars_cron: str = "0 * * * *"  # every hour: an unchanged plan writes nothing
     checkins_cron: str = "0 8 * * 1"  # Monday 08:00: one round per ISO week
+    # every day at 07:30 (make-up Saturdays are working days); runs on days off send nothing
+    escalate_cron: str = "30 7 * * *"
 
     @field_validator("lang")
     @classmethod

@@ -23,6 +23,9 @@ SPECS = (
                    "Queue and send this round's check-in emails (a rerun sends nothing twice)."),
     DeploymentSpec("replies", "plantrack.flows.ingest_replies:ingest_replies_flow", "replies_cron",
                    "Read the replies (IMAP or Maildir), apply them and send the receipts."),
+    DeploymentSpec("daily", "plantrack.flows.escalate_overdue:escalate_overdue_flow", "escalate_cron",
+                   "Escalate late, silent and blocked items, counted in working days (a run on a day off "
+                   "sends nothing; a rerun sends nothing twice)."),
 )
 
 

@@ -20,9 +20,11 @@ from sqlalchemy import DateTime, String, Text, and_, bindparam, cast, func, or_,
 from sqlalchemy.orm import Session
 
 from plantrack.models.base import as_utc
+from plantrack.models.deadlines import DeadlinePolicy, deadline_text
 from plantrack.models.entities import Agency, Deliverable, Indicator, Plan, deliverable_support
-from plantrack.models.enums import DIRECTION_ONLY, Direction, ReportedState, Schedule
-from plantrack.models.status import OPEN_STATUSES, StatusKey, days_left, derive_status, label
+from plantrack.models.enums import DIRECTION_ONLY, Direction, DueWording, ReportedState, Schedule
+from plantrack.models.status import (DUE_SOON_WORKING_DAYS, OPEN_STATUSES, StatusKey, days_left, derive_status, label,
+                                     not_reported)
 
 Number = int | float
 STREAM_BATCH = 2000  # rows fetched per round trip; memory stays flat whatever the board's size
@@ -69,7 +71,7 @@ class DeliverableRow:
     supporting: tuple[str, ...]
     report_to: str | None
     start: date | None
-    due: date | None
+    due: date | None  # the effective deadline (models/deadlines.py): what status and escalation count
     state: ReportedState
     progress: int | None
     status_key: StatusKey
@@ -81,6 +83,27 @@ class DeliverableRow:
     short_title: str | None  # for calendar titles (a month cell shows ~30 characters)
     description: str | None
     assumption: str | None  # what the plan file chose itself (dates the plan does not give)
+    due_written: date | None  # the deadline as the plan writes it
+    due_wording: DueWording  # before ("trước ngày") | by
+    working_days_left: int | None  # to the effective deadline; negative: working days overdue
+
+    @property
+    def reported(self) -> bool:
+        """False: nobody has ever reported on it ("chưa có báo cáo")."""
+        return self.last_report_at is not None
+
+    @property
+    def due_differs(self) -> bool:
+        """The effective deadline is another day than the written one."""
+        return self.due != self.due_written
+
+    def due_text(self, lang: str = "vi") -> str:
+        """'trước 15/06/2024 (thứ Bảy), tính đến hết 14/06/2024 (thứ Sáu)'."""
+        return deadline_text(self.due_written, self.due_wording, self.due, lang)
+
+    def status_text(self, lang: str = "vi") -> str:
+        """The derived status, with 'chưa có báo cáo' beside it when nothing was ever reported."""
+        return _status_text(self.status_key, self.last_report_at is not None, lang)
 
     def as_json(self, lang: str = "vi", labels: dict[StatusKey, str] | None = None) -> dict:
         """The object `status --json` prints (stable keys; planned_lead only when it differs from lead).
@@ -95,6 +118,9 @@ class DeliverableRow:
             "report_to": self.report_to, "start": self.start, "due": self.due, "state": str(self.state),
             "status": labels[self.status_key], "status_key": str(self.status_key), "progress": self.progress,
             "days_left": self.days_left, "last_report_at": self.last_report_at,
+            "due_written": self.due_written, "due_wording": str(self.due_wording),
+            "due_text": self.due_text(lang) if self.due_written else None,
+            "working_days_left": self.working_days_left, "reported": self.last_report_at is not None,
         }
         if self.planned_lead != self.lead:
             out["planned_lead"] = self.planned_lead
@@ -113,6 +139,7 @@ class IndicatorRow:
     category: ClassVar[str] = "indicator"
     supporting: ClassVar[tuple[str, ...]] = ()
     progress: ClassVar[None] = None
+    due_wording: ClassVar[DueWording] = DueWording.BY  # a target's period end: 'by' that day
 
     plan: str
     code: str
@@ -120,7 +147,7 @@ class IndicatorRow:
     lead: str  # the owner now
     planned_lead: str
     start: date | None  # the plan's period start
-    due: date | None
+    due: date | None  # the effective deadline, as for deliverables
     state: ReportedState  # in_progress once a value is reported
     status_key: StatusKey
     days_left: int | None
@@ -132,6 +159,26 @@ class IndicatorRow:
     direction: Direction
     last_value: Number | None
     achieved: bool | None
+    due_written: date | None = None  # the deadline as the plan writes it
+    working_days_left: int | None = None  # to the effective deadline; negative: working days overdue
+
+    @property
+    def reported(self) -> bool:
+        """False: nobody has ever reported a value ("chưa có báo cáo")."""
+        return self.last_report_at is not None
+
+    @property
+    def due_differs(self) -> bool:
+        """The effective deadline is another day than the written one."""
+        return self.due != self.due_written
+
+    def due_text(self, lang: str = "vi") -> str:
+        """'31/12/2025 (thứ Tư)', with the effective day when it is another one."""
+        return deadline_text(self.due_written, self.due_wording, self.due, lang)
+
+    def status_text(self, lang: str = "vi") -> str:
+        """The derived status, with 'chưa có báo cáo' beside it when nothing was ever reported."""
+        return _status_text(self.status_key, self.last_report_at is not None, lang)
 
     def as_json(self, lang: str = "vi", labels: dict[StatusKey, str] | None = None) -> dict:
         """The object `status --json` prints for an indicator (values as orjson writes them, as for deliverables)."""
@@ -142,6 +189,9 @@ class IndicatorRow:
             "start": self.start, "due": self.due, "state": str(self.state), "status": labels[self.status_key],
             "status_key": str(self.status_key), "progress": None, "days_left": self.days_left,
             "last_report_at": self.last_report_at,
+            "due_written": self.due_written, "due_wording": str(self.due_wording),
+            "due_text": self.due_text(lang) if self.due_written else None,
+            "working_days_left": self.working_days_left, "reported": self.last_report_at is not None,
         }
         if self.planned_lead != self.lead:
             out["planned_lead"] = self.planned_lead
@@ -157,6 +207,11 @@ BoardRow = DeliverableRow | IndicatorRow
 def json_labels(lang: str) -> dict[StatusKey, str]:
     """The status word of every key in lang (looked up once, not once a row)."""
     return {k: label(k, lang) for k in StatusKey}
+
+
+def _status_text(key: StatusKey, reported: bool, lang: str) -> str:
+    text = label(key, lang)
+    return text if reported else f"{text} ({not_reported(lang)})"
 
 
 def _milestone_json(m: MilestoneItem) -> dict:
@@ -176,7 +231,8 @@ class BoardQuery:
     statuses: frozenset[StatusKey] = frozenset()
     deliverables: bool = True
     indicators: bool = True
-    due_soon_days: int = 7
+    due_soon_days: int = DUE_SOON_WORKING_DAYS  # working days
+    deadlines: DeadlinePolicy = DeadlinePolicy()  # written deadline -> effective one, and the working days
 
 
 def _final(succ: dict[int, int | None]) -> dict[int, int]:
@@ -226,6 +282,7 @@ def indicator_achieved(direction: str, target: Decimal | None, value: Decimal | 
 
 _STATES = {m.value: m for m in ReportedState}
 _SCHEDULES = {m.value: m for m in Schedule}
+_WORDINGS = {m.value: m for m in DueWording}
 _CLOSED = (ReportedState.DONE, ReportedState.PAUSED, ReportedState.CANCELLED)
 _PREFILTERED = OPEN_STATUSES | {StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, StatusKey.PAUSED, StatusKey.CANCELLED}
 
@@ -233,8 +290,9 @@ _PREFILTERED = OPEN_STATUSES | {StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, Sta
 def status_prefilter(state_col, due_col, statuses: frozenset[StatusKey], today: date):
     """A SQL condition admitting at least every row whose derive_status is in statuses (None: no filter).
 
-    Deliberately loose on dates (effective deadlines and working-day windows may move a boundary
-    later, never earlier than the due date): the exact test is derive_status on each row.
+    due_col is the written deadline. Deliberately loose on dates: an effective deadline is never before
+    the written day - 1 (Article 148, "trước ngày D" ends at the end of D - 1; a weekend or holiday only moves
+    it later), so overdue needs due <= today; working-day windows are left to derive_status on each row.
     """
     if not statuses or statuses - _PREFILTERED:
         return None  # a status this function does not know (a rule added later): no narrowing, still exact
@@ -243,7 +301,7 @@ def status_prefilter(state_col, due_col, statuses: frozenset[StatusKey], today: 
     if open_wanted:
         open_state = state_col.not_in([s.value for s in _CLOSED])
         if open_wanted == {StatusKey.OVERDUE}:
-            conds.append(and_(open_state, due_col.is_not(None), due_col < today))
+            conds.append(and_(open_state, due_col.is_not(None), due_col <= today))
         elif open_wanted <= {StatusKey.OVERDUE, StatusKey.DUE_SOON}:
             conds.append(and_(open_state, due_col.is_not(None)))
         else:
@@ -261,6 +319,30 @@ def _support_agg(session: Session, col):
     if session.get_bind().dialect.name == "postgresql":
         return func.string_agg(cast(col, Text), ",")
     return func.group_concat(col, ",")
+
+
+class _Deadlines:
+    """Effective deadlines and working days left, memoised: a board has 100,000 rows but few distinct days."""
+
+    __slots__ = ("policy", "cal", "today", "effective_memo", "left_memo")
+
+    def __init__(self, policy: DeadlinePolicy, today: date):
+        self.policy, self.cal, self.today = policy, policy.calendar, today
+        self.effective_memo: dict[tuple, date | None] = {}
+        self.left_memo: dict[date | None, int | None] = {None: None}
+
+    def effective(self, due: date | None, wording: str, schedule: str = "deadline") -> date | None:
+        key = (due, wording, schedule)
+        got = self.effective_memo.get(key, self)
+        if got is self:
+            got = self.effective_memo[key] = self.policy.effective(due, wording, schedule)
+        return got
+
+    def left(self, due: date | None) -> int | None:
+        got = self.left_memo.get(due, self)
+        if got is self:
+            got = self.left_memo[due] = self.cal.working_days_between(self.today, due)
+        return got
 
 
 class _Memo(dict):
@@ -383,7 +465,7 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
     # Enums and JSON come as their stored text: mapped below with one dict lookup (or a memo).
     q = (
         select(D.code, D.title, D.category, D.lead_agency_id, D.report_to_agency_id, D.start_date, D.due_date,
-               D.state, D.progress, D.completed_on, D.last_report_at, D.schedule, cast(D.milestones, Text),
+               D.due_wording, D.state, D.progress, D.completed_on, D.last_report_at, D.schedule, cast(D.milestones, Text),
                cast(D.quantities, Text), D.short_title, D.description, D.assumption, support)
         .where(D.plan_id == bindparam("plan_id"), D.archived.is_(False))  # compiled once, set per plan
         .order_by(D.position)
@@ -404,21 +486,24 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
     codes, final = ags.codes, ags.final
     now_code = {str(aid): code for aid, code in ags.now_code().items()}  # keyed as the aggregate spells ids
     wanted_status, soon = query.statuses, query.due_soon_days
+    dl = _Deadlines(query.deadlines, today)
+    effective, wd_left, cal, wordings = dl.effective, dl.left, dl.cal, _WORDINGS
     m_memo, q_memo = _Memo(), _Memo()
     day, moment = date.fromisoformat, datetime.fromisoformat
     for plan_id, chunk in _driver_chunks(session, q, list(number_of)):
         number = number_of[plan_id]
-        for (code, title, category, lead_id, report_to_id, start, due, state, progress, completed_on,
+        for (code, title, category, lead_id, report_to_id, start, written, wording, state, progress, completed_on,
              last_report_at, schedule, milestones, quantities, short_title, description, assumption,
              supp) in chunk:
             # SQLite hands dates back as ISO text, PostgreSQL as dates.
             if start.__class__ is str:
                 start = day(start)
-            if due.__class__ is str:
-                due = day(due)
+            if written.__class__ is str:
+                written = day(written)
             if completed_on.__class__ is str:
                 completed_on = day(completed_on)
-            key = derive_status(state, start, due, completed_on, today, soon)
+            due = effective(written, wording, schedule)
+            key = derive_status(state, start, due, completed_on, today, soon, cal)
             if wanted_status and key not in wanted_status:
                 continue
             lead = codes[final.get(lead_id, lead_id) if key in OPEN_STATUSES else lead_id]
@@ -439,7 +524,7 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
                 key, None if due is None else (due - today).days, last_report_at, _SCHEDULES[schedule],
                 () if milestones is None or milestones == "[]" else _milestones(milestones, m_memo),
                 () if quantities is None or quantities == "[]" else _quantities(quantities, q_memo),
-                short_title, description, assumption)
+                short_title, description, assumption, written, wordings[wording], wd_left(due))
 
 
 def _indicators(session: Session, today: date, query: BoardQuery, ags: _Agencies) -> Iterator[IndicatorRow]:
@@ -453,12 +538,14 @@ def _indicators(session: Session, today: date, query: BoardQuery, ags: _Agencies
     if ags.wanted is not None:
         iq = iq.where(I.owner_agency_id.in_(ags.wanted))
     codes, final = ags.codes, ags.final
+    dl = _Deadlines(query.deadlines, today)
     result = session.execute(iq.execution_options(stream_results=True, max_row_buffer=STREAM_BATCH,
                                                   yield_per=STREAM_BATCH))
-    for (code, text, owner_id, due, last_value, last_report_at, baseline, baseline_year, target, unit, direction,
+    for (code, text, owner_id, written, last_value, last_report_at, baseline, baseline_year, target, unit, direction,
          number, period_start) in result:
         state = ReportedState.IN_PROGRESS if last_value is not None else ReportedState.NOT_STARTED
-        key = derive_status(state, period_start, due, None, today, query.due_soon_days)
+        due = dl.effective(written, DueWording.BY)
+        key = derive_status(state, period_start, due, None, today, query.due_soon_days, dl.cal)
         if query.statuses and key not in query.statuses:
             continue
         yield IndicatorRow(
@@ -466,7 +553,8 @@ def _indicators(session: Session, today: date, query: BoardQuery, ags: _Agencies
             planned_lead=codes[owner_id], start=period_start, due=due, state=state, status_key=key,
             days_left=days_left(today, due), last_report_at=last_report_at, baseline=_num(baseline),
             baseline_year=baseline_year, target=_num(target), unit=unit, direction=direction,
-            last_value=_num(last_value), achieved=indicator_achieved(direction, target, last_value, baseline))
+            last_value=_num(last_value), achieved=indicator_achieved(direction, target, last_value, baseline),
+            due_written=written, working_days_left=dl.left(due))
     result.close()
 
 
@@ -477,14 +565,17 @@ def board(
     agency: str | None = None,
     overdue_only: bool = False,
     plan_number: str | None = None,
-    due_soon_days: int = 7,
+    due_soon_days: int = DUE_SOON_WORKING_DAYS,
     indicators: bool = True,
+    deadlines: DeadlinePolicy | None = None,
 ) -> list[BoardRow]:
     """Every live deliverable and indicator with status as of today, in plan order (a list: small boards only).
 
-    overdue_only keeps overdue deliverables (no indicators), as `status --overdue` does.
+    overdue_only keeps overdue deliverables (no indicators), as `status --overdue` does. Status counts the
+    effective deadline of deadlines (default: Article 148 on the shipped working days).
     """
     query = BoardQuery(agency=agency, plan=plan_number, due_soon_days=due_soon_days,
+                       deadlines=deadlines or DeadlinePolicy(),
                        statuses=frozenset({StatusKey.OVERDUE}) if overdue_only else frozenset(),
                        indicators=indicators and not overdue_only)
     return list(iter_board(session, today, query))

@@ -22,7 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plantrack.models.base import Base, UTCDateTime
-from plantrack.models.enums import AgencyKind, Channel, ContactRole, Direction, ReportedState, Schedule, db_enum
+from plantrack.models.enums import (AgencyKind, Channel, ContactRole, Direction, DueWording, ReportedState, Schedule,
+                                    db_enum)
 
 deliverable_support = Table(
     "deliverable_support",
@@ -127,7 +128,10 @@ class Deliverable(Base):
     quantities: Mapped[list[dict]] = mapped_column(JSON, default=list)
     funding: Mapped[str | None] = mapped_column(Text)
     start_date: Mapped[date | None] = mapped_column(Date)
-    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)  # as the plan writes it
+    # the plan's wording: before ("trước ngày") | by ("đến ngày", "hạn"); models/deadlines.py counts it
+    due_wording: Mapped[DueWording] = mapped_column(db_enum(DueWording, 8), default=DueWording.BY,
+                                                    server_default=DueWording.BY.value)
     schedule: Mapped[Schedule] = mapped_column(db_enum(Schedule, 16), default=Schedule.DEADLINE)
     milestones: Mapped[list[dict]] = mapped_column(JSON, default=list)
     assumption: Mapped[str | None] = mapped_column(Text)

@@ -14,6 +14,7 @@ class ReportedState(StrEnum):
     DONE = "done"
     PAUSED = "paused"
     CANCELLED = "cancelled"
+    BLOCKED = "blocked"  # vướng mắc: open work waiting on something; it goes up the escalation ladder at once
 
 
 CLOSED_STATES = frozenset({ReportedState.DONE, ReportedState.PAUSED, ReportedState.CANCELLED})
@@ -41,6 +42,13 @@ class Schedule(StrEnum):
 
     DEADLINE = "deadline"
     SPAN = "span"
+
+
+class DueWording(StrEnum):
+    """How the plan words a deadline (models/deadlines.py turns it into the effective deadline)."""
+
+    BEFORE = "before"  # "trước ngày D": on time until the end of the day before D
+    BY = "by"  # "đến ngày D", "hạn D": on time until the end of D
 
 
 class Direction(StrEnum):
@@ -75,6 +83,15 @@ class OutboxStatus(StrEnum):
 class OutboxKind(StrEnum):
     CHECKIN = "checkin"
     RECEIPT = "receipt"  # the answer to a reply (notifications/mail/inbound)
+    ESCALATION = "escalation"  # reminders and notices of the escalation ladder (issue 10)
+
+
+class EscalationReason(StrEnum):
+    """Why a rung of the escalation ladder fired (models/escalation)."""
+
+    DEADLINE = "deadline"  # the ladder around the effective deadline (reminders before it, overdue after it)
+    SILENT = "silent"  # the agency skipped K check-in rounds in a row (agency-level: no deliverable)
+    BLOCKED = "blocked"  # the deliverable is reported blocked (vướng mắc)
 
 
 class RoundPeriod(StrEnum):

@@ -27,12 +27,13 @@ class ReplyWord(StrEnum):
 STATE_WORDS = (ReplyWord.NOT_STARTED, ReplyWord.IN_PROGRESS, ReplyWord.DONE, ReplyWord.BLOCKED,
                ReplyWord.PAUSED, ReplyWord.CANCELLED)
 
-# The reported state each word records; 'blocked' is work in progress that needs help (noted as such).
+# The reported state each word records; 'blocked' (vướng mắc) is open work that needs help: its own state,
+# which sends it up the escalation ladder at once (issue 10).
 STATE_OF = {
     ReplyWord.NOT_STARTED: ReportedState.NOT_STARTED,
     ReplyWord.IN_PROGRESS: ReportedState.IN_PROGRESS,
     ReplyWord.DONE: ReportedState.DONE,
-    ReplyWord.BLOCKED: ReportedState.IN_PROGRESS,
+    ReplyWord.BLOCKED: ReportedState.BLOCKED,
     ReplyWord.PAUSED: ReportedState.PAUSED,
     ReplyWord.CANCELLED: ReportedState.CANCELLED,
 }

@@ -1,8 +1,16 @@
-"""Timeliness rules: the Vietnamese tracking category of a deliverable as of a day (pure, no I/O)."""
+"""Timeliness rules: the Vietnamese tracking category of a deliverable as of a day (pure, no I/O).
+
+`due` everywhere here is the effective deadline (models/deadlines.py), and "Sắp đến hạn" (due soon)
+means due within due_soon_days WORKING days (models/workdays.py; default 5, one working week).
+"""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
+
+from plantrack.models.workdays import WorkCalendar, default_calendar
+
+DUE_SOON_WORKING_DAYS = 5
 
 
 class StatusKey(StrEnum):
@@ -28,6 +36,16 @@ LABELS = {
     StatusKey.CANCELLED: "Cancelled",
 }
 
+# Shown beside the derived status of an item nobody has ever reported on (an English message id).
+NOT_REPORTED = "no report yet"
+
+
+def not_reported(lang: str = "vi") -> str:
+    """'chưa có báo cáo' / 'no report yet'."""
+    from plantrack.config.i18n import gettext_for
+
+    return gettext_for(lang)(NOT_REPORTED)
+
 OPEN_STATUSES = frozenset({StatusKey.NOT_STARTED, StatusKey.ON_TRACK, StatusKey.DUE_SOON, StatusKey.OVERDUE})
 
 
@@ -38,9 +56,12 @@ def label(key: StatusKey, lang: str = "vi") -> str:
     return gettext_for(lang)(LABELS[key])
 
 
-def is_due_soon(today: date, due: date, window_days: int = 7) -> bool:
-    """True when due is within window_days calendar days from today (working days come later)."""
-    return 0 <= (due - today).days <= window_days
+def is_due_soon(today: date, due: date, window_days: int = DUE_SOON_WORKING_DAYS,
+                cal: WorkCalendar | None = None) -> bool:
+    """True when due is today or later and at most window_days working days away."""
+    if due < today:
+        return False
+    return (cal or default_calendar()).working_days_between(today, due) <= window_days
 
 
 def derive_status(
@@ -49,12 +70,13 @@ def derive_status(
     due: date | None,
     completed_on: date | None,
     today: date,
-    due_soon_days: int = 7,
+    due_soon_days: int = DUE_SOON_WORKING_DAYS,
+    cal: WorkCalendar | None = None,
 ) -> StatusKey:
     """Timeliness category from the reported state and the dates, as of today.
 
-    The due date itself is still on time (a deadline 'by 15/6' may be met on 15/6).
-    A deliverable reported done without a completion date counts as done on time.
+    due is the effective deadline, itself still on time. A deliverable reported done without a
+    completion date counts as done on time. 'blocked' (vướng mắc) is open work like in_progress.
     """
     if state == "cancelled":
         return StatusKey.CANCELLED
@@ -66,7 +88,7 @@ def derive_status(
         return StatusKey.DONE_ON_TIME
     if due is not None and today > due:
         return StatusKey.OVERDUE
-    if due is not None and is_due_soon(today, due, due_soon_days):
+    if due is not None and is_due_soon(today, due, due_soon_days, cal):
         return StatusKey.DUE_SOON
     if start is not None and today < start:
         return StatusKey.NOT_STARTED
@@ -80,43 +102,59 @@ def days_left(today: date, due: date | None) -> int | None:
     return None if due is None else (due - today).days
 
 
+def working_days_left(today: date, due: date | None, cal: WorkCalendar | None = None) -> int | None:
+    """Working days from today to due (those after today up to due): negative when overdue, None without one."""
+    return None if due is None else (cal or default_calendar()).working_days_between(today, due)
+
+
+def due_soon_from(due: date, due_soon_days: int = DUE_SOON_WORKING_DAYS, cal: WorkCalendar | None = None) -> date:
+    """The first day on which due is 'due soon': the (N+1)-th working day counted back from due."""
+    cal = cal or default_calendar()
+    return cal.add_working_days(cal.previous_working_day(due), -due_soon_days) if due_soon_days else \
+        cal.previous_working_day(due)
+
+
 def status_changes_after(
     state: str,
     start: date | None,
     due: date | None,
     completed_on: date | None,
     today: date,
-    due_soon_days: int = 7,
+    due_soon_days: int = DUE_SOON_WORKING_DAYS,
+    cal: WorkCalendar | None = None,
 ) -> date | None:
     """The first day after today on which derive_status gives another key; None when it never will.
 
     derive_status depends on today only through three boundaries of open work: start (not started ->
-    on track), due - due_soon_days (-> due soon) and due + 1 (-> overdue); it is constant between them.
+    on track), due_soon_from(due) (-> due soon) and due + 1 (-> overdue); it is constant between them.
     """
     if state in ("done", "paused", "cancelled"):
         return None
-    now = derive_status(state, start, due, completed_on, today, due_soon_days)
+    cal = cal or default_calendar()
+    now = derive_status(state, start, due, completed_on, today, due_soon_days, cal)
     candidates = []
     if start is not None and start > today:
         candidates.append(start)
     if due is not None:
-        soon = date.fromordinal(due.toordinal() - due_soon_days) if due.toordinal() > due_soon_days else None
-        if soon is not None and soon > today:
+        soon = due_soon_from(due, due_soon_days, cal)
+        if soon > today:
             candidates.append(soon)
         if due >= today:
-            candidates.append(date.fromordinal(due.toordinal() + 1))
+            candidates.append(due + timedelta(days=1))
     for day in sorted(candidates):
-        if derive_status(state, start, due, completed_on, day, due_soon_days) != now:
+        if derive_status(state, start, due, completed_on, day, due_soon_days, cal) != now:
             return day
     return None
 
 
-def earliest_status_change(items, today: date, due_soon_days: int = 7) -> date | None:
+def earliest_status_change(items, today: date, due_soon_days: int = DUE_SOON_WORKING_DAYS,
+                           cal: WorkCalendar | None = None) -> date | None:
     """The first day after today on which any of items (state, start, due, completed_on) changes status."""
     best = None
-    tomorrow = date.fromordinal(today.toordinal() + 1)
+    tomorrow = today + timedelta(days=1)
+    cal = cal or default_calendar()
     for state, start, due, completed_on in items:
-        day = status_changes_after(state, start, due, completed_on, today, due_soon_days)
+        day = status_changes_after(state, start, due, completed_on, today, due_soon_days, cal)
         if day is not None and (best is None or day < best):
             best = day
             if best == tomorrow:  # nothing can come sooner

@@ -52,7 +52,9 @@ def _run_json(cli, url: str, args: list[str]) -> list[str]:
     return _objects(out)
 
 
-# ---- the seed plan: the same objects main printed (tests/golden/status_seed.json, written by main fd2c09e) ----
+# ---- the seed plan: the same objects main printed (tests/golden/status_seed.json, written by main fd2c09e; ----
+# ---- regenerated for the merge of issue 10 by branch escalate's list board(), the same scenarios and steps ----
+# ---- as below: effective deadlines, working days left, due_written/due_wording/due_text/reported keys)  ----
 
 def test_status_json_is_what_main_printed(cli, db_url, tmp_path):
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
@@ -227,7 +229,10 @@ def test_status_filters_agree_with_derive_status(generated):
 
 
 def test_status_prefilter_admits_every_row_derive_status_keeps():
-    """The SQL pre-filter is a superset of derive_status, for random rows, days and sets of statuses."""
+    """The SQL pre-filter (on the written deadline) is a superset of derive_status on the effective deadline,
+    for random rows, wordings, days, deadline rules and sets of statuses ("trước ngày D" is due D - 1)."""
+    from plantrack.models.deadlines import DeadlinePolicy, DeadlineRule
+
     rnd = random.Random(16)
     meta = MetaData()
     t = Table("t", meta, Column("id", Integer, primary_key=True), Column("state", String), Column("start", Date),
@@ -236,18 +241,21 @@ def test_status_prefilter_admits_every_row_derive_status_keeps():
     meta.create_all(engine)
     base = date(2024, 6, 1)
     day = lambda: base + timedelta(days=rnd.randrange(-40, 40)) if rnd.random() < 0.85 else None  # noqa: E731
-    rows = [dict(id=i, state=rnd.choice(["not_started", "in_progress", "done", "paused", "cancelled"]),
-                 start=day(), due=day(), completed_on=day()) for i in range(600)]
+    rows = [dict(id=i, state=rnd.choice(["not_started", "in_progress", "blocked", "done", "paused", "cancelled"]),
+                 start=day(), due=day(), completed_on=day(), wording=rnd.choice(["before", "by"])) for i in range(600)]
+    policies = [DeadlinePolicy(rule) for rule in DeadlineRule]
     keys = list(StatusKey)
     with engine.begin() as conn:
-        conn.execute(insert(t), rows)
+        conn.execute(insert(t), [{k: v for k, v in r.items() if k != "wording"} for r in rows])
         for _ in range(300):
+            policy = rnd.choice(policies)
             today = base + timedelta(days=rnd.randrange(-45, 45))
             wanted = frozenset(rnd.sample(keys, rnd.randint(1, 3)))
             sql = set(conn.scalars(select(t.c.id).where(status_prefilter(t.c.state, t.c.due, wanted, today))))
             exact = {r["id"] for r in rows
-                     if derive_status(r["state"], r["start"], r["due"], r["completed_on"], today) in wanted}
-            assert exact <= sql, (today, wanted, exact - sql)
+                     if derive_status(r["state"], r["start"], policy.effective(r["due"], r["wording"]),
+                                      r["completed_on"], today, cal=policy.calendar) in wanted}
+            assert exact <= sql, (policy.rule, today, wanted, exact - sql)
 
 
 # ---- streaming: memory of `status --json` does not grow with the board --------------------------------------
@@ -286,8 +294,12 @@ def test_status_json_streams_in_flat_memory(generated, tmp_path_factory):
     assert big_kb < 150 * 1024
 
 
-def test_seed_status_cold_start_stays_under_0_8_s_of_cpu(loaded_sqlite):
-    """`plantrack status` on the seed plan, in a fresh interpreter: at most 0.8 s.
+def test_seed_status_cold_start_stays_under_1_05_s_of_cpu(loaded_sqlite):
+    """`plantrack status` on the seed plan, in a fresh interpreter: at most 1.05 s.
+
+    Was 0.8 s before issue 10: status now counts effective deadlines and working days, which loads the
+    `holidays` library (its import executes ~200 country modules, ~0.1 s) and Babel's weekday names for the
+    deadline texts; measured best of 7 on the merge: 0.74 s before, 0.96 s after (branch escalate alone: 0.96 s).
 
     Measured as the child's CPU time (user + system, best of 3), which a busy machine inflates less than
     wall time, though still by a third at a load of 5 on 2 cores: there the figure means nothing, and the
@@ -306,4 +318,4 @@ def test_seed_status_cold_start_stays_under_0_8_s_of_cpu(loaded_sqlite):
         assert proc.returncode == 0
         cpu = usage.ru_utime + usage.ru_stime
         best = cpu if best is None else min(best, cpu)
-    assert best <= 0.8, f"cold start took {best:.2f} s of CPU"
+    assert best <= 1.05, f"cold start took {best:.2f} s of CPU"

@@ -89,9 +89,11 @@ def test_a_deliverable_becoming_overdue(loaded_db, tmp_path):
         s.execute(update(Deliverable).where(Deliverable.code == "III.11")
                   .values(due_date=date(2024, 3, 10), state="in_progress"))
     publish(loaded_db, out, date(2024, 3, 10))
+    # 10/03/2024 is a Sunday: by Article 148 the deadline is Monday 11/03, overdue from 12/03 (issue 10;
+    # before, 11/03)
     with session_factory(loaded_db)() as s:
-        assert last_run(s).valid_until <= date(2024, 3, 11)
-    c = publish(loaded_db, out, date(2024, 3, 11))
+        assert last_run(s).valid_until <= date(2024, 3, 12)
+    c = publish(loaded_db, out, date(2024, 3, 12))
     written = list(c.written)
     assert "60_kh-ubnd.iii-11@plantrack" in c.changed_events
     plan = {str(e["UID"]): e for e in icalendar.Calendar.from_ical((out / "plan.ics").read_bytes()).walk("VEVENT")}

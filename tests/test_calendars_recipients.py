@@ -102,8 +102,10 @@ def test_alarms_only_where_action_is_due_at_a_working_hour_the_working_day_befor
             assert fire.time() == time(8, 0), (str(ev["SUMMARY"]), fire)
             assert fire.date() == add_working_days(ev.decoded("DTSTART"), -1) and is_working_day(fire.date())
     by_uid = {str(e["UID"]): e for e in plan}
-    # 15/06/2024 is a Saturday: the report's reminder fires on Friday 14/06 at 08:00
-    assert _fires(by_uid["60_kh-ubnd.vi-1_syt@plantrack"]) == [datetime(2024, 6, 14, 8, 0)]
+    # "Trước ngày 15/6" (a Saturday) ends on Friday 14/06 (Article 148 on the wording, issue 10; before: the
+    # event on 15/06, its reminder Friday 14/06): the event falls there, its reminder on Thursday 13/06 at 08:00
+    assert by_uid["60_kh-ubnd.vi-1_syt@plantrack"].decoded("DTSTART") == date(2024, 6, 14)
+    assert _fires(by_uid["60_kh-ubnd.vi-1_syt@plantrack"]) == [datetime(2024, 6, 13, 8, 0)]
     # Tết 10/02/2024: days off from 08/02, so Wednesday 07/02
     tet = next(e for e in plan if e.decoded("DTSTART") == date(2024, 2, 10))
     assert _fires(tet) == [datetime(2024, 2, 7, 8, 0)]
@@ -119,13 +121,16 @@ def test_alarm_days_and_time_are_settings(loaded_sqlite, tmp_path, monkeypatch):
     assert opts.events.alarm_days == (5, 1) and opts.events.alarm_time == time(14, 30)
     publish(loaded_sqlite, tmp_path, TODAY, opts.events, force=True)
     report = next(e for e in _events(tmp_path / "plan.ics") if str(e["UID"]) == "60_kh-ubnd.vi-1_syt@plantrack")
-    assert sorted(_fires(report)) == [datetime(2024, 6, 10, 14, 30), datetime(2024, 6, 14, 14, 30)]
+    # the event on the effective deadline, Friday 14/06 (issue 10): 5 and 1 working days before it
+    assert sorted(_fires(report)) == [datetime(2024, 6, 7, 14, 30), datetime(2024, 6, 13, 14, 30)]
 
 
 def test_descriptions_give_own_dates_deadlines_report_recipient_and_assumptions(feeds):
     plan = {str(e["UID"]): str(e["DESCRIPTION"]) for e in _events(feeds / "plan.ics")}
     report = plan["60_kh-ubnd.vi-1_syt@plantrack"]
-    assert "Hạn hoàn thành: 15/06/2024 (thứ Bảy), tính đến hết 17/06/2024 (thứ Hai)\n" in report  # the plan's date
+    # the plan's words and date, then the effective deadline (issue 10: Article 148 on "trước ngày 15/6"; before,
+    # "15/06/2024 (thứ Bảy), tính đến hết 17/06/2024 (thứ Hai)")
+    assert "Hạn hoàn thành: trước 15/06/2024 (thứ Bảy), tính đến hết 14/06/2024 (thứ Sáu)\n" in report
     assert "Nơi nhận báo cáo: Sở Lao động - Thương binh và Xã hội (SLDTBXH)" in report
     assert "Tổng hợp báo cáo 6 tháng kết quả thực hiện" in report  # the deliverable's own description
     assert "Cách báo cáo:" in report and "ngày dự kiến" not in report

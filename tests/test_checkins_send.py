@@ -66,7 +66,11 @@ def test_one_message_per_open_agency_with_headers_and_token(loaded_db):
         if code == "SYT":
             assert m["Subject"].startswith(f"[KH 60/KH-UBND #{row.ref}] Sở Y tế: ")
             assert m["Cc"].addresses[0].addr_spec == "phogiamdoc.syt@laocai.example.org"
-            assert "VI.1/SYT" in text and "15/06/2024" in text and "còn 26 ngày" in text
+            # issue 10: "trước ngày 15/6" keeps its wording and ends on Friday 14/06 (Article 148 on the
+            # wording): days are counted to it (was "15/06/2024" and "còn 26 ngày")
+            assert "VI.1/SYT" in text and "còn 25 ngày" in text
+            assert "Hạn: trước 15/06/2024 (thứ Bảy), tính đến hết 14/06/2024 (thứ Sáu)" in text
+            assert "chưa có báo cáo" in text
             assert "VI.1/SYT" in m.get_body(("html",)).get_content()
     # the stored bytes are what went out
     assert {bytes(r.message) for r in rows.values()} == set(rec.accepted)

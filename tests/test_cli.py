@@ -27,9 +27,14 @@ def test_init_load_status_json(cli, db_url):
         assert {"code", "title", "lead", "supporting", "start", "due", "state", "status", "status_key", "progress"} <= item.keys()
     by_code = {i["code"]: i for i in items}
     assert by_code["III.1"]["lead"] == "SLDTBXH" and by_code["III.1"]["supporting"] == ["STTTT"]
-    assert by_code["VI.1/SYT"]["lead"] == "SYT" and by_code["VI.1/SYT"]["due"] == "2024-06-15"
-    assert by_code["VI.1/SYT"]["status"] == "Quá hạn"
-    assert by_code["VI.1/SYT"]["status_key"] == "overdue" and by_code["VI.1/SYT"]["days_left"] == -16
+    # "Trước ngày 15/6" (a Saturday): by Article 148 the last day is Friday 14/06/2024 (issue 10; before:
+    # due 15/06, -16 calendar days); 11 working days late on 01/07; nobody has reported on it.
+    syt = by_code["VI.1/SYT"]
+    assert syt["lead"] == "SYT" and syt["status"] == "Quá hạn"
+    assert syt["status_key"] == "overdue" and syt["days_left"] == -17 and syt["working_days_left"] == -11
+    assert (syt["due"], syt["due_written"], syt["due_wording"]) == ("2024-06-14", "2024-06-15", "before")
+    assert syt["due_text"] == "trước 15/06/2024 (thứ Bảy), tính đến hết 14/06/2024 (thứ Sáu)"
+    assert syt["reported"] is False
     assert by_code["VI.2/SYT"]["status_key"] == "not_started"
     assert by_code["II.4a"]["lead"] == "SLDTBXH" and by_code["II.4a"]["target"] == 94
     # III.6 is led by each of the nine district People's Committees, SLDTBXH supporting (plan lines 133-135)

@@ -259,4 +259,7 @@ def test_the_seed_draft_loads_as_written_beside_its_text(cli, tmp_path):
 
     rows = {r["code"]: r for r in json.loads(cli(url, "status", "--json", "--today", "2024-07-01")[1])}
     assert rows["III.6/UBND-SAPA"]["lead"] == "UBND-SAPA" and rows["III.6/UBND-SAPA"]["supporting"] == ["SLDTBXH"]
-    assert rows["VI.1/CAT"]["due"] == "2024-06-15" and rows["III.3"]["start"] == "2024-06-01"
+    # "Trước ngày 15/6" keeps its wording in the draft; the board counts the effective deadline (issue 10)
+    assert (rows["VI.1/CAT"]["due_written"], rows["VI.1/CAT"]["due_wording"], rows["VI.1/CAT"]["due"]) == \
+        ("2024-06-15", "before", "2024-06-14")
+    assert rows["III.3"]["start"] == "2024-06-01"

@@ -44,9 +44,10 @@ def test_seed_plan_loads_whole(loaded_db):
     rows = _rows(loaded_db)
     assert rows["III.4"].lead == "SLDTBXH" and set(rows["III.4"].supporting) == {"TINHDOAN", "SGDDT"}
     assert set(rows["III.5"].supporting) == DISTRICTS  # "UBND các huyện, thị xã, thành phố" = the nine
-    assert rows["VI.1/SYT"].lead == "SYT" and rows["VI.1/SYT"].due == date(2024, 6, 15)
-    assert rows["VI.2/UBND-VANBAN"].due == date(2024, 11, 15)
-    assert (rows["III.3"].start, rows["III.3"].due) == (date(2024, 6, 1), date(2024, 6, 30))
+    # the plan's dates as written (BoardRow.due is the effective deadline since issue 10: 14/06, 14/11)
+    assert rows["VI.1/SYT"].lead == "SYT" and rows["VI.1/SYT"].due_written == date(2024, 6, 15)
+    assert rows["VI.2/UBND-VANBAN"].due_written == date(2024, 11, 15) and rows["VI.2/UBND-VANBAN"].due_wording == "before"
+    assert (rows["III.3"].start, rows["III.3"].due_written) == (date(2024, 6, 1), date(2024, 6, 30))
     trung_thu = {m.key: m.start for m in rows["III.7"].milestones}
     assert date(2024, 9, 17) in trung_thu.values()  # 15/8 lunar 2024
     assert date(2024, 2, 10) in trung_thu.values()  # Tết Nguyên đán 2024
@@ -81,7 +82,7 @@ def test_edit_and_reload_keeps_status_history(db_url, tmp_path):
     assert rows["III.4"].title.endswith("năm 2024") and "SYT" in rows["III.4"].supporting
     assert rows["III.4"].progress == 40 and rows["III.4"].state == "in_progress"  # status survives the edit
     assert rows["II.1"].last_value == 1.37
-    changed = [c for c, r in rows.items() if r.due == date(2024, 6, 20)]
+    changed = [c for c, r in rows.items() if r.due_written == date(2024, 6, 20)]
     assert len(changed) == 1
     with Session() as s:
         assert s.scalar(select(func.count()).select_from(StatusReport)) == 2

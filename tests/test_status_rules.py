@@ -1,4 +1,8 @@
-"""The Vietnamese tracking categories around each boundary date."""
+"""The Vietnamese tracking categories around each boundary date.
+
+"Sắp đến hạn" counts WORKING days since issue 10 (default 5): with DUE Saturday 15/06/2024 the window
+opens on Friday 07/06 (10-14/06 left), not on 08/06 (7 calendar days) as before.
+"""
 from datetime import date
 
 import pytest
@@ -14,8 +18,8 @@ START, DUE = date(2024, 6, 1), date(2024, 6, 15)
     [
         ("not_started", date(2024, 5, 31), None, K.NOT_STARTED),  # day before start
         ("not_started", date(2024, 6, 1), None, K.ON_TRACK),  # start day: work is expected
-        ("in_progress", date(2024, 6, 7), None, K.ON_TRACK),  # 8 days left
-        ("in_progress", date(2024, 6, 8), None, K.DUE_SOON),  # 7 days left: window opens
+        ("in_progress", date(2024, 6, 6), None, K.ON_TRACK),  # 6 working days left
+        ("in_progress", date(2024, 6, 7), None, K.DUE_SOON),  # 5 working days left: window opens
         ("in_progress", date(2024, 6, 15), None, K.DUE_SOON),  # the due day is still on time
         ("in_progress", date(2024, 6, 16), None, K.OVERDUE),  # day after due
         ("not_started", date(2024, 6, 16), None, K.OVERDUE),
@@ -36,13 +40,13 @@ def test_no_dates():
 
 
 def test_report_without_start_is_not_started_until_due_soon():
-    assert derive_status("not_started", None, DUE, None, date(2024, 6, 7)) == K.NOT_STARTED
-    assert derive_status("not_started", None, DUE, None, date(2024, 6, 8)) == K.DUE_SOON
+    assert derive_status("not_started", None, DUE, None, date(2024, 6, 6)) == K.NOT_STARTED
+    assert derive_status("not_started", None, DUE, None, date(2024, 6, 7)) == K.DUE_SOON
 
 
 def test_due_soon_window_is_configurable():
-    assert derive_status("in_progress", START, DUE, None, date(2024, 6, 12), due_soon_days=3) == K.DUE_SOON
-    assert derive_status("in_progress", START, DUE, None, date(2024, 6, 11), due_soon_days=3) == K.ON_TRACK
+    assert derive_status("in_progress", START, DUE, None, date(2024, 6, 11), due_soon_days=3) == K.DUE_SOON
+    assert derive_status("in_progress", START, DUE, None, date(2024, 6, 10), due_soon_days=3) == K.ON_TRACK
 
 
 def test_labels_are_vietnamese_first():
@@ -60,13 +64,13 @@ def test_labels_are_vietnamese_first():
     [
         ("not_started", START, DUE, date(2024, 5, 20), date(2024, 6, 1)),  # starts -> on track
         ("not_started", START, DUE, date(2024, 5, 31), date(2024, 6, 1)),
-        ("in_progress", START, DUE, date(2024, 6, 1), date(2024, 6, 8)),  # due-soon window opens
-        ("in_progress", START, DUE, date(2024, 6, 7), date(2024, 6, 8)),
-        ("in_progress", START, DUE, date(2024, 6, 8), date(2024, 6, 16)),  # the due day is still due soon
+        ("in_progress", START, DUE, date(2024, 6, 1), date(2024, 6, 7)),  # due-soon window opens
+        ("in_progress", START, DUE, date(2024, 6, 6), date(2024, 6, 7)),
+        ("in_progress", START, DUE, date(2024, 6, 7), date(2024, 6, 16)),  # the due day is still due soon
         ("in_progress", START, DUE, date(2024, 6, 15), date(2024, 6, 16)),
         ("in_progress", START, DUE, date(2024, 6, 16), None),  # overdue stays overdue
-        ("not_started", date(2024, 6, 10), DUE, date(2024, 6, 1), date(2024, 6, 8)),  # window before start
-        ("not_started", None, DUE, date(2024, 6, 1), date(2024, 6, 8)),
+        ("not_started", date(2024, 6, 10), DUE, date(2024, 6, 1), date(2024, 6, 7)),  # window before start
+        ("not_started", None, DUE, date(2024, 6, 1), date(2024, 6, 7)),
         ("in_progress", None, None, date(2024, 6, 1), None),
         ("not_started", START, None, date(2024, 5, 1), date(2024, 6, 1)),
         ("done", START, DUE, date(2024, 5, 1), None),
@@ -99,6 +103,6 @@ def test_status_changes_after_matches_a_day_by_day_scan():
 def test_earliest_status_change_over_many():
     items = [("in_progress", None, DUE, None), ("not_started", START, DUE, None), ("done", None, DUE, None)]
     assert earliest_status_change(items, date(2024, 5, 1)) == date(2024, 6, 1)
-    assert earliest_status_change(items, date(2024, 6, 1)) == date(2024, 6, 8)
+    assert earliest_status_change(items, date(2024, 6, 1)) == date(2024, 6, 7)
     assert earliest_status_change(items, date(2024, 7, 1)) is None
     assert earliest_status_change([], date(2024, 7, 1)) is None

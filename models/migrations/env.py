@@ -4,6 +4,7 @@ from alembic import context
 import plantrack.models.calendar_store  # noqa: F401
 import plantrack.models.entities  # noqa: F401  (registers the tables)
 import plantrack.models.mail.inbound  # noqa: F401
+import plantrack.models.escalation.table  # noqa: F401
 import plantrack.models.mail.outbox  # noqa: F401
 import plantrack.models.mail.send_lock  # noqa: F401
 from plantrack.models.base import Base

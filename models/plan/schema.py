@@ -152,6 +152,8 @@ class DeliverableEntry(Strict):
     funding: Text | None = None
     start: Day | None = None
     due: Day | None = None
+    # The plan's wording of the deadline: "trước ngày" -> before, "đến ngày" / "hạn" -> by (the default).
+    due_wording: Literal["before", "by"] = "by"
     schedule: Literal["deadline", "span"] = "deadline"
     milestones: list[Milestone] = []
     assumption: Text | None = None  # what the plan text does not say and we chose

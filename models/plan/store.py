@@ -200,7 +200,7 @@ def _deliverable_rows(rp: ResolvedPlan, agency_ids: dict[str, int]) -> dict[str,
             report_to_agency_id=agency_ids[d.report_to] if d.report_to else None,
             description=d.description,
             quantities=[{"what": q.what, "amount": _number(q.amount), "unit": q.unit} for q in d.quantities],
-            funding=d.funding, start_date=d.start, due_date=d.due, schedule=d.schedule,
+            funding=d.funding, start_date=d.start, due_date=d.due, due_wording=d.due_wording, schedule=d.schedule,
             milestones=milestones, assumption=d.assumption, position=pos,
         )
     return rows

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from plantrack.models.board import BoardRow, DeliverableRow, MilestoneItem, QuantityItem
+from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.enums import Schedule
 from plantrack.models.plan.notes import dates_assumed, note_in
 from plantrack.models.status import StatusKey, label
@@ -71,6 +72,7 @@ class EventOptions:
     event_url: str | None = None  # template with {plan} and {code}
     timezone: str = "Asia/Ho_Chi_Minh"
     lang: str = "vi"  # vi | en: roles, category names and description headings
+    deadlines: DeadlinePolicy = DeadlinePolicy()  # effective deadlines (events fall on them) and working days
 
 
 def category_label(key: str, lang: str = "vi") -> str:
@@ -91,10 +93,11 @@ def _dated(day: date, lang: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _effective(day: date) -> date:
-    from plantrack.models.workdays import effective_deadline
+def _written(day: date, wording: str, lang: str) -> str:
+    """'trước 15/06/2024 (thứ Bảy)' for a "trước ngày" deadline, else '15/06/2024 (thứ Bảy)'."""
+    from plantrack.models.deadlines import written_text
 
-    return effective_deadline(day)
+    return written_text(day, wording, lang)
 
 
 def _agency(code: str, names: dict[str, str]) -> str:
@@ -145,12 +148,12 @@ def _description(row: DeliverableRow, names: dict[str, str], tz: ZoneInfo, miles
     span = row.start is not None and row.schedule == Schedule.SPAN
     if span:
         out.append(t["span"][0])
-        _date_line(out, t, lang, row.start, row.due, assumed)
-    if row.due:
-        out += (t["due"], _dated(row.due, lang))
-        effective = _effective(row.due)
-        if effective != row.due:
-            out += (", ", t["effective"] % {"day": _dated(effective, lang)})
+        _date_line(out, t, lang, row.start, row.due_written or row.due, assumed)  # the period as the plan sets it
+    if row.due:  # the board's due is the effective deadline: show the plan's wording and date, then it if another
+        written = row.due_written or row.due
+        out += (t["due"], _written(written, row.due_wording, lang))
+        if row.due != written:
+            out += (", ", t["effective"] % {"day": _dated(row.due, lang)})
         if assumed and not span:
             out += (" (", t["assumed"], ")")
         out.append("\n")
@@ -174,7 +177,7 @@ def _description(row: DeliverableRow, names: dict[str, str], tz: ZoneInfo, miles
             if hit is None or hit[0] is not quantities:
                 hit = memo[id(quantities)] = (quantities, _quantity_lines(quantities))
             out.append(hit[1])
-    out += (t["status"], label(row.status_key, lang))
+    out += (t["status"], row.status_text(lang))  # with "chưa có báo cáo" when nobody ever reported
     if row.progress is not None:
         out += (t["progress"][0], str(row.progress), t["progress"][1])
     out += ("\n", t["last"])
@@ -266,13 +269,14 @@ def events_of(row: DeliverableRow, names: dict[str, str], opts: EventOptions, me
     if row.due is None:
         skipped.append(Skipped(row.plan, row.code, "no due date"))
     else:
-        span = row.schedule == Schedule.SPAN and row.start is not None and row.start <= row.due
-        start = row.start if span else row.due
+        written = row.due_written or row.due
+        span = row.schedule == Schedule.SPAN and row.start is not None and row.start <= written
+        start = row.start if span else row.due  # a deadline falls on the effective day; a span keeps its period
         action = row.category == "report" or span or not whole_period(row, period)
         events.append(EventSpec(
             uid=event_uid(row.plan, row.code), code=row.code, title=short_title(row),
             marker=MARKERS.get(row.status_key), description=_description(row, names, tz, None, lang, memo),
-            start=start, end=exclusive_end(row.due), alarms=() if quiet or not action else _alarms(opts, start),
+            start=start, end=exclusive_end(written if span else row.due), alarms=() if quiet or not action else _alarms(opts, start),
             **common))
     for m in row.milestones:
         dates = _milestone_dates(m)

@@ -25,7 +25,8 @@ from plantrack.models.calendar_store import (RunState, calendar_fingerprint, las
                                    save_events, save_feeds, save_run)
 from plantrack.models.db import session_factory
 from plantrack.models.entities import Agency, Plan
-from plantrack.models.status import earliest_status_change
+from plantrack.models.deadlines import DeadlinePolicy
+from plantrack.models.status import DUE_SOON_WORKING_DAYS, earliest_status_change
 from plantrack.notifications.calendar.events import EventOptions, Skipped, category_label, plan_events
 from plantrack.notifications.calendar.ical import (CALENDAR_END, CalendarMeta, EventSpec, Stamp, calendar_head, event_body,
                                                    event_head, event_role, feed_filename, summary_tail,
@@ -57,14 +58,15 @@ class PublishOptions:
     database_url: str = field(repr=False)  # may hold a password: never shown
     feeds_dir: Path
     events: EventOptions = EventOptions()
-    due_soon_days: int = 7
+    due_soon_days: int = DUE_SOON_WORKING_DAYS
     refresh_hours: int = 6
     timezone: str = "Asia/Ho_Chi_Minh"
 
     @classmethod
     def from_settings(cls, settings) -> PublishOptions:
         events = EventOptions(alarm_days=settings.calendar_alarm_days, alarm_time=settings.calendar_alarm_time,
-                              event_url=settings.feed_event_url, timezone=settings.timezone, lang=settings.lang)
+                              event_url=settings.feed_event_url, timezone=settings.timezone, lang=settings.lang,
+                              deadlines=DeadlinePolicy.from_settings(settings))
         return cls(settings.database_url, Path(settings.feeds_dir), events, settings.due_soon_days,
                    settings.feed_refresh_hours, settings.timezone)
 
@@ -72,7 +74,7 @@ class PublishOptions:
         """Everything besides the database that the feed bytes depend on (today is checked apart)."""
         e = self.events
         return repr((render_version(), e.alarm_days, str(e.alarm_time), e.event_url, e.timezone, str(e.lang), self.due_soon_days,
-                     self.refresh_hours, self.timezone, str(self.feeds_dir.resolve())))
+                     self.refresh_hours, self.timezone, str(self.feeds_dir.resolve()), e.deadlines.digest()))
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def collect_calendar_events(opts: PublishOptions, today: date, now: datetime | N
     due_soon_days = opts.due_soon_days
     Session = session_factory(opts.database_url)
     with _no_cyclic_gc(), Session() as s, s.begin():
-        rows = board(s, today, due_soon_days=due_soon_days, indicators=False)
+        rows = board(s, today, due_soon_days=due_soon_days, indicators=False, deadlines=opts.events.deadlines)
         agencies = [tuple(r) for r in s.execute(select(Agency.code, Agency.name).order_by(Agency.code))]
         plan_rows = s.execute(select(Plan.number, Plan.title, Plan.period_start, Plan.period_end)
                               .order_by(Plan.number)).all()
@@ -162,7 +164,8 @@ def collect_calendar_events(opts: PublishOptions, today: date, now: datetime | N
         periods = {number: (start, end) for number, _, start, end in plan_rows}
         events, skipped = plan_events(rows, dict(agencies), opts.events, periods)
         valid_until = earliest_status_change(
-            ((r.state, r.start, r.due, None) for r in rows if isinstance(r, DeliverableRow)), today, due_soon_days)
+            ((r.state, r.start, r.due, None) for r in rows if isinstance(r, DeliverableRow)), today, due_soon_days,
+            opts.events.deadlines.calendar)
         seen: set[str] = set()
         unique = []
         for ev in events:

@@ -67,6 +67,7 @@ class ItemLine:
     report_to: str | None = None  # where a report goes (agency name)
     effective_due: date | None = None  # the working day a deadline falling on a day off moves to
     last_report: date | None = None  # day of the latest report (plan time); None: never reported
+    due_wording: str = "by"  # before: the plan writes "trước ngày" (due is then the written day)
 
 
 @dataclass(frozen=True)

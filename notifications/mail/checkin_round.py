@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantrack.models.board import DeliverableRow, IndicatorRow, board
+from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.entities import Agency, AgencyContact, Person, Plan
 from plantrack.models.enums import ContactRole
 from plantrack.models.mail.inbound import away_people
 from plantrack.models.mail.outbox import FAILED, enqueue, existing_keys, forget_unbuilt, open_round, previous_round, \
     unanswered
-from plantrack.models.status import OPEN_STATUSES, label
-from plantrack.models.workdays import add_working_days, effective_deadline
+from plantrack.models.status import DUE_SOON_WORKING_DAYS, OPEN_STATUSES, label
+from plantrack.models.workdays import add_working_days
 from plantrack.notifications.mail.checkin_message import (
     MAX_ITEMS,
     CheckinData,
@@ -145,11 +146,12 @@ def _local_day(at: datetime | None, tz: ZoneInfo) -> date | None:
 
 
 def _item(r: DeliverableRow, names: dict[str, str], short: dict[str, str], labels, tz: ZoneInfo) -> ItemLine:
-    return ItemLine(code=r.code, title=r.title, due=r.due, status=str(r.status_key),
+    # The board's due is the effective deadline (models/deadlines.py); the message shows the written one
+    # with its wording, and the effective one when it is another day.
+    return ItemLine(code=r.code, title=r.title, due=r.due_written or r.due, status=str(r.status_key),
                     status_label=labels(r.status_key), progress=r.progress, days_left=r.days_left,
                     lead=short.get(r.lead, r.lead), report_to=names.get(r.report_to) if r.report_to else None,
-                    effective_due=effective_deadline(r.due) if r.due else None,
-                    last_report=_local_day(r.last_report_at, tz))
+                    effective_due=r.due, last_report=_local_day(r.last_report_at, tz), due_wording=r.due_wording)
 
 
 def _indicator(r: IndicatorRow, tz: ZoneInfo) -> IndicatorLine:
@@ -159,9 +161,10 @@ def _indicator(r: IndicatorRow, tz: ZoneInfo) -> IndicatorLine:
 
 
 def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period: str = "week",
-                  due_soon_days: int = 7, plan_number: str | None = None,
-                  reply: ReplyWindow = ReplyWindow()) -> RoundSummary:
-    """Open this period's round of every plan (or plan_number) and queue the messages not queued yet."""
+                  due_soon_days: int = DUE_SOON_WORKING_DAYS, plan_number: str | None = None,
+                  reply: ReplyWindow = ReplyWindow(), deadlines: DeadlinePolicy | None = None) -> RoundSummary:
+    """Open this period's round of every plan (or plan_number) and queue the messages not queued yet.
+    Deadlines and 'due soon' follow deadlines (default: Article 148 on the shipped working days)."""
     summary = RoundSummary(demo=ident.demo)
     tz = ZoneInfo(reply.timezone)
     reply_by = reply.deadline(today)
@@ -178,7 +181,7 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
         office = _office(session, plan, agencies, ident.lang)
         rnd = open_round(session, plan.id, round_key(today, period), period, today)
         summary.round_keys.append(f"{plan.number} {rnd.key}")
-        rows = board(session, today, plan_number=plan.number, due_soon_days=due_soon_days)
+        rows = board(session, today, plan_number=plan.number, due_soon_days=due_soon_days, deadlines=deadlines)
         leads, supports, indicators = defaultdict(list), defaultdict(list), defaultdict(list)
         open_codes: set[str] = set()
         for r in rows:

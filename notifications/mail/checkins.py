@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from plantrack.models.db import session_factory
+from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.enums import RoundPeriod
 from plantrack.models.mail.outbox import due_ids
+from plantrack.models.status import DUE_SOON_WORKING_DAYS
 from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
 from plantrack.notifications.mail.checkin_round import MailIdentity, ReplyWindow, RoundSummary, enqueue_round, mail_identity
 from plantrack.notifications.mail.dispatch import Dispatcher, Failure, RetryPolicy, SendReport
@@ -47,15 +49,17 @@ class CheckinOptions:
     identity: MailIdentity
     sending: SendOptions
     period: RoundPeriod = RoundPeriod.WEEK
-    due_soon_days: int = 7
+    due_soon_days: int = DUE_SOON_WORKING_DAYS
     plan_number: str | None = None
     reply: ReplyWindow = ReplyWindow()
+    deadlines: DeadlinePolicy = DeadlinePolicy()  # effective deadlines and working days (issue 10)
 
     @classmethod
     def from_settings(cls, settings, plan_number: str | None = None) -> CheckinOptions:
         """Raises MailConfigError when sending is not configured safely."""
         return cls(settings.database_url, mail_identity(settings), SendOptions.from_settings(settings),
-                   settings.checkin_period, settings.due_soon_days, plan_number, ReplyWindow.from_settings(settings))
+                   settings.checkin_period, settings.due_soon_days, plan_number, ReplyWindow.from_settings(settings),
+                   DeadlinePolicy.from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def queue_checkins(opts: CheckinOptions, today: date) -> RoundSummary:
     """Open this period's round and queue every message not queued yet (one transaction)."""
     with session_factory(opts.database_url)() as s, s.begin():
         return enqueue_round(s, today, opts.identity, period=opts.period, due_soon_days=opts.due_soon_days,
-                             plan_number=opts.plan_number, reply=opts.reply)
+                             plan_number=opts.plan_number, reply=opts.reply, deadlines=opts.deadlines)
 
 
 def list_queued_mail(opts: CheckinOptions) -> list[list[int]]:

@@ -254,13 +254,15 @@ def report_deliverables(run: ImportRun, rules, routing, recipient, upward, base,
                 label = f"Báo cáo {occ.label}"
             label = re.sub(r"\s+", " ", label)
             wording = rule.wording.rstrip(".")
+            # "Trước ngày 15/6" keeps its wording; the effective deadline is the deadline rule's business
+            due_wording = "before" if re.search(r"\btrước\b", wording, re.I) else "by"
             for m in ([recipient] if recipient and upward else []) + list(reporters):
                 sub = f"{code}/{m}"
                 to = upward if m == recipient else recipient
                 if occ.inferred:
                     run.note(Severity.INFERRED, NoteKind.DATE, sub, rule.line,
-                             f"'{wording}': hạn {occ.due:%d/%m/%Y}" + (" (năm của kế hoạch; tính cả ngày đó)" if len(h.years) == 1 else ""),
-                             f"'{wording}': due {occ.due:%d/%m/%Y}" + (" (the plan's year; that day included)" if len(h.years) == 1 else ""))
+                             f"'{wording}': hạn {occ.due:%d/%m/%Y}" + (" (năm của kế hoạch)" if len(h.years) == 1 else ""),
+                             f"'{wording}': due {occ.due:%d/%m/%Y}" + (" (the plan's year)" if len(h.years) == 1 else ""))
                 if m == recipient:
                     run.note(Severity.INFERRED, NoteKind.REPORT, sub, rule.line,
                              "kế hoạch không nêu hạn riêng cho báo cáo tổng hợp: dùng cùng hạn với báo cáo của các cơ quan",
@@ -270,5 +272,5 @@ def report_deliverables(run: ImportRun, rules, routing, recipient, upward, base,
                 out.append(DraftDeliverable(
                     code=sub, title=f"{label} – {d.short(m)}", category="report", lead=m, report_to=to,
                     description=re.sub(r"\s+", " ", desc + f" Hạn: {wording.split(':', 1)[-1].strip()}"),
-                    due=occ.due, lines=(rule.line, rule.line), section="reports"))
+                    due=occ.due, due_wording=due_wording, lines=(rule.line, rule.line), section="reports"))
     return out

@@ -107,6 +107,7 @@ class DraftDeliverable:
     funding: str | None = None
     start: date | None = None
     due: date | None = None
+    due_wording: str = "by"  # "before" where the text says "trước (ngày)" (models/deadlines.py)
     schedule: str = "deadline"
     milestones: tuple[Milestone, ...] = ()
     assumption: str | None = None

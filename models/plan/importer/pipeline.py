@@ -189,7 +189,11 @@ def _assumptions(h: Header) -> list[str]:
         f"assumption states.)",
         f"Kỳ kế hoạch {h.period_start:%d/%m/%Y} - {h.period_end:%d/%m/%Y}: từ ngày ban hành đến hết năm cuối của kế hoạch. "
         f"(Plan period from the issue date to the end of the plan's last year.)",
-        "Thời hạn 'trước ngày ...' được hiểu là hạn chót vào chính ngày đó. ('Trước ngày ...' deadlines are read as due on that day.)",
+        "Thời hạn 'trước ngày ...' được ghi đúng lời văn (due_wording: before); hạn tính theo quy tắc PLANTRACK_DEADLINE_RULE "
+        "(mặc định Điều 148 Bộ luật Dân sự 2015: hết ngày liền trước, lùi sang ngày làm việc kế tiếp nếu là ngày nghỉ). "
+        "('Trước ngày ...' deadlines keep their wording, due_wording: before; the effective deadline follows "
+        "PLANTRACK_DEADLINE_RULE, by default Article 148 of the 2015 Civil Code: the end of the day before, moved to the "
+        "next working day when that is a day off.)",
         "Cụm từ nhóm ('UBND các huyện, thị xã, thành phố', 'các sở, ban, ngành') được mở rộng theo danh bạ; nhiệm vụ, báo cáo giao "
         "chung được tách cho từng cơ quan (mã .../<MÃ>). (Group phrases are expanded through the directory; collective duties and "
         "reports are split per agency, coded .../<CODE>.)",

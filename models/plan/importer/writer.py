@@ -179,6 +179,8 @@ def _deliverable(dv: DraftDeliverable, notes: list[Note], lang: str) -> list[str
         out.append(f"    start: {_day(dv.start)}")
     if dv.due:
         out.append(f"    due: {_day(dv.due)}")
+    if dv.due and dv.due_wording != "by":
+        out.append(f"    due_wording: {dv.due_wording}")
     if dv.schedule != "deadline":
         out.append(f"    schedule: {dv.schedule}")
     if dv.milestones:

@@ -486,11 +486,9 @@ class Intake:
     def _record(self, plan: str, rep: Report, at: datetime, r: ReadMessage, agency_id: int, item: _Item) -> None:
         if rep.kind == Kind.INDICATOR:
             rin = ReportIn(code=rep.code, value=rep.value, note=rep.note)
-        elif rep.said == Said.BLOCKED:  # no state of its own: the note carries it, the state stays
+        elif rep.said == Said.BLOCKED:  # state blocked (escalated at once, issue 10); the note says so in words
             note = self.words["blocked"] + (f": {rep.note}" if rep.note else "")
-            rin = ReportIn(code=rep.code, progress=rep.progress, note=note)
-            if rep.progress is not None:
-                rin = ReportIn(code=rep.code, state="in_progress", progress=rep.progress, note=note)
+            rin = ReportIn(code=rep.code, state="blocked", progress=rep.progress, note=note)
         else:
             rin = ReportIn(code=rep.code, state=str(rep.said), progress=rep.progress, completed_on=rep.completed_on,
                            note=rep.note)

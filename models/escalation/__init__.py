@@ -1,0 +1,1 @@
+"""Escalation: the ladder (config), the escalation table, the set-based sweep, the out-of-office hook."""

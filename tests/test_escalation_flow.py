@@ -1,0 +1,58 @@
+"""The escalate-overdue flow through Prefect and `plantrack run escalate`: sends once, nothing on a day off."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, smtp_server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_flow_sends_one_email_per_recipient_once_and_nothing_on_a_day_off(prefect_api, loaded_sqlite, monkeypatch):
+    from plantrack.flows.escalate_overdue import escalate_overdue_flow, report
+
+    rec = Recorder()
+    with smtp_server(rec) as (host, port):
+        for k, v in {"DATABASE_URL": loaded_sqlite, "SMTP_HOST": host, "SMTP_PORT": str(port), "SECRET_KEY": SECRET,
+                     "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0"}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        off = escalate_overdue_flow(today=date(2024, 6, 15))
+        assert not off.working_day and off.day_off == "thứ Bảy" and rec.arrived == []
+        assert "Day off (thứ Bảy): nothing was recorded or sent." in report(off)
+        first = escalate_overdue_flow(today=date(2024, 6, 17))
+        again = escalate_overdue_flow(today=date(2024, 6, 17))
+    assert len(first.fired) == 20 and first.queued == 20 and first.sent == 20
+    assert again.fired == () and again.queued == 0 and again.sent == 0
+    tos = [m["To"].addresses[0].addr_spec for m in rec.parsed()]
+    assert len(tos) == len(set(tos)) == 20
+    text = report(first)
+    assert "| 2 overdue | SYT | deadline | VI.1/SYT | daumoi.syt@laocai.example.org, giamdoc.syt@laocai.example.org |" \
+        in text
+
+
+def test_cli_run_escalate_with_the_local_relay(prefect_api, loaded_sqlite, cli, monkeypatch, tmp_path):
+    outbox = tmp_path / "mail"
+    monkeypatch.delenv("PLANTRACK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PLANTRACK_SMTP_HOST", raising=False)
+    monkeypatch.setenv("PLANTRACK_OUTBOX_DIR", str(outbox))
+    monkeypatch.setenv("PLANTRACK_SMTP_RATE_PER_MINUTE", "0")
+    code, out, err = cli(loaded_sqlite, "run", "escalate", "--today", "2024-06-16")
+    assert code == 0 and "day off (Chủ nhật); nothing sent" in out, err
+    code, out, err = cli(loaded_sqlite, "run", "escalate", "--today", "2024-06-17")
+    assert code == 0 and "20 fired (level 2: 20); 20 emails queued" in out and "sent 20" in out, err
+    assert "DEMO MODE" in out and len(list(outbox.glob("*.eml"))) == 20
+
+
+def test_escalations_listing_does_not_import_prefect(tmp_path):
+    env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
+    subprocess.run([sys.executable, "-m", "cli", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
+    for args in (["escalations", "--today", "2024-06-17"], ["escalations", "--pending", "--json"]):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "cli", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+        assert "prefect" not in imported and "sqlalchemy" in imported
