@@ -6,7 +6,7 @@ then for SQLite and PostgreSQL, in one run each, measures:
   (2) an unchanged reload (recognised by file hashes; must write nothing);
   (3) CLI commands as subprocesses, cold start included, each with its peak memory (the process's own
       VmHWM; see PEAK): `status --overdue` (the table), `status --json` (every object), `status --overdue
-      --json` against a bare SQL count of the same rows (the ratio), `status --all` (plain text),
+      --json` against a bare SQL count of the rows it reads (the ratio), `status --all` (plain text),
       `status --agency CODE`, and `plan load` of an edited plan;
 and last the cold start of `plantrack status` on the Lào Cai seed plan. Goals (issue 16) are printed
 beside the figures; the load average is printed at start and end (the machine may be shared).
@@ -49,7 +49,9 @@ except ModuleNotFoundError:
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = "2024-07-01"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-COUNT_SQL = text("SELECT count(*) FROM deliverable WHERE archived = false AND due_date < '2024-07-01' "
+# The rows `status --overdue` reads: its SQL pre-filter on the written deadline (since issue 10 a superset of
+# the overdue rows: the exact test is on the effective deadline, per row).
+COUNT_SQL = text("SELECT count(*) FROM deliverable WHERE archived = false AND due_date <= '2024-07-01' "
                  "AND state NOT IN ('done','cancelled','paused')")
 TABLES = ("agency", "person", "agency_contact", "plan", "deliverable", "deliverable_support", "indicator")
 GOALS = {"table": 1.5, "json": 2.0, "ratio": 15.0, "memory_mb": 150.0, "first_load": 20.0, "reload": 3.0, "seed": 0.8}
@@ -185,10 +187,10 @@ def bench_cli(db: str, url: str, plans: list[Path], some_agency: str, out: Path,
     n_json = len(json.loads(sink.read_bytes()))
     counts = [count_fresh(url) for _ in range(runs)]
     t_sql, n_sql = statistics.median(c[0] for c in counts), counts[0][2]
-    assert n_json == n_sql, f"status --overdue --json gave {n_json} objects, the SQL count {n_sql}"
+    assert n_json <= n_sql, f"status --overdue --json gave {n_json} objects, more than the SQL count {n_sql}"
     ratio = t_over / t_sql
     show(db, f"status --overdue --json (median of {runs})", f"{figure(t_over, cpu_over, mb)}  {n_json} objects")
-    show(db, "bare SQL count of the same rows, fresh engine (median)",
+    show(db, "bare SQL count of the rows it reads, fresh engine (median)",
          f"{t_sql:8.4f} s (CPU here {min(c[1] for c in counts):.4f} s)  {n_sql} rows")
     show(db, "ratio status --overdue --json / bare count", f"{ratio:8.1f} x  {verdict(ratio, GOALS['ratio'])}")
     record(db, "ratio --overdue --json / bare count", f"{ratio:.1f} x ({t_over:.3f} / {t_sql:.4f} s)", ratio, GOALS["ratio"])
@@ -201,6 +203,7 @@ def bench_cli(db: str, url: str, plans: list[Path], some_agency: str, out: Path,
                                       BoardQuery(statuses=frozenset({StatusKey.OVERDUE}), indicators=False)))
         show(db, "  iter_board(overdue) in process, warm (no start-up)",
              f"{perf_counter() - t0:8.3f} s (CPU {process_time() - c0:.3f} s)  {n} rows")
+    assert n == n_json, f"status --overdue --json gave {n_json} objects, iter_board {n}"
 
     t, cpu, mb = cli(1, base + ["--all"], sink)
     lines = sink.read_text(encoding="utf-8").count("\n")

@@ -294,12 +294,12 @@ def test_status_json_streams_in_flat_memory(generated, tmp_path_factory):
     assert big_kb < 150 * 1024
 
 
-def test_seed_status_cold_start_stays_under_1_05_s_of_cpu(loaded_sqlite):
-    """`plantrack status` on the seed plan, in a fresh interpreter: at most 1.05 s.
+def test_seed_status_cold_start_stays_under_1_1_s_of_cpu(loaded_sqlite):
+    """`plantrack status` on the seed plan, in a fresh interpreter: at most 1.1 s.
 
     Was 0.8 s before issue 10: status now counts effective deadlines and working days, which loads the
     `holidays` library (its import executes ~200 country modules, ~0.1 s) and Babel's weekday names for the
-    deadline texts; measured best of 7 on the merge: 0.74 s before, 0.96 s after (branch escalate alone: 0.96 s).
+    deadline texts: +0.2 s (best of 7, alternated on the merge machine: main 0.74-0.85 s, merged 0.96-1.07 s).
 
     Measured as the child's CPU time (user + system, best of 3), which a busy machine inflates less than
     wall time, though still by a third at a load of 5 on 2 cores: there the figure means nothing, and the
@@ -318,4 +318,4 @@ def test_seed_status_cold_start_stays_under_1_05_s_of_cpu(loaded_sqlite):
         assert proc.returncode == 0
         cpu = usage.ru_utime + usage.ru_stime
         best = cpu if best is None else min(best, cpu)
-    assert best <= 1.05, f"cold start took {best:.2f} s of CPU"
+    assert best <= 1.1, f"cold start took {best:.2f} s of CPU"
