@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     checkins_cron: str = "0 8 * * 1"  # Monday 08:00: one round per ISO week
     # every day at 07:30 (make-up Saturdays are working days); runs on days off send nothing
     escalate_cron: str = "30 7 * * *"
+    digest_cron: str = "0 16 * * 5"  # Friday 16:00: the Deputy Chair's weekly digest
+
+    # the weekly digest (issue 12): To is the plan's digest_to people; Cc by directory role, e.g.
+    # "SLDTBXH:head,UBND-TINH:focal_point" (agency code and role, comma-separated)
+    digest_cc: str = ""
+    digest_upcoming_days: int = Field(14, ge=1, le=92)  # deadlines listed ahead, in calendar days
+    # a check-in answered within this many working days after its round opened counts as on time
+    digest_on_time_days: int = Field(2, ge=0, le=30)
 
     @field_validator("lang")
     @classmethod
@@ -123,6 +131,7 @@ class Settings(BaseSettings):
         if self.outbox_dir is None:
             self.outbox_dir = self.data_dir / "outbox"
         self.calendar_alarm_days  # validates PLANTRACK_CALENDAR_ALARMS
+        self.digest_cc_roles  # validates PLANTRACK_DIGEST_CC
         return self
 
     @property
@@ -148,6 +157,23 @@ class Settings(BaseSettings):
         if any(d < 0 for d in days):
             raise ValueError(f"PLANTRACK_CALENDAR_ALARMS must not be negative, not {self.calendar_alarms!r}")
         return tuple(sorted(days, reverse=True))
+
+
+    @property
+    def digest_cc_roles(self) -> tuple[tuple[str, str], ...]:
+        """PLANTRACK_DIGEST_CC as (agency code, role) pairs, in the order given."""
+        from plantrack.models.enums import ContactRole
+
+        out = []
+        for part in (p.strip() for p in self.digest_cc.split(",")):
+            if not part:
+                continue
+            agency, sep, role = (x.strip() for x in part.partition(":"))
+            if not sep or not agency or role not in {r.value for r in ContactRole}:
+                raise ValueError(f"PLANTRACK_DIGEST_CC: {part!r} is not AGENCY:ROLE (roles: "
+                                 f"{', '.join(r.value for r in ContactRole)}), e.g. 'SLDTBXH:head'")
+            out.append((agency, role))
+        return tuple(out)
 
 
 def mask_url(url: str) -> str:

@@ -84,6 +84,7 @@ class OutboxKind(StrEnum):
     CHECKIN = "checkin"
     RECEIPT = "receipt"  # the answer to a reply (notifications/mail/inbound)
     ESCALATION = "escalation"  # reminders and notices of the escalation ladder (issue 10)
+    DIGEST = "digest"  # the Deputy Chair's weekly digest (issue 12)
 
 
 class EscalationReason(StrEnum):

@@ -7,13 +7,13 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from plantrack.notifications.mail import checkins
-from plantrack.notifications.mail.checkins import CheckinOptions, CheckinSteps, LockResult
+from plantrack.notifications.mail.checkins import CheckinOptions, CheckinSteps, LockResult, SendsMail
 from plantrack.notifications.mail.checkin_round import RoundSummary
 from plantrack.notifications.mail.dispatch import SendReport
 
 
 @task(cache_policy=NO_CACHE)
-def take_send_lock(opts: CheckinOptions, run_id: str | None = None) -> LockResult:
+def take_send_lock(opts: SendsMail, run_id: str | None = None) -> LockResult:
     """Take the one-sender lock for this run, or say which live run holds it."""
     lock = checkins.take_send_lock(opts, run_id)
     if lock.held_by:
@@ -39,13 +39,13 @@ def queue_checkins(opts: CheckinOptions, today: date) -> RoundSummary:
 
 
 @task(cache_policy=NO_CACHE)
-def list_queued_mail(opts: CheckinOptions) -> list[list[int]]:
+def list_queued_mail(opts: SendsMail) -> list[list[int]]:
     """Ids of the outbox rows to send now, cut into batches."""
     return checkins.list_queued_mail(opts)
 
 
 @task(cache_policy=NO_CACHE)
-def send_queued_mail(opts: CheckinOptions, ids: list[int], holder: str | None = None) -> SendReport:
+def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None) -> SendReport:
     """Send one batch of outbox rows over the transport."""
     report = checkins.send_queued_mail(opts, ids, holder)
     log = get_run_logger()
@@ -61,7 +61,7 @@ def send_queued_mail(opts: CheckinOptions, ids: list[int], holder: str | None = 
 
 
 @task(cache_policy=NO_CACHE)
-def release_send_lock(opts: CheckinOptions, holder: str) -> None:
+def release_send_lock(opts: SendsMail, holder: str) -> None:
     """Give the send lock back."""
     checkins.release_send_lock(opts, holder)
 

@@ -2,6 +2,7 @@
 from alembic import context
 
 import plantrack.models.calendar_store  # noqa: F401
+import plantrack.models.digest.snapshot  # noqa: F401
 import plantrack.models.entities  # noqa: F401  (registers the tables)
 import plantrack.models.mail.inbound  # noqa: F401
 import plantrack.models.escalation.table  # noqa: F401

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from plantrack.models.db import session_factory
 from plantrack.models.deadlines import DeadlinePolicy
@@ -39,6 +40,13 @@ class SendOptions:
                    RetryPolicy(settings.smtp_max_attempts, settings.smtp_retry_seconds),
                    settings.smtp_rate_per_minute, settings.smtp_batch_size, settings.smtp_sent_group,
                    settings.send_lock_seconds)
+
+
+class SendsMail(Protocol):
+    """What the sending steps need of a job's options (check-ins, the digest, ...): the database and how to send."""
+
+    database_url: str
+    sending: SendOptions
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ class CheckinResult:
 
 # The steps ------------------------------------------------------------------------------------------
 
-def take_send_lock(opts: CheckinOptions, run_id: str | None = None) -> LockResult:
+def take_send_lock(opts: SendsMail, run_id: str | None = None) -> LockResult:
     """Take the one-sender lock for this run, or say which live run holds it."""
     holder = new_holder(run_id)
     try:
@@ -99,7 +107,7 @@ def take_send_lock(opts: CheckinOptions, run_id: str | None = None) -> LockResul
     return LockResult(holder)
 
 
-def release_send_lock(opts: CheckinOptions, holder: str) -> None:
+def release_send_lock(opts: SendsMail, holder: str) -> None:
     """Give the lock back (only if holder still holds it)."""
     Lease(session_factory(opts.database_url), holder, opts.sending.lock_seconds).release()
 
@@ -111,7 +119,7 @@ def queue_checkins(opts: CheckinOptions, today: date) -> RoundSummary:
                              plan_number=opts.plan_number, reply=opts.reply, deadlines=opts.deadlines)
 
 
-def list_queued_mail(opts: CheckinOptions) -> list[list[int]]:
+def list_queued_mail(opts: SendsMail) -> list[list[int]]:
     """Ids of the outbox rows to send now (queued and due, or interrupted), cut into batches."""
     with session_factory(opts.database_url)() as s:
         ids = due_ids(s)
@@ -119,7 +127,7 @@ def list_queued_mail(opts: CheckinOptions) -> list[list[int]]:
     return [ids[i:i + n] for i in range(0, len(ids), n)]
 
 
-def send_queued_mail(opts: CheckinOptions, ids: list[int], holder: str | None = None) -> SendReport:
+def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None) -> SendReport:
     """Send one batch of outbox rows; holder: the send lock this run holds (refreshed while sending)."""
     sessions = session_factory(opts.database_url)
     lease = None

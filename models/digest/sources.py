@@ -1,0 +1,217 @@
+"""What other parts record, read for the digest and the board: escalation levels, blockers reported in
+replies, check-in answers, working days, and the board's row shapes.
+
+Each reader is one small function so that the place where another issue's API enters is easy to find
+and to change: escalation levels and working days (issue 10), blockers as the reply intake writes
+them (issue 9), answered rounds (models/mail/outbox.py unanswered), typed board rows (issue 16).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from plantrack.models.entities import Deliverable, StatusReport
+from plantrack.models.enums import OutboxKind, OutboxStatus
+from plantrack.models.mail.outbox import CheckinRound, Outbox, unanswered
+
+
+# ---- working days (issue 10: models/workdays.py) -----------------------------------------------------------
+
+def _calendar():
+    try:
+        from plantrack.models.workdays import default_calendar
+    except ImportError:  # before issue 10: Monday to Friday, no holidays
+        return None
+    return default_calendar()
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days d with start < d <= end (negative when end is before start)."""
+    cal = _calendar()
+    if cal is not None:
+        return cal.working_days_between(start, end)
+    if end < start:
+        return -working_days_between(end, start)
+    return sum(1 for i in range(1, (end - start).days + 1) if (start + timedelta(days=i)).weekday() < 5)
+
+
+def add_working_days(day: date, n: int) -> date:
+    """The n-th working day after day (n > 0); n == 0: day itself if it is a working day, else the next one."""
+    cal = _calendar()
+    if cal is not None:
+        return cal.add_working_days(day, n)
+    if n == 0:
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+    left = n
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+# ---- escalation levels (issue 10: the escalation table) ----------------------------------------------------
+
+def escalation_levels(session: Session, plan_id: int) -> dict[str, int]:
+    """Deliverable code -> the highest level of its active (unresolved) escalations; {} before issue 10."""
+    try:
+        from plantrack.models.escalation.table import Escalation
+    except ImportError:  # the escalation table does not exist yet: nothing was ever escalated
+        return {}
+    E, D = Escalation.__table__.c, Deliverable.__table__.c
+    q = (select(D.code, func.max(E.level)).join(Deliverable.__table__, D.id == E.deliverable_id)
+         .where(E.resolved_on.is_(None), E.plan_id == plan_id).group_by(D.code))
+    return dict(session.execute(q).all())
+
+
+# ---- blockers (issue 9: "vướng mắc" in a reply; issue 10: the state 'blocked') ----------------------------
+
+# The reply intake records a blocker as a note starting with its word for it ("Vướng mắc: chờ kinh phí",
+# "Blocked: ..."), keeping the state; a supporting agency's line is kept as "[SYT] III.5: vướng mắc - ...".
+_BLOCKER = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?(?:[\w./-]+\s*:\s*)?(?:đang\s+|có\s+)?(vướng mắc|vuong mac|khó khăn|"
+                      r"kho khan|blocked|stuck)\b\s*[:,.\-–]?\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def blocker_note(state: str | None, note: str | None) -> str | None:
+    """The blocker's explanation when a report says the item is blocked ('' when it gives none), else None."""
+    if note:
+        m = _BLOCKER.match(note)
+        if m:
+            return m.group("rest").strip()
+    if state == "blocked":
+        return (note or "").strip()
+    return None
+
+
+@dataclass(frozen=True)
+class BlockerReport:
+    """A report that an item is blocked (vướng mắc), with its note."""
+
+    code: str
+    reported_at: datetime
+    note: str
+    agency_id: int | None  # who reported it (None: entered by a coordinator)
+
+
+def blocker_reports(session: Session, plan_id: int, after: datetime, until: datetime) -> list[BlockerReport]:
+    """Blocker reports on plan_id's deliverables with after < reported_at <= until, the newest per item."""
+    R, D = StatusReport.__table__.c, Deliverable.__table__.c
+    q = (select(D.code, R.reported_at, type_coerce(R.state, String), R.note, R.agency_id)
+         .join(Deliverable.__table__, D.id == R.deliverable_id)
+         .where(D.plan_id == plan_id, D.archived.is_(False), R.reported_at > after, R.reported_at <= until)
+         .order_by(R.reported_at, R.id))
+    newest: dict[str, BlockerReport] = {}
+    for code, at, state, note, agency_id in session.execute(q).all():
+        text = blocker_note(state, note)
+        if text is not None:
+            at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+            newest[code] = BlockerReport(code, at, text, agency_id)
+    return sorted(newest.values(), key=lambda b: (b.reported_at, b.code))
+
+
+# ---- check-in answers (issue 4 rounds, issue 9 answers: models/mail/outbox.py unanswered) ------------------
+
+@dataclass(frozen=True)
+class Answers:
+    """How an agency answered the check-in rounds it was sent (DHIS2's reporting rate: on time / due)."""
+
+    due: int  # rounds whose answer window closed, plus open ones already answered
+    on_time: int  # answered within the window
+    answered_last: bool | None  # the latest round it was asked in; None: never asked
+    missed_in_a_row: int  # closed rounds not answered, newest first, until one was answered
+    last_round: str | None  # key of that latest round
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+
+def end_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """The last instant of day in tz, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(timezone.utc) - timedelta(microseconds=1)
+
+
+def checkin_answers(session: Session, plan_id: int, today: date, window_days: int, tz: ZoneInfo) -> dict[int, Answers]:
+    """Agency id -> its answers to plan_id's check-in rounds opened on or before today.
+
+    A round's answer window ends at the end of the window_days-th working day after the round opened
+    (its as_of). Answered: models/mail/outbox.unanswered's rule (a report from the agency after its
+    check-in was sent, later reports answering earlier rounds too). On time: such a report within the window.
+    """
+    R, O, S = CheckinRound.__table__.c, Outbox.__table__.c, StatusReport.__table__.c
+    rounds = session.execute(select(R.id, R.key, R.as_of).where(R.plan_id == plan_id, R.as_of <= today)
+                             .order_by(R.key.desc())).all()
+    if not rounds:
+        return {}
+    ids = [r.id for r in rounds]
+    sent: dict[int, dict[int, datetime]] = {}
+    for rid, agency_id, at in session.execute(
+            select(O.round_id, O.agency_id, O.sent_at)
+            .where(O.round_id.in_(ids), O.kind == OutboxKind.CHECKIN, O.status == OutboxStatus.SENT)).all():
+        sent.setdefault(rid, {})[agency_id] = at
+    agencies = {a for per in sent.values() for a in per}
+    if not agencies:
+        return {}
+    first = min(at for per in sent.values() for at in per.values())
+    reports: dict[int, list[datetime]] = {}
+    for agency_id, at in session.execute(select(S.agency_id, S.reported_at)
+                                         .where(S.agency_id.in_(agencies), S.reported_at >= first)).all():
+        reports.setdefault(agency_id, []).append(at)
+    closed_by = end_of_day(today, tz)
+    tally = {a: _Tally() for a in agencies}
+    for rid, key, as_of in rounds:  # newest first
+        asked = sent.get(rid)
+        if not asked:
+            continue
+        missed = unanswered(session, rid)
+        window_end = end_of_day(add_working_days(as_of, window_days), tz)
+        closed = window_end <= closed_by
+        for agency_id, sent_at in asked.items():
+            t = tally[agency_id]
+            answered = agency_id not in missed
+            if t.last_round is None:
+                t.answered_last, t.last_round = answered, key
+            if closed or answered:
+                t.due += 1
+                t.on_time += any(sent_at <= at <= window_end for at in reports.get(agency_id, ()))
+            if closed and t.streak_open:
+                if answered:
+                    t.streak_open = False
+                else:
+                    t.missed_in_a_row += 1
+    return {a: Answers(t.due, t.on_time, t.answered_last, t.missed_in_a_row, t.last_round) for a, t in tally.items()}
+
+
+@dataclass
+class _Tally:
+    due: int = 0
+    on_time: int = 0
+    answered_last: bool | None = None
+    missed_in_a_row: int = 0
+    last_round: str | None = None
+    streak_open: bool = True  # still counting missed rounds back from the newest
+
+
+# ---- board rows (main's BoardRow with `extra`; issue 16's typed DeliverableRow / IndicatorRow) -------------
+
+def row_field(row, name: str):
+    """An indicator's or deliverable's field whether the row keeps it as an attribute or in its extra dict."""
+    extra = getattr(row, "extra", None)
+    if extra is not None and name in extra:
+        return extra[name]
+    return getattr(row, name)
+
+
+def as_moment(value) -> datetime | None:
+    """A row's last_report_at (an ISO string on older rows, a datetime on typed ones) as an aware datetime."""
+    if value is None:
+        return None
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
