@@ -306,6 +306,31 @@ def inbox(
     if bounced:
         console().print("Undeliverable addresses (check-ins bounced): "
                       + ", ".join(f"{e} ({st})" for e, st, _, _ in bounced), highlight=False)
+def export(
+    xlsx: Path = typer.Option(..., "--xlsx", help="write the board to this Excel file (.xlsx)"),
+    today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+    lang: Optional[str] = typer.Option(None, "--lang", help="vi or en (headers and words)"),
+    plan: Optional[str] = typer.Option(None, "--plan", help="only this plan (default: every plan)"),
+):
+    """The board as an Excel workbook: deliverables, agencies, indicators and overdue items."""
+    from plantrack.models.digest.figures import FigureOptions
+    from plantrack.notifications.workbook import export_workbook
+
+    settings = state.settings()
+    lang = parse_lang(lang, settings.lang)
+    day = parse_today(today, settings.timezone)
+    if xlsx.suffix.lower() != ".xlsx":
+        fail(f"--xlsx {xlsx}: the file name must end in .xlsx")
+    if not xlsx.parent.is_dir():
+        fail(f"--xlsx {xlsx}: no such folder {xlsx.parent}")
+    require_schema(settings.database_url)
+    with state.session_factory()() as s:
+        try:
+            out = export_workbook(s, xlsx, day, FigureOptions.from_settings(settings, plan), lang)
+        except LookupError as exc:
+            fail(str(exc).strip("'\""))
+    sheets = ", ".join(f"{name} {n}" for name, n in out.sheets)
+    console().print(f"{out.path}: {sheets} (as of {day:%d/%m/%Y})", highlight=False)
 
 
 @app.command()

@@ -7,7 +7,7 @@ import typer
 
 from plantrack.cli.common import console, fail, parse_today, require_schema, settings_for_flows
 
-app = typer.Typer(help="Run a flow now (calendars, checkins, replies).", no_args_is_help=True)
+app = typer.Typer(help="Run a flow now (calendars, checkins, replies, escalate, digest).", no_args_is_help=True)
 VERBOSE = typer.Option(False, "--verbose", "-v", help="also print Prefect's logs (they are in the Prefect UI anyway)")
 
 
@@ -149,3 +149,38 @@ def escalate(today: Optional[str] = typer.Option(None, "--today", help="evaluate
     console().print(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
                     f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
                     f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""), highlight=False)
+def digest(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+           plan: Optional[str] = typer.Option(None, "--plan", help="only this plan (default: every plan)"),
+           verbose: bool = VERBOSE):
+    """Queue and send this week's digest to each plan's Deputy Chair (flow send-weekly-digest)."""
+    settings = settings_for_flows()
+    require_schema(settings.database_url)
+    day = parse_today(today, settings.timezone)
+    from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity
+
+    try:
+        mail_identity(settings)  # refuse an unsafe configuration before Prefect starts
+    except MailConfigError as exc:
+        fail(str(exc))
+    api = _api(verbose)
+    from plantrack.flows.send_weekly_digest import RelayUnreachable, send_weekly_digest
+    from plantrack.notifications.mail.digest import DigestConfigError
+
+    try:
+        with api:
+            out = send_weekly_digest(today=day, plan_number=plan)
+    except (RelayUnreachable, DigestConfigError, LookupError) as exc:
+        fail(str(exc).strip("'\""))
+    q = out.queued
+    for d in q.digests:
+        what = "queued now" if d.queued else "already queued this week (not sent again)"
+        console().print(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
+                        + (f", cc {', '.join(d.cc)}" if d.cc else "")
+                        + f"; {d.overdue} overdue, {d.new_blockers} new blockers", highlight=False)
+    for number in q.no_recipient:
+        console().print(f"digest {number}: no recipient (the plan file's digest_to is empty)", highlight=False)
+    tail = f"sent {out.sent}, retried {out.retried}, failed {out.failed}, still queued {out.still_queued} " \
+           f"({out.transport})" + (" [DEMO MODE]" if q.demo else "")
+    if out.locked_by:
+        tail = f"another run holds the send lock ({out.locked_by}): it sends the digest"
+    console().print(tail, highlight=False)

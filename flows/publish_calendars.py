@@ -9,6 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.notifications.calendar.publish import PublishOptions, PublishResult, publish_calendars
 from plantrack.flows.naming import day_name
+from plantrack.notifications.board import BoardOptions
+from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.calendars import TASK_STEPS
 
 LISTED = 50  # names shown in the artifact before "and N more"
@@ -41,11 +43,12 @@ def publish_calendars_flow(today: date | None = None, force: bool = False) -> Pu
     database, options and status window are those of the last run and its files are present, stop);
     collect_calendar_events (one read of all deliverables; stamps of changed events stored);
     write_changed_feeds (only feeds whose content key changed, atomically); then the artifact
-    `publish-calendars`.
+    `publish-calendars` and publish-status-board (`plan-status-board`, `overdue`).
     """
     settings = load_settings()
     day = today or settings.today()
     result = publish_calendars(PublishOptions.from_settings(settings), day, force=force, steps=TASK_STEPS)
     create_markdown_artifact(key="publish-calendars", markdown=_report(day, result),
                              description=f"{len(result.written)} feeds changed")
+    publish_status_board(BoardOptions.from_settings(settings), day)
     return result

@@ -9,6 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.notifications.mail.checkins import CheckinOptions, CheckinResult, run_checkin_round
 from plantrack.flows.naming import round_name
+from plantrack.notifications.board import BoardOptions
+from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.checkins import TASK_STEPS
 
 
@@ -56,16 +58,19 @@ def send_checkins(today: date | None = None, plan_number: str | None = None) -> 
     Steps (notifications/mail/checkins.py, as tasks): take-send-lock (when another live run holds it,
     only the artifact says so); queue-checkins (open the round, one message per agency into the
     outbox); list-queued-mail; send-queued-mail per batch; release-send-lock; then the artifact
-    `send-checkins`. Fails after the artifact when the relay was unreachable, or refused our TLS/AUTH
-    configuration (RelayConfigError; not retried): a rerun sends the rest.
+    `send-checkins` and publish-status-board (`plan-status-board`, `overdue`). Fails after the artifacts
+    when the relay was unreachable, or refused our TLS/AUTH configuration (RelayConfigError; not
+    retried): a rerun sends the rest.
     """
     from prefect.runtime import flow_run
 
     settings = load_settings()
     opts = CheckinOptions.from_settings(settings, plan_number)
-    result = run_checkin_round(opts, today or settings.today(), flow_run.id, steps=TASK_STEPS)
+    day = today or settings.today()
+    result = run_checkin_round(opts, day, flow_run.id, steps=TASK_STEPS)
     create_markdown_artifact(key="send-checkins", markdown=_artifact(result),
                              description="Check-in emails of this run")
+    publish_status_board(BoardOptions.from_settings(settings), day)
     if result.config_error:
         raise RelayConfigError(f"SMTP relay configuration error: {result.config_error}; "
                                f"{result.still_queued} messages stay queued")

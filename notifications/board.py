@@ -1,0 +1,139 @@
+"""The coordinators' status board (plain functions, no Prefect): one row per lead agency and the overdue list,
+as of a day, from the same figures as the digest. tasks/board.py publishes them as the Prefect UI's table
+artifacts `plan-status-board` and `overdue` at the end of every flow run."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from plantrack.models.db import session_factory
+from plantrack.models.digest.figures import FigureOptions, plan_figures, plans
+from plantrack.models.status import StatusKey, label
+
+BOARD_KEY = "plan-status-board"
+OVERDUE_KEY = "overdue"
+
+
+@dataclass(frozen=True)
+class BoardOptions:
+    """What the board needs, built once from Settings at the flow boundary."""
+
+    database_url: str = field(repr=False)  # may hold a password: never shown
+    lang: str = "vi"
+    figures: FigureOptions = FigureOptions()
+
+    @classmethod
+    def from_settings(cls, settings) -> BoardOptions:
+        return cls(settings.database_url, settings.lang, FigureOptions.from_settings(settings))
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    """One lead agency of one plan: its lead items per status, never reported, whether it answered the last round."""
+
+    plan: str
+    agency: str
+    name: str
+    by_status: tuple[tuple[StatusKey, int], ...]
+    total: int
+    never_reported: int
+    answered_last: bool | None  # None: not asked yet
+
+    @property
+    def overdue(self) -> int:
+        return dict(self.by_status)[StatusKey.OVERDUE]
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    """One overdue deliverable: its effective deadline, how late in working days, escalation level, last report."""
+
+    plan: str
+    code: str
+    title: str
+    lead: str
+    due: date
+    working_days_late: int
+    level: int | None
+    last_report: date | None
+
+
+@dataclass(frozen=True)
+class StatusBoard:
+    today: date
+    plans: tuple[str, ...]
+    agencies: tuple[AgencyRow, ...]  # most overdue first
+    overdue: tuple[OverdueRow, ...]  # most late first
+
+
+def status_board(opts: BoardOptions, today: date) -> StatusBoard:
+    """The board of every loaded plan as of today."""
+    agencies, overdue, numbers = [], [], []
+    with session_factory(opts.database_url)() as s:
+        for plan in plans(s, opts.figures.plan_number):
+            f = plan_figures(s, plan, today, opts.figures, opts.lang)
+            numbers.append(plan.number)
+            agencies += [AgencyRow(plan.number, a.code, a.name, a.counts.by_status, a.counts.total,
+                                   a.counts.never_reported, a.answered_last) for a in f.agencies]
+            overdue += [OverdueRow(plan.number, o.code, o.title, o.lead, o.due, o.working_days_late, o.level,
+                                   o.last_report) for o in f.all_overdue]
+    overdue.sort(key=lambda o: (-o.working_days_late, -(o.level or 0), o.plan, o.code))
+    return StatusBoard(today, tuple(numbers), tuple(agencies), tuple(overdue))
+
+
+# ---- as table artifacts (column headers in the coordinators' language) -------------------------------------
+
+def _day(d: date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else "-"
+
+
+def agency_table(board: StatusBoard, lang: str) -> list[dict[str, str | int]]:
+    """The rows of the `plan-status-board` artifact: headers are the status words of lang."""
+    from plantrack.config.i18n import gettext_for
+
+    _ = gettext_for(lang)
+    several = len(board.plans) > 1
+    answered = {True: _("yes"), False: _("no"), None: _("not asked yet")}
+    out = []
+    for a in board.agencies:
+        row: dict[str, str | int] = {}
+        if several:
+            row[_("Plan")] = a.plan
+        row[_("Agency")] = a.agency
+        row[_("Name")] = a.name
+        for k, n in a.by_status:
+            row[label(k, lang)] = n
+        row[_("Lead items")] = a.total
+        row[_("Never reported")] = a.never_reported
+        row[_("Answered the last round")] = answered[a.answered_last]
+        out.append(row)
+    return out
+
+
+def overdue_table(board: StatusBoard, lang: str) -> list[dict[str, str | int]]:
+    """The rows of the `overdue` artifact."""
+    from plantrack.config.i18n import gettext_for
+
+    _ = gettext_for(lang)
+    several = len(board.plans) > 1
+    out = []
+    for o in board.overdue:
+        row: dict[str, str | int] = {}
+        if several:
+            row[_("Plan")] = o.plan
+        row.update({_("Code"): o.code, _("Title"): o.title, _("Lead"): o.lead, _("Effective deadline"): _day(o.due),
+                    _("Working days overdue"): o.working_days_late, _("Escalation level"): o.level or "-",
+                    _("Last report"): _day(o.last_report)})
+        out.append(row)
+    return out
+
+
+def board_description(board: StatusBoard, lang: str) -> tuple[str, str]:
+    """One-line descriptions of the two artifacts (what and as of when)."""
+    from plantrack.config.i18n import gettext_for
+
+    _ = gettext_for(lang)
+    day = _day(board.today)
+    late = sum(a.overdue for a in board.agencies)
+    return (_("Lead items of each agency by status, as of %(day)s: %(count)s overdue") % {"day": day, "count": late},
+            _("Overdue items as of %(day)s, most late first: %(count)s") % {"day": day, "count": len(board.overdue)})
