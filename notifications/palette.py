@@ -1,7 +1,8 @@
 """The colours of each status, shared by everything that shows the board (digest bars, workbook cells).
 
-strong: a bar segment or a marker on white (contrast >= 3:1, non-text); tint: a cell's background under
-#1a1a1a text (contrast >= 4.5:1); text: a status word written in colour on white (>= 4.5:1).
+strong: a bar segment or a swatch beside the status word (decorative: the word or the count carries the
+meaning); tint: a cell's background under #1a1a1a text (contrast >= 4.5:1); text: a status word written in
+colour on white (>= 4.5:1).
 """
 from __future__ import annotations
 

@@ -103,9 +103,10 @@ def digest_key(plan_number: str, week: str) -> str:
     return f"digest/{plan_number}/{week}"
 
 
-def _people(session: Session, emails: list[str]) -> list[Contact]:
+def _people(session: Session, emails: list[str], plan) -> list[Contact]:
+    """The digest_to people by name; the plan's signer as the plan names her ('Giàng Thị Dung, Phó Chủ tịch ...')."""
     found = dict(session.execute(select(Person.email, Person.name).where(Person.email.in_(emails))).all())
-    return [Contact(found.get(e, e), e) for e in emails]
+    return [Contact(plan.signer if plan.signer and e == plan.signed_by else found.get(e, e), e) for e in emails]
 
 
 def cc_people(session: Session, roles: tuple[tuple[str, str], ...]) -> list[Contact]:
@@ -153,7 +154,7 @@ def queue_digest(opts: DigestOptions, today: date) -> DigestSummary:
                 continue
             f = plan_figures(s, plan, today, opts.figures, opts.lang)
             key = digest_key(plan.number, f.week)
-            to = _people(s, list(plan.digest_to))
+            to = _people(s, list(plan.digest_to), plan)
             cc = [c for c in cc_all if c.email not in plan.digest_to]
             new = not existing_keys(s, [key])
             subject = ""
