@@ -306,6 +306,9 @@ def inbox(
     if bounced:
         console().print("Undeliverable addresses (check-ins bounced): "
                       + ", ".join(f"{e} ({st})" for e, st, _, _ in bounced), highlight=False)
+
+
+@app.command()
 def export(
     xlsx: Path = typer.Option(..., "--xlsx", help="write the board to this Excel file (.xlsx)"),
     today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),

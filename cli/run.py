@@ -149,6 +149,9 @@ def escalate(today: Optional[str] = typer.Option(None, "--today", help="evaluate
     console().print(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
                     f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
                     f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""), highlight=False)
+
+
+@app.command()
 def digest(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
            plan: Optional[str] = typer.Option(None, "--plan", help="only this plan (default: every plan)"),
            verbose: bool = VERBOSE):
@@ -176,7 +179,7 @@ def digest(today: Optional[str] = typer.Option(None, "--today", help="evaluate a
         what = "queued now" if d.queued else "already queued this week (not sent again)"
         console().print(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
                         + (f", cc {', '.join(d.cc)}" if d.cc else "")
-                        + f"; {d.overdue} overdue, {d.new_blockers} new blockers", highlight=False)
+                        + f"; {d.overdue} overdue, {d.new_blockers} new blockers", highlight=False, soft_wrap=True)
     for number in q.no_recipient:
         console().print(f"digest {number}: no recipient (the plan file's digest_to is empty)", highlight=False)
     tail = f"sent {out.sent}, retried {out.retried}, failed {out.failed}, still queued {out.still_queued} " \

@@ -37,12 +37,18 @@ def digest_options(url: str, transport=None, cc: tuple = (), lang: str = "vi"):
 
 def checkin_round(url: str, day: date, transport=None) -> None:
     """A check-in round opened and sent on day, its messages stamped as sent at 08:00 that day."""
-    from plantrack.models.db import session_factory
-    from plantrack.models.mail.outbox import CheckinRound, Outbox
-    from plantrack.notifications.mail.checkin_round import round_key
     from plantrack.notifications.mail.checkins import CheckinOptions, run_checkin_round
 
     run_checkin_round(CheckinOptions(url, identity(), sending(transport)), day)
+    stamp_round(url, day)
+
+
+def stamp_round(url: str, day: date) -> None:
+    """The check-ins of day's round marked as sent at 08:00 that day (real time is years later)."""
+    from plantrack.models.db import session_factory
+    from plantrack.models.mail.outbox import CheckinRound, Outbox
+    from plantrack.notifications.mail.checkin_round import round_key
+
     with session_factory(url)() as s, s.begin():
         rid = s.scalar(select(CheckinRound.id).where(CheckinRound.key == round_key(day)))
         s.execute(update(Outbox).where(Outbox.round_id == rid).values(sent_at=at(day, 8)))

@@ -46,4 +46,4 @@ def test_flow_runs_are_named_for_what_they_did(prefect_api, loaded_sqlite, monke
     state = publish_calendars_flow(today=date(2024, 3, 1), return_state=True)
     assert _run_name(state) == "publish-calendars 2024-03-01"
     state = send_checkins(today=date(2024, 5, 20), return_state=True)
-    assert _run_name(state) == "send-checkins 2024-W21"
+    assert _run_name(state) == "send-checkins 60/KH-UBND 2024-W21"

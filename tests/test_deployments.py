@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_schedule_carries_the_plan_time_zone():
     deps = {d.flow_name: d for d in deployments(load_settings(checkins_cron="30 7 * * 2"))}
-    assert set(deps) == {"publish-calendars", "send-checkins", "ingest-replies", "escalate-overdue"}
+    assert set(deps) == {"publish-calendars", "send-checkins", "ingest-replies", "escalate-overdue", "send-weekly-digest"}
     for d in deps.values():
         (s,) = d.schedules
         assert s.schedule.timezone == "Asia/Ho_Chi_Minh"
@@ -23,6 +23,8 @@ def test_every_schedule_carries_the_plan_time_zone():
     assert deps["send-checkins"].schedules[0].schedule.cron == "30 7 * * 2"
     assert deps["publish-calendars"].schedules[0].schedule.cron == "0 * * * *"
     assert deps["escalate-overdue"].schedules[0].schedule.cron == "30 7 * * *"  # daily; days off send nothing
+    assert deps["send-weekly-digest"].schedules[0].schedule.cron == "0 16 * * 5"  # Friday 16:00, plan time
+    assert len({d.name for d in deps.values()}) == len(deps)  # distinct names
 
 
 def test_prefect_yaml_is_generated_from_the_same_list(monkeypatch):

@@ -86,7 +86,6 @@ def test_figures_match_status_json_and_the_snapshot_gives_the_week_s_changes(loa
         (1, sum(1 for r in rows if r["lead"] == "SLDTBXH" and r["last_report_at"] is None))
     silent = {s.code: s.rounds for s in f.silent}
     assert silent["CAT"] == 3 and silent["SGDDT"] == 2 and "SYT" not in silent
-    # SYT leads VI.1/SYT only
     assert (by["SYT"].reports_on_time, by["SYT"].reports_due, by["SYT"].answered_last) == (3, 3, True)
     assert (by["SGDDT"].reports_on_time, by["SGDDT"].reports_due, by["SGDDT"].answered_last) == (0, 3, False)
     assert by["CAT"].on_time_rate == 0.0 and by["CAT"].answered_last is False

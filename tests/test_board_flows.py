@@ -1,0 +1,130 @@
+"""Under the session's Prefect API: every flow run ends by publishing the status board (`plan-status-board`,
+`overdue`) as the plan stands after it; runs are named for what they did; `plantrack run digest` sends the
+digest whose figures are those of `plantrack status --json` for the same day."""
+from __future__ import annotations
+
+import asyncio
+import email
+import json
+from collections import Counter
+from datetime import date
+from email.policy import default
+
+from tests.digest_helpers import (DEPUTY_CHAIR, FRI_W24, FRI_W25, digest_options, first_week, reply, second_week,
+                                  stamp_round)
+
+
+def _run(state) -> tuple[str, dict[str, list[dict]]]:
+    """The run's name and the board artifacts it published, by key."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    run_id = state.state_details.flow_run_id
+
+    async def read():
+        async with get_client() as client:
+            run = await client.read_flow_run(run_id)
+            arts = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["plan-status-board", "overdue"]), flow_run_id=ArtifactFilterFlowRunId(
+                    any_=[run_id])))
+            latest = await client.read_latest_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["plan-status-board", "overdue"])))
+            return run.name, arts, latest
+    name, arts, latest = asyncio.run(read())
+    assert sorted(a.key for a in arts) == ["overdue", "plan-status-board"]
+    assert {c.key: c.latest_id for c in latest} == {a.key: a.id for a in arts}  # the latest shows this run's board
+    assert all(a.type == "table" for a in arts)
+    return name, {a.key: json.loads(a.data) for a in arts}
+
+
+def _expected(url: str, day: date):
+    from plantrack.models.board import board
+    from plantrack.models.db import session_factory
+    from plantrack.notifications.board import BoardOptions, agency_table, overdue_table, status_board
+
+    b = status_board(BoardOptions(url), day)
+    with session_factory(url)() as s:
+        late = {r.code for r in board(s, day, overdue_only=True)}
+    return agency_table(b, "vi"), overdue_table(b, "vi"), late
+
+
+def _check(tables: dict[str, list[dict]], url: str, day: date) -> None:
+    agencies, overdue, late = _expected(url, day)
+    assert tables["plan-status-board"] == agencies and tables["overdue"] == overdue
+    assert {r["Mã"] for r in tables["overdue"]} == late  # the items `status --overdue` lists
+    assert sum(r["Quá hạn"] for r in tables["plan-status-board"]) == len(late)
+    for r in tables["overdue"]:
+        assert set(r) == {"Mã", "Nội dung", "Chủ trì", "Hạn tính", "Số ngày làm việc quá hạn", "Mức đôn đốc",
+                          "Báo cáo gần nhất"}
+
+
+def test_each_flow_run_publishes_the_board_under_its_keys(prefect_api, loaded_sqlite, monkeypatch, tmp_path):
+    from plantrack.flows.publish_calendars import publish_calendars_flow
+    from plantrack.flows.send_checkins import send_checkins
+    from plantrack.flows.send_weekly_digest import send_weekly_digest
+
+    for k, v in {"DATABASE_URL": loaded_sqlite, "FEEDS_DIR": str(tmp_path / "feeds"),
+                 "OUTBOX_DIR": str(tmp_path / "outbox"), "SMTP_RATE_PER_MINUTE": "0"}.items():
+        monkeypatch.setenv(f"PLANTRACK_{k}", v)
+    monkeypatch.delenv("PLANTRACK_SMTP_HOST", raising=False)
+    monkeypatch.delenv("PLANTRACK_SECRET_KEY", raising=False)
+
+    name, tables = _run(publish_calendars_flow(today=date(2024, 7, 15), return_state=True))
+    assert name == "publish-calendars 2024-07-15"
+    _check(tables, loaded_sqlite, date(2024, 7, 15))
+    assert len(tables["overdue"]) > 0
+
+    name, tables = _run(send_checkins(today=date(2024, 7, 15), return_state=True))
+    assert name == "send-checkins 60/KH-UBND 2024-W29"
+    _check(tables, loaded_sqlite, date(2024, 7, 15))
+    assert {r["Trả lời kỳ gần nhất"] for r in tables["plan-status-board"]} == {"không"}  # asked, not yet answered
+
+    stamp_round(loaded_sqlite, date(2024, 7, 15))
+    reply(loaded_sqlite, "VI.1/SYT", date(2024, 7, 16), "SYT", state="done")  # late, but done: off the list
+    name, tables = _run(send_weekly_digest(today=date(2024, 7, 19), return_state=True))
+    assert name == "send-weekly-digest 60/KH-UBND 2024-W29"
+    _check(tables, loaded_sqlite, date(2024, 7, 19))
+    assert "VI.1/SYT" not in {r["Mã"] for r in tables["overdue"]}
+    assert {r["Cơ quan"]: r["Trả lời kỳ gần nhất"] for r in tables["plan-status-board"]}["SYT"] == "có"
+
+    digests = [m for m in (email.message_from_bytes(p.read_bytes(), policy=default)
+                           for p in (tmp_path / "outbox").glob("*.eml")) if m["X-Plantrack-Ref"].startswith("digest")]
+    assert len(digests) == 1 and digests[0]["To"].addresses[0].addr_spec == DEPUTY_CHAIR
+
+
+def test_run_digest_sends_what_status_json_says_for_that_day(prefect_api, loaded_sqlite, cli, monkeypatch, tmp_path):
+    """The issue's 'done when': with replies recorded, `plantrack run digest --today 2024-06-21`."""
+    from plantrack.notifications.mail.digest import run_digest
+    from plantrack.notifications.mail.transports import MemoryTransport
+
+    first_week(loaded_sqlite)
+    run_digest(digest_options(loaded_sqlite, MemoryTransport()), FRI_W24)  # last week's digest and snapshot
+    second_week(loaded_sqlite)
+    outbox = tmp_path / "mail"
+    monkeypatch.setenv("PLANTRACK_OUTBOX_DIR", str(outbox))
+    monkeypatch.setenv("PLANTRACK_DIGEST_CC", "SLDTBXH:head")
+    monkeypatch.delenv("PLANTRACK_SMTP_HOST", raising=False)
+    code, out, err = cli(loaded_sqlite, "run", "digest", "--today", FRI_W25.isoformat())
+    assert code == 0, err
+    assert "digest 60/KH-UBND 2024-W25: queued now; to " + DEPUTY_CHAIR + ", cc giamdoc.sldtbxh" in out
+    assert "sent 1," in out and "DEMO MODE" in out
+    (path,) = outbox.glob("*.eml")
+    msg = email.message_from_bytes(path.read_bytes(), policy=default)
+    text = msg.get_body(("plain",)).get_content()
+
+    code, status, _ = cli(loaded_sqlite, "status", "--json", "--today", FRI_W25.isoformat())
+    rows = [r for r in json.loads(status) if r["kind"] == "deliverable"]
+    for key, n in Counter(r["status"] for r in rows).items():
+        assert f"\n{key}: {n} (" in text
+    assert f"Chưa có báo cáo nào: {sum(r['last_report_at'] is None for r in rows)} (" in text
+    for r in rows:
+        if r["status_key"] == "overdue":
+            assert r["code"] in text
+    code, out, _ = cli(loaded_sqlite, "run", "digest", "--today", FRI_W25.isoformat())
+    assert code == 0 and "already queued this week (not sent again)" in out and len(list(outbox.glob("*.eml"))) == 1
+
+
+def test_run_digest_refuses_a_bad_cc_setting(prefect_api, loaded_sqlite, cli, monkeypatch):
+    monkeypatch.setenv("PLANTRACK_DIGEST_CC", "SLDTBXH")
+    code, _, err = cli(loaded_sqlite, "run", "digest", "--today", "2024-06-21")
+    assert code == 1 and "PLANTRACK_DIGEST_CC" in err and "Traceback" not in err
