@@ -160,19 +160,21 @@ def digest(today: Optional[str] = typer.Option(None, "--today", help="evaluate a
     require_schema(settings.database_url)
     day = parse_today(today, settings.timezone)
     from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity
+    from plantrack.notifications.mail.transports import transport_from_settings
 
     try:
         mail_identity(settings)  # refuse an unsafe configuration before Prefect starts
+        transport_from_settings(settings)
     except MailConfigError as exc:
         fail(str(exc))
     api = _api(verbose)
-    from plantrack.flows.send_weekly_digest import RelayUnreachable, send_weekly_digest
+    from plantrack.flows.send_weekly_digest import RelayConfigError, RelayUnreachable, send_weekly_digest
     from plantrack.notifications.mail.digest import DigestConfigError
 
     try:
         with api:
             out = send_weekly_digest(today=day, plan_number=plan)
-    except (RelayUnreachable, DigestConfigError, LookupError) as exc:
+    except (RelayUnreachable, RelayConfigError, DigestConfigError, LookupError) as exc:
         fail(str(exc).strip("'\""))
     q = out.queued
     for d in q.digests:

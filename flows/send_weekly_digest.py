@@ -8,14 +8,13 @@ from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import week_name
+from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.digest import DigestOptions, DigestResult, run_digest
 from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.digest import TASK_STEPS
 
-
-class RelayUnreachable(RuntimeError):
-    pass
+__all__ = ["RelayConfigError", "RelayUnreachable", "send_weekly_digest"]  # the check-ins' errors: one per cause
 
 
 def _artifact(result: DigestResult) -> str:
@@ -35,6 +34,8 @@ def _artifact(result: DigestResult) -> str:
         lines.append(f"**{result.lock_message}**: the digest stays queued; that run (or the next) sends it.\n")
     if result.unreachable:
         lines.append(f"**Relay unreachable**: {result.unreachable}; the digest stays queued.\n")
+    if result.config_error:
+        lines.append(f"**Relay refused our configuration**: {result.config_error}; the digest stays queued.\n")
     for f in result.failures:
         lines.append(f"- failed: {f.to} ({f.subject}): {f.reason}")
     return "\n".join(lines)
@@ -48,7 +49,8 @@ def send_weekly_digest(today: date | None = None, plan_number: str | None = None
     last week's snapshot; the message and this week's snapshot into the outbox in one transaction, once a
     week); then the check-ins' sending path: take-send-lock, list-queued-mail, send-queued-mail per batch,
     release-send-lock; the artifact `send-weekly-digest`; publish-status-board (`plan-status-board`,
-    `overdue`). Fails after the artifacts when the relay was unreachable (a rerun sends what is queued).
+    `overdue`). Fails after the artifacts when the relay was unreachable or refused our TLS/AUTH
+    configuration (a rerun sends what is queued).
     """
     from prefect.runtime import flow_run
 
@@ -59,6 +61,9 @@ def send_weekly_digest(today: date | None = None, plan_number: str | None = None
     create_markdown_artifact(key="send-weekly-digest", markdown=_artifact(result),
                              description="The weekly digest of this run")
     publish_status_board(BoardOptions.from_settings(settings), day)
+    if result.config_error:
+        raise RelayConfigError(f"SMTP relay configuration error: {result.config_error}; "
+                               f"{result.still_queued} messages stay queued")
     if result.unreachable:
         raise RelayUnreachable(f"SMTP relay unreachable ({result.unreachable}); "
                                f"{result.still_queued} messages stay queued for the next run")

@@ -92,6 +92,7 @@ class DigestResult:
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
     unreachable: str | None = None
+    config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings
     locked_by: str | None = None  # another live run holds the send lock: it sends the digest
     lock_message: str = ""
     transport: str = ""
@@ -189,7 +190,8 @@ PLAIN = DigestSteps()
 def run_digest(opts: DigestOptions, today: date, run_id: str | None = None, steps: DigestSteps = PLAIN) -> DigestResult:
     """The whole job: queue this week's digests (with their snapshots), then send the outbox under the send lock.
 
-    When another live run holds the lock, the digest stays queued and that run (or the next) sends it.
+    When another live run holds the lock, the digest stays queued and that run (or the next) sends it; sending
+    stops at the first batch whose relay is unreachable or refuses our configuration (it all stays queued).
     """
     summary = steps.queue_digest(opts, today)
     lock: LockResult = steps.take_send_lock(opts, run_id)
@@ -198,15 +200,16 @@ def run_digest(opts: DigestOptions, today: date, run_id: str | None = None, step
         return DigestResult(summary, locked_by=lock.held_by, lock_message=lock.message, transport=transport)
     sent = retried = failed = still = 0
     failures: list[Failure] = []
-    unreachable = None
+    unreachable = config_error = None
     try:
         for batch in steps.list_queued_mail(opts):
             report: SendReport = steps.send_queued_mail(opts, batch, lock.holder)
             sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
             failures += report.failures
-            still, unreachable = report.still_queued, report.unreachable
-            if unreachable:
+            still, unreachable, config_error = report.still_queued, report.unreachable, report.config_error
+            if unreachable or config_error:
                 break
     finally:
         steps.release_send_lock(opts, lock.holder)
-    return DigestResult(summary, sent, retried, failed, tuple(failures), still, unreachable, transport=transport)
+    return DigestResult(summary, sent, retried, failed, tuple(failures), still, unreachable, config_error,
+                        transport=transport)
