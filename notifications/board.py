@@ -21,10 +21,12 @@ class BoardOptions:
     database_url: str = field(repr=False)  # may hold a password: never shown
     lang: str = "vi"
     figures: FigureOptions = FigureOptions()
+    max_rows: int = 1000  # per artifact, most urgent first: every run of every flow stores one in Prefect
 
     @classmethod
     def from_settings(cls, settings) -> BoardOptions:
-        return cls(settings.database_url, settings.lang, FigureOptions.from_settings(settings))
+        return cls(settings.database_url, settings.lang, FigureOptions.from_settings(settings),
+                   settings.board_max_rows)
 
 
 @dataclass(frozen=True)
@@ -87,15 +89,16 @@ def _day(d: date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else "-"
 
 
-def agency_table(board: StatusBoard, lang: str) -> list[dict[str, str | int]]:
-    """The rows of the `plan-status-board` artifact: headers are the status words of lang."""
+def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str | int]]:
+    """The rows of the `plan-status-board` artifact (the first limit, most overdue first): headers are the
+    status words of lang."""
     from plantrack.config.i18n import gettext_for
 
     _ = gettext_for(lang)
     several = len(board.plans) > 1
     answered = {True: _("yes"), False: _("no"), None: _("not asked yet")}
     out = []
-    for a in board.agencies:
+    for a in board.agencies[:limit]:
         row: dict[str, str | int] = {}
         if several:
             row[_("Plan")] = a.plan
@@ -110,14 +113,14 @@ def agency_table(board: StatusBoard, lang: str) -> list[dict[str, str | int]]:
     return out
 
 
-def overdue_table(board: StatusBoard, lang: str) -> list[dict[str, str | int]]:
-    """The rows of the `overdue` artifact."""
+def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str | int]]:
+    """The rows of the `overdue` artifact (the first limit, most late first)."""
     from plantrack.config.i18n import gettext_for
 
     _ = gettext_for(lang)
     several = len(board.plans) > 1
     out = []
-    for o in board.overdue:
+    for o in board.overdue[:limit]:
         row: dict[str, str | int] = {}
         if several:
             row[_("Plan")] = o.plan
@@ -128,12 +131,19 @@ def overdue_table(board: StatusBoard, lang: str) -> list[dict[str, str | int]]:
     return out
 
 
-def board_description(board: StatusBoard, lang: str) -> tuple[str, str]:
-    """One-line descriptions of the two artifacts (what and as of when)."""
+def board_description(board: StatusBoard, lang: str, limit: int | None = None) -> tuple[str, str]:
+    """One-line descriptions of the two artifacts (what, as of when, and how many rows of how many)."""
     from plantrack.config.i18n import gettext_for
 
     _ = gettext_for(lang)
     day = _day(board.today)
     late = sum(a.overdue for a in board.agencies)
-    return (_("Lead items of each agency by status, as of %(day)s: %(count)s overdue") % {"day": day, "count": late},
-            _("Overdue items as of %(day)s, most late first: %(count)s") % {"day": day, "count": len(board.overdue)})
+
+    def shown(total: int) -> str:
+        if limit is None or total <= limit:
+            return ""
+        return " " + _("(the first %(shown)s of %(total)s)") % {"shown": limit, "total": total}
+    return (_("Lead items of each agency by status, as of %(day)s: %(count)s overdue") % {"day": day, "count": late}
+            + shown(len(board.agencies)),
+            _("Overdue items as of %(day)s, most late first: %(count)s") % {"day": day, "count": len(board.overdue)}
+            + shown(len(board.overdue)))

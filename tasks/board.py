@@ -27,9 +27,11 @@ class BoardPublished:
 
 @task(cache_policy=NO_CACHE)
 def publish_status_board(opts: BoardOptions, today: date) -> BoardPublished:
-    """Publish the `plan-status-board` and `overdue` table artifacts as of today."""
+    """Publish the `plan-status-board` and `overdue` table artifacts as of today (at most opts.max_rows rows each,
+    the most urgent; the description says when there are more)."""
     board = status_board(opts, today)
-    board_text, overdue_text = board_description(board, opts.lang)
-    create_table_artifact(key=BOARD_KEY, table=agency_table(board, opts.lang), description=board_text)
-    create_table_artifact(key=OVERDUE_KEY, table=overdue_table(board, opts.lang), description=overdue_text)
+    board_text, overdue_text = board_description(board, opts.lang, opts.max_rows)
+    create_table_artifact(key=BOARD_KEY, table=agency_table(board, opts.lang, opts.max_rows), description=board_text)
+    create_table_artifact(key=OVERDUE_KEY, table=overdue_table(board, opts.lang, opts.max_rows),
+                          description=overdue_text)
     return BoardPublished(today, len(board.agencies), len(board.overdue))

@@ -128,3 +128,18 @@ def test_run_digest_refuses_a_bad_cc_setting(prefect_api, loaded_sqlite, cli, mo
     monkeypatch.setenv("PLANTRACK_DIGEST_CC", "SLDTBXH")
     code, _, err = cli(loaded_sqlite, "run", "digest", "--today", "2024-06-21")
     assert code == 1 and "PLANTRACK_DIGEST_CC" in err and "Traceback" not in err
+
+
+def test_board_tables_keep_the_most_urgent_rows_and_say_how_many_there_are(loaded_sqlite):
+    from plantrack.notifications.board import BoardOptions, agency_table, board_description, overdue_table, status_board
+
+    b = status_board(BoardOptions(loaded_sqlite), date(2024, 7, 15))
+    assert len(b.overdue) > 5
+    rows = overdue_table(b, "vi", 5)
+    assert [r["Mã"] for r in rows] == [o.code for o in b.overdue[:5]]
+    assert [r["Số ngày làm việc quá hạn"] for r in overdue_table(b, "vi")] == \
+        sorted((o.working_days_late for o in b.overdue), reverse=True)
+    assert len(agency_table(b, "vi", 3)) == 3
+    _, text = board_description(b, "vi", 5)
+    assert text.endswith(f"(5 mục đầu trong số {len(b.overdue)})")
+    assert "mục đầu" not in board_description(b, "vi")[1]

@@ -237,3 +237,33 @@ def test_bad_digest_cc_names_the_setting(loaded_sqlite, monkeypatch):
         load_settings(digest_cc="SLDTBXH")
     with pytest.raises(DigestConfigError, match="PLANTRACK_DIGEST_CC names NOPE"):
         queue_digest(digest_options(loaded_sqlite, cc=(("NOPE", "head"),)), FRI_W25)
+
+
+def test_items_at_escalation_level_4_come_first(loaded_sqlite):
+    """Runs once the escalation table of issue 10 is merged (its rows are what the digest reads)."""
+    pytest.importorskip("plantrack.models.escalation.table", reason="issue 10 (escalation table) not merged yet")
+    from datetime import datetime, timezone
+
+    from plantrack.models.db import session_factory
+    from plantrack.models.entities import Deliverable
+    from plantrack.models.escalation.table import Escalation
+    from plantrack.notifications.board import BoardOptions, overdue_table, status_board
+    from plantrack.notifications.mail.transports import MemoryTransport
+
+    late = figures(loaded_sqlite, FRI_W25).all_overdue
+    top, other = late[-1].code, late[0].code
+    with session_factory(loaded_sqlite)() as s, s.begin():
+        for code, level, resolved in ((top, 4, None), (top, 2, None), (other, 4, date(2024, 6, 20)), (other, 3, None)):
+            d = s.scalar(select(Deliverable).where(Deliverable.code == code))
+            s.add(Escalation(plan_id=d.plan_id, deliverable_id=d.id, agency_id=d.lead_agency_id, reason="deadline",
+                             level=level, rung_at=15, deadline=d.due_date, fired_on=date(2024, 6, 14),
+                             resolved_on=resolved, recipients=[], created_at=datetime.now(timezone.utc)))
+    f = figures(loaded_sqlite, FRI_W25)
+    assert [o.code for o in f.top_level] == [top] and top not in {o.code for o in f.overdue}
+    assert {o.code: o.level for o in f.all_overdue}[other] == 3  # a resolved rung no longer counts
+    rows = {r["Mã"]: r for r in overdue_table(status_board(BoardOptions(loaded_sqlite), FRI_W25), "vi")}
+    assert rows[top]["Mức đôn đốc"] == 4 and rows[other]["Mức đôn đốc"] == 3
+    mail = MemoryTransport()
+    _digest(loaded_sqlite, FRI_W25, mail)
+    text = _sent(mail)[0].get_body(("plain",)).get_content()
+    assert text.index("ĐỀ NGHỊ ĐỒNG CHÍ CHỈ ĐẠO: 1 NHIỆM VỤ ĐÔN ĐỐC MỨC 4") < text.index(top) < text.index("QUÁ HẠN (")
