@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-
 from tests.digest_helpers import FRI_W25, first_week, second_week
 
 
