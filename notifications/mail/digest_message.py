@@ -125,7 +125,7 @@ def _env(lang: str) -> Environment:
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)
     env.filters.update(
         day=lambda v: i18n.format_day(v, lang),
-        dated=lambda v: f"{i18n.weekday(v, lang)}, {i18n.format_day(v, lang)}" if v else "-",
+        dated=lambda v: i18n.format_dated(v, lang),
         num=lambda v: i18n.format_number(v, lang),
         amount=lambda v, unit: i18n.format_amount(v, unit, lang),
         share=lambda v: "-" if v is None else i18n.format_number(round(100 * v), lang, 0) + "%",
