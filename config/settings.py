@@ -101,8 +101,6 @@ class Settings(BaseSettings):
     # "SLDTBXH:head,UBND-TINH:focal_point" (agency code and role, comma-separated)
     digest_cc: str = ""
     digest_upcoming_days: int = Field(14, ge=1, le=92)  # deadlines listed ahead, in calendar days
-    # a check-in answered within this many working days after its round opened counts as on time
-    digest_on_time_days: int = Field(2, ge=0, le=30)
     # rows per status board artifact (plan-status-board, overdue), most urgent first: every flow run stores both
     board_max_rows: int = Field(1000, ge=1, le=100_000)
 

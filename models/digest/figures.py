@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -33,13 +33,14 @@ class FigureOptions:
     tz: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
     due_soon_days: int = 7
     upcoming_days: int = 14  # deadlines listed ahead, calendar days
-    on_time_days: int = 2  # working days after a round opens within which an answer is on time
+    reply_days: int = 2  # a check-in asks for the answer this many working days after its round opened ...
+    reply_time: time = time(16, 0)  # ... at this time (the REPLY BY a check-in states): on time until then
     plan_number: str | None = None
 
     @classmethod
     def from_settings(cls, settings, plan_number: str | None = None) -> FigureOptions:
-        return cls(settings.tz, settings.due_soon_days, settings.digest_upcoming_days, settings.digest_on_time_days,
-                   plan_number)
+        return cls(settings.tz, settings.due_soon_days, settings.digest_upcoming_days, settings.checkin_reply_days,
+                   settings.checkin_reply_time, plan_number)
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,7 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
     top = tuple(o for o in overdue if (o.level or 0) >= TOP_LEVEL)
 
     answers = {codes_by_id[a]: x for a, x in
-               sources.checkin_answers(session, plan.id, today, opts.on_time_days, tz).items()}
+               sources.checkin_answers(session, plan.id, today, opts.reply_days, opts.reply_time, tz).items()}
     by_lead: dict[str, Counter] = {}
     never_by_lead: Counter = Counter()
     for r in deliverables:

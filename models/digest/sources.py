@@ -122,12 +122,19 @@ def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(timezone.utc) - timedelta(microseconds=1)
 
 
-def checkin_answers(session: Session, plan_id: int, today: date, window_days: int, tz: ZoneInfo) -> dict[int, Answers]:
+def reply_deadline(as_of: date, reply_days: int, reply_time: time, tz: ZoneInfo) -> datetime:
+    """The REPLY BY of a round opened on as_of, as its check-ins state it (notifications/mail/checkin_round.py
+    ReplyWindow): reply_time on the reply_days-th working day after it, plan time; returned in UTC."""
+    return datetime.combine(add_working_days(as_of, reply_days), reply_time, tz).astimezone(timezone.utc)
+
+
+def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int, reply_time: time,
+                    tz: ZoneInfo) -> dict[int, Answers]:
     """Agency id -> its answers to plan_id's check-in rounds opened on or before today.
 
-    A round's answer window ends at the end of the window_days-th working day after the round opened
-    (its as_of). Answered: models/mail/outbox.unanswered's rule (a report from the agency after its
-    check-in was sent, later reports answering earlier rounds too). On time: such a report within the window.
+    A round's answer window ends at the reply deadline its check-ins stated (reply_deadline). Answered:
+    models/mail/outbox.unanswered's rule (a report from the agency after its check-in was sent, later
+    reports answering earlier rounds too). On time: such a report by the deadline.
     """
     R, O, S = CheckinRound.__table__.c, Outbox.__table__.c, StatusReport.__table__.c
     rounds = session.execute(select(R.id, R.key, R.as_of).where(R.plan_id == plan_id, R.as_of <= today)
@@ -155,7 +162,7 @@ def checkin_answers(session: Session, plan_id: int, today: date, window_days: in
         if not asked:
             continue
         missed = unanswered(session, rid)
-        window_end = end_of_day(add_working_days(as_of, window_days), tz)
+        window_end = reply_deadline(as_of, reply_days, reply_time, tz)
         closed = window_end <= closed_by
         for agency_id, sent_at in asked.items():
             t = tally[agency_id]
