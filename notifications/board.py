@@ -8,6 +8,7 @@ from datetime import date
 
 from plantrack.models.db import session_factory
 from plantrack.models.digest.figures import FigureOptions, plan_figures, plans
+from plantrack.models.digest.sources import LastAnswer
 from plantrack.models.status import StatusKey, label
 
 BOARD_KEY = "plan-status-board"
@@ -39,7 +40,7 @@ class AgencyRow:
     by_status: tuple[tuple[StatusKey, int], ...]
     total: int
     never_reported: int
-    answered_last: bool | None  # None: not asked yet
+    last_answer: LastAnswer  # to the latest check-in round it was sent
 
     @property
     def overdue(self) -> int:
@@ -76,7 +77,7 @@ def status_board(opts: BoardOptions, today: date) -> StatusBoard:
             f = plan_figures(s, plan, today, opts.figures, opts.lang)
             numbers.append(plan.number)
             agencies += [AgencyRow(plan.number, a.code, a.name, a.counts.by_status, a.counts.total,
-                                   a.counts.never_reported, a.answered_last) for a in f.agencies]
+                                   a.counts.never_reported, a.last_answer) for a in f.agencies]
             overdue += [OverdueRow(plan.number, o.code, o.title, o.lead, o.due, o.working_days_late, o.level,
                                    o.last_report) for o in f.all_overdue]
     overdue.sort(key=lambda o: (-o.working_days_late, -(o.level or 0), o.plan, o.code))
@@ -96,7 +97,7 @@ def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> lis
 
     _ = gettext_for(lang)
     several = len(board.plans) > 1
-    answered = {True: _("yes"), False: _("no"), None: _("not asked yet")}
+    answered = answer_words(lang)
     out = []
     for a in board.agencies[:limit]:
         row: dict[str, str | int] = {}
@@ -108,9 +109,18 @@ def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> lis
             row[label(k, lang)] = n
         row[_("Lead items")] = a.total
         row[_("Never reported")] = a.never_reported
-        row[_("Answered the last round")] = answered[a.answered_last]
+        row[_("Answered the last round")] = answered[a.last_answer]
         out.append(row)
     return out
+
+
+def answer_words(lang: str) -> dict[LastAnswer, str]:
+    """'có' / 'không' / 'chưa đến hạn trả lời' / 'chưa được đôn đốc' for a LastAnswer."""
+    from plantrack.config.i18n import gettext_for
+
+    _ = gettext_for(lang)
+    return {LastAnswer.ANSWERED: _("yes"), LastAnswer.MISSED: _("no"),
+            LastAnswer.WAITING: _("not yet, the reply deadline has not passed"), LastAnswer.NOT_ASKED: _("not asked yet")}
 
 
 def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str | int]]:

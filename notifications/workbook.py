@@ -14,6 +14,7 @@ from plantrack.models.board import board
 from plantrack.models.digest import sources
 from plantrack.models.digest.figures import FigureOptions, PlanFigures, local_day, plan_figures, plans
 from plantrack.models.status import OPEN_STATUSES, StatusKey, label
+from plantrack.notifications.board import answer_words
 from plantrack.notifications.palette import PALETTE
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -76,12 +77,12 @@ def workbook_sheets(session: Session, today: date, opts: FigureOptions, lang: st
                     _direction(f("direction"), lang), f("last_value"), last, r.due, StatusKey(r.status_key),
                     "-" if achieved is None else _("yes") if achieved else _("no")))
     agencies = []
-    answered = {True: _("yes"), False: _("no"), None: _("not asked yet")}
+    answered = answer_words(lang)
     for f in figures:
         for a in f.agencies:
             agencies.append(plan_cell(f.plan_number) + (
                 a.code, a.name, *(n for _k, n in a.counts.by_status), a.counts.total, a.counts.never_reported,
-                a.reports_on_time, a.reports_due, a.on_time_rate, answered[a.answered_last], a.missed_in_a_row))
+                a.reports_on_time, a.reports_due, a.on_time_rate, answered[a.last_answer], a.missed_in_a_row))
     overdue = [plan_cell(f.plan_number) + (o.code, o.title, o.lead, o.due, o.working_days_late, o.level,
                                             o.last_report)
                for f in figures for o in f.all_overdue]

@@ -86,9 +86,9 @@ def test_figures_match_status_json_and_the_snapshot_gives_the_week_s_changes(loa
         (1, sum(1 for r in rows if r["lead"] == "SLDTBXH" and r["last_report_at"] is None))
     silent = {s.code: s.rounds for s in f.silent}
     assert silent["CAT"] == 3 and silent["SGDDT"] == 2 and "SYT" not in silent
-    assert (by["SYT"].reports_on_time, by["SYT"].reports_due, by["SYT"].answered_last) == (3, 3, True)
-    assert (by["SGDDT"].reports_on_time, by["SGDDT"].reports_due, by["SGDDT"].answered_last) == (0, 3, False)
-    assert by["CAT"].on_time_rate == 0.0 and by["CAT"].answered_last is False
+    assert (by["SYT"].reports_on_time, by["SYT"].reports_due, by["SYT"].last_answer) == (3, 3, "answered")
+    assert (by["SGDDT"].reports_on_time, by["SGDDT"].reports_due, by["SGDDT"].last_answer) == (0, 3, "missed")
+    assert by["CAT"].on_time_rate == 0.0 and by["CAT"].last_answer == "missed"
 
     # deadlines ahead and targets
     assert all(FRI_W25 <= u.due <= FRI_W25 + timedelta(days=14) for u in f.upcoming)
@@ -267,3 +267,19 @@ def test_items_at_escalation_level_4_come_first(loaded_sqlite):
     _digest(loaded_sqlite, FRI_W25, mail)
     text = _sent(mail)[0].get_body(("plain",)).get_content()
     assert text.index("ĐỀ NGHỊ ĐỒNG CHÍ CHỈ ĐẠO: 1 NHIỆM VỤ ĐÔN ĐỐC MỨC 4") < text.index(top) < text.index("QUÁ HẠN (")
+
+
+def test_on_time_means_by_the_reply_deadline_the_check_in_stated(loaded_sqlite):
+    """Round of Monday 03/06: REPLY BY 16:00 Wednesday 05/06 (2 working days, PLANTRACK_CHECKIN_REPLY_*)."""
+    from tests.digest_helpers import MON_W23, checkin_round, reply
+
+    checkin_round(loaded_sqlite, MON_W23)
+    reply(loaded_sqlite, "VI.1/SYT", date(2024, 6, 5), "SYT", hour=16, progress=10)  # at the deadline: on time
+    reply(loaded_sqlite, "VI.1/SGDDT", date(2024, 6, 5), "SGDDT", hour=17, progress=10)  # an hour late
+    by = {a.code: a for a in figures(loaded_sqlite, date(2024, 6, 7)).agencies}
+    assert (by["SYT"].reports_on_time, by["SYT"].reports_due, by["SYT"].last_answer) == (1, 1, "answered")
+    assert (by["SGDDT"].reports_on_time, by["SGDDT"].reports_due, by["SGDDT"].last_answer) == (0, 1, "answered")
+    assert (by["CAT"].reports_due, by["CAT"].missed_in_a_row, by["CAT"].last_answer) == (1, 1, "missed")
+    early = {a.code: a for a in figures(loaded_sqlite, date(2024, 6, 4)).agencies}  # before the deadline
+    assert (early["CAT"].reports_due, early["CAT"].missed_in_a_row, early["CAT"].last_answer) == (0, 0, "waiting")
+    assert early["SYT"].last_answer == "answered" and early["SYT"].reports_due == 1  # answered early: counted

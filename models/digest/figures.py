@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from plantrack.models.board import board
 from plantrack.models.digest import sources
 from plantrack.models.digest.snapshot import Snapshot, previous_snapshot, week_key
+from plantrack.models.digest.sources import LastAnswer
 from plantrack.models.entities import Agency, Plan
 from plantrack.models.enums import Direction
 from plantrack.models.status import OPEN_STATUSES, StatusKey
@@ -111,7 +112,7 @@ class AgencyLine:
     counts: Counts
     reports_due: int
     reports_on_time: int
-    answered_last: bool | None  # None: never asked
+    last_answer: LastAnswer  # to the latest check-in it was sent
     missed_in_a_row: int
 
     @property
@@ -295,7 +296,7 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
     for code, c in by_lead.items():
         a = answers.get(code)
         agencies.append(AgencyLine(code, names.get(code, code), Counts.of(c, never_by_lead[code]),
-                                   a.due if a else 0, a.on_time if a else 0, a.answered_last if a else None,
+                                   a.due if a else 0, a.on_time if a else 0, a.last if a else LastAnswer.NOT_ASKED,
                                    a.missed_in_a_row if a else 0))
     agencies.sort(key=lambda a: (-a.overdue, -a.counts[StatusKey.DUE_SOON], a.name))
     silent = sorted((Silent(code, names.get(code, code), a.missed_in_a_row)

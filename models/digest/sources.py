@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, func, select, type_coerce
@@ -102,13 +103,22 @@ def blocker_reports(session: Session, plan_id: int, after: datetime, until: date
 
 # ---- check-in answers (issue 4 rounds, issue 9 answers: models/mail/outbox.py unanswered) ------------------
 
+class LastAnswer(StrEnum):
+    """How an agency stands on the latest check-in round it was sent."""
+
+    ANSWERED = "answered"
+    MISSED = "missed"  # its reply deadline passed without an answer
+    WAITING = "waiting"  # not answered yet, its reply deadline not passed
+    NOT_ASKED = "not_asked"
+
+
 @dataclass(frozen=True)
 class Answers:
     """How an agency answered the check-in rounds it was sent (DHIS2's reporting rate: on time / due)."""
 
     due: int  # rounds whose answer window closed, plus open ones already answered
     on_time: int  # answered within the window
-    answered_last: bool | None  # the latest round it was asked in; None: never asked
+    last: LastAnswer  # the latest round it was asked in
     missed_in_a_row: int  # closed rounds not answered, newest first, until one was answered
     last_round: str | None  # key of that latest round
 
@@ -168,7 +178,8 @@ def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int
             t = tally[agency_id]
             answered = agency_id not in missed
             if t.last_round is None:
-                t.answered_last, t.last_round = answered, key
+                t.last_round = key
+                t.last = LastAnswer.ANSWERED if answered else LastAnswer.MISSED if closed else LastAnswer.WAITING
             if closed or answered:
                 t.due += 1
                 t.on_time += any(sent_at <= at <= window_end for at in reports.get(agency_id, ()))
@@ -177,14 +188,14 @@ def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int
                     t.streak_open = False
                 else:
                     t.missed_in_a_row += 1
-    return {a: Answers(t.due, t.on_time, t.answered_last, t.missed_in_a_row, t.last_round) for a, t in tally.items()}
+    return {a: Answers(t.due, t.on_time, t.last, t.missed_in_a_row, t.last_round) for a, t in tally.items()}
 
 
 @dataclass
 class _Tally:
     due: int = 0
     on_time: int = 0
-    answered_last: bool | None = None
+    last: LastAnswer = LastAnswer.NOT_ASKED
     missed_in_a_row: int = 0
     last_round: str | None = None
     streak_open: bool = True  # still counting missed rounds back from the newest
