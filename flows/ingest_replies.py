@@ -9,10 +9,12 @@ from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import day_name
+from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.checkins import CheckinOptions
 from plantrack.notifications.mail.inbound.send import send_outbox
 from plantrack.notifications.mail.inbound.ingest import IngestOptions, IngestResult
 from plantrack.notifications.mail.inbound.replies_artifact import artifact_markdown
+from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.checkins import TASK_STEPS
 from plantrack.tasks.replies import ingest_replies
 
@@ -28,7 +30,7 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     steps (take-send-lock, list-queued-mail, send-queued-mail per batch, release-send-lock), so receipts
     leave by the same transport and dispatcher as check-ins (when another run holds the send lock, that
     run sends them); the artifact `ingest-replies` (applied / partly understood / rejected / automated,
-    rejected senders, undeliverable addresses).
+    rejected senders, undeliverable addresses); publish-status-board (`plan-status-board`, `overdue`).
     """
     from prefect.runtime import flow_run
 
@@ -44,4 +46,5 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     sent = send_outbox(CheckinOptions.from_settings(settings), flow_run.id, steps=TASK_STEPS)
     create_markdown_artifact(key="ingest-replies", description="Replies read by this run",
                              markdown=artifact_markdown(total, sent.sent, sent.failed, sent.locked_by))
+    publish_status_board(BoardOptions.from_settings(settings), today)
     return total

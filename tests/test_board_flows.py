@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import date
 from email.policy import default
 
+from tests.replies_fixtures import replies_db, replies_template, seed_checkins  # noqa: F401
 from tests.digest_helpers import (DEPUTY_CHAIR, FRI_W24, FRI_W25, digest_options, first_week, reply, second_week,
                                   stamp_round)
 
@@ -144,3 +145,32 @@ def test_board_tables_keep_the_most_urgent_rows_and_say_how_many_there_are(loade
     _, text = board_description(b, "vi", 5)
     assert text.endswith(f"(5 mục đầu trong số {len(b.overdue)})")
     assert "mục đầu" not in board_description(b, "vi")[1]
+
+
+def test_replies_reach_the_board_and_the_digest(prefect_api, replies_db, seed_checkins, monkeypatch, tmp_path):
+    """Real replies through the intake (issue 9): the answer counts on the board, "vướng mắc" is a new blocker."""
+    from plantrack.flows.ingest_replies import ingest_replies_flow
+    from tests.checkin_smtp import MAIL_FROM, SECRET
+    from tests.reply_corpus import reply as reply_mail, write_maildir
+
+    md = write_maildir(tmp_path / "Maildir", [
+        reply_mail(seed_checkins["SLDTBXH"], "III.5: vướng mắc - chờ kinh phí\nIII.1: 70%", message_id="<b1@x>"),
+        reply_mail(seed_checkins["SYT"], "VI.1/SYT: 50%", message_id="<b2@x>")])
+    for k, v in {"SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM, "MAILDIR": str(md), "DATABASE_URL": replies_db,
+                 "OUTBOX_DIR": str(tmp_path / "outbox"), "SMTP_RATE_PER_MINUTE": "0"}.items():
+        monkeypatch.setenv(f"PLANTRACK_{k}", v)
+    monkeypatch.delenv("PLANTRACK_SMTP_HOST", raising=False)
+    day = date(2024, 5, 24)  # the Friday after the round of Monday 20/05; REPLY BY was Wednesday 16:00
+    name, tables = _run(ingest_replies_flow(today=day, return_state=True))
+    assert name == f"ingest-replies {day.isoformat()}"
+    _check(tables, replies_db, day)
+    answered = {r["Cơ quan"]: r["Trả lời kỳ gần nhất"] for r in tables["plan-status-board"]}
+    assert answered["SLDTBXH"] == "có" and answered["SYT"] == "có" and answered["CAT"] == "không"
+
+    from tests.digest_helpers import figures
+
+    f = figures(replies_db, day)
+    (blocker,) = f.changes.new_blockers
+    assert (blocker.code, blocker.note, blocker.reported_by) == ("III.5", "chờ kinh phí", "SLDTBXH")
+    by = {a.code: a for a in f.agencies}
+    assert (by["SYT"].reports_on_time, by["SYT"].reports_due) == (1, 1)  # answered Tuesday 09:00
