@@ -1,14 +1,14 @@
 """digest: the weekly snapshot of each plan (status per deliverable and the counts the digest stated)
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0007'  # main's head when rebased (the brief said 0005): the lead re-chains
+down_revision = '0012'  # main's head when rebased (the brief said 0005): the lead re-chains
 branch_labels = None
 depends_on = None
 
