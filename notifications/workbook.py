@@ -61,7 +61,7 @@ def workbook_sheets(session: Session, today: date, opts: FigureOptions, lang: st
     for p in every:
         levels = sources.escalation_levels(session, p.id)
         for r in board(session, today, plan_number=p.number, due_soon_days=opts.due_soon_days):
-            last = local_day(sources.as_moment(r.last_report_at), opts.tz)
+            last = local_day(r.last_report_at, opts.tz)
             if r.kind == "deliverable":
                 deliverables.append(plan_cell(p.number) + (
                     r.code, r.title, category_label(r.category, lang), r.lead, ", ".join(r.supporting), r.start,
@@ -70,12 +70,10 @@ def workbook_sheets(session: Session, today: date, opts: FigureOptions, lang: st
                     last,
                     levels.get(r.code)))
             else:
-                f = lambda name: sources.row_field(r, name)  # noqa: E731
-                achieved = f("achieved")
                 indicators.append(plan_cell(p.number) + (
-                    r.code, r.title, r.lead, f("unit"), f("baseline"), f("baseline_year"), f("target"),
-                    _direction(f("direction"), lang), f("last_value"), last, r.due, StatusKey(r.status_key),
-                    "-" if achieved is None else _("yes") if achieved else _("no")))
+                    r.code, r.title, r.lead, r.unit, r.baseline, r.baseline_year, r.target,
+                    _direction(r.direction, lang), r.last_value, last, r.due, StatusKey(r.status_key),
+                    "-" if r.achieved is None else _("yes") if r.achieved else _("no")))
     agencies = []
     answered = answer_words(lang)
     for f in figures:

@@ -281,7 +281,7 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
             continue
         overdue.append(OverdueItem(
             r.code, r.title, r.lead, names.get(r.lead, r.lead), r.due, sources.working_days_between(r.due, today),
-            (today - r.due).days, levels.get(r.code), local_day(sources.as_moment(r.last_report_at), tz), r.progress))
+            (today - r.due).days, levels.get(r.code), local_day(r.last_report_at, tz), r.progress))
     overdue.sort(key=lambda o: (-o.working_days_late, -(o.level or 0), o.code))
     top = tuple(o for o in overdue if (o.level or 0) >= TOP_LEVEL)
 
@@ -312,13 +312,11 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
 
     targets = []
     for r in indicators:
-        f = lambda name: sources.row_field(r, name)  # noqa: E731
-        direction = Direction(f("direction"))
+        direction = Direction(r.direction)
         targets.append(TargetLine(
-            r.code, r.title, f("unit"), r.lead, names.get(r.lead, r.lead), f("baseline"), f("baseline_year"),
-            f("target"), direction, trend_of(direction, f("baseline"), f("target")), f("last_value"),
-            local_day(sources.as_moment(r.last_report_at), tz),
-            target_progress(direction, f("baseline"), f("target"), f("last_value")), f("achieved"), r.due))
+            r.code, r.title, r.unit, r.lead, names.get(r.lead, r.lead), r.baseline, r.baseline_year, r.target,
+            direction, trend_of(direction, r.baseline, r.target), r.last_value, local_day(r.last_report_at, tz),
+            target_progress(direction, r.baseline, r.target, r.last_value), r.achieved, r.due))
 
     week = week_key(today)
     prev = previous_snapshot(session, plan.id, week)

@@ -1,9 +1,9 @@
 """What other parts record, read for the digest and the board: escalation levels, blockers reported in
-replies, check-in answers, working days, and the board's row shapes.
+replies, check-in answers, working days.
 
 Each reader is one small function so that the place where another issue's API enters is easy to find
 and to change: escalation levels and working days (issue 10), blockers as the reply intake writes
-them (issue 9), answered rounds (models/mail/outbox.py unanswered), typed board rows (issue 16).
+them (issue 9), answered rounds (models/mail/outbox.py unanswered).
 """
 from __future__ import annotations
 
@@ -199,21 +199,3 @@ class _Tally:
     missed_in_a_row: int = 0
     last_round: str | None = None
     streak_open: bool = True  # still counting missed rounds back from the newest
-
-
-# ---- board rows (main's BoardRow with `extra`; issue 16's typed DeliverableRow / IndicatorRow) -------------
-
-def row_field(row, name: str):
-    """An indicator's or deliverable's field whether the row keeps it as an attribute or in its extra dict."""
-    extra = getattr(row, "extra", None)
-    if extra is not None and name in extra:
-        return extra[name]
-    return getattr(row, name)
-
-
-def as_moment(value) -> datetime | None:
-    """A row's last_report_at (an ISO string on older rows, a datetime on typed ones) as an aware datetime."""
-    if value is None:
-        return None
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
