@@ -1,14 +1,14 @@
 """digest: the weekly snapshot of each plan (status per deliverable and the counts the digest stated)
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0012'  # main's head when rebased (the brief said 0005): the lead re-chains
+down_revision = '0008'  # issued as 0005 -> 0011; chained after main's head (0008) when rebased
 branch_labels = None
 depends_on = None
 
