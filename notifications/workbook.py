@@ -60,13 +60,14 @@ def workbook_sheets(session: Session, today: date, opts: FigureOptions, lang: st
     deliverables, indicators = [], []
     for p in every:
         levels = sources.escalation_levels(session, p.id)
-        for r in board(session, today, plan_number=p.number, due_soon_days=opts.due_soon_days):
+        for r in board(session, today, plan_number=p.number, due_soon_days=opts.due_soon_days,
+                       deadlines=opts.deadlines):
             last = local_day(r.last_report_at, opts.tz)
             if r.kind == "deliverable":
                 deliverables.append(plan_cell(p.number) + (
                     r.code, r.title, category_label(r.category, lang), r.lead, ", ".join(r.supporting), r.start,
                     r.due, StatusKey(r.status_key), r.progress / 100 if r.progress is not None else None,
-                    sources.working_days_between(today, r.due) if r.due and r.status_key in OPEN_STATUSES else None,
+                    r.working_days_left if r.status_key in OPEN_STATUSES else None,
                     last,
                     levels.get(r.code)))
             else:

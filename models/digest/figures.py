@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plantrack.models.board import board
+from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.digest import sources
 from plantrack.models.digest.snapshot import Snapshot, previous_snapshot, week_key
 from plantrack.models.digest.sources import LastAnswer
 from plantrack.models.entities import Agency, Plan
 from plantrack.models.enums import Direction
-from plantrack.models.status import OPEN_STATUSES, StatusKey
+from plantrack.models.status import DUE_SOON_WORKING_DAYS, OPEN_STATUSES, StatusKey
 
 # Most urgent first: how counts, bars and legends are ordered everywhere.
 STATUS_ORDER = (StatusKey.OVERDUE, StatusKey.DUE_SOON, StatusKey.ON_TRACK, StatusKey.NOT_STARTED,
@@ -32,7 +33,8 @@ class FigureOptions:
     """What the figures depend on besides the database and the day."""
 
     tz: ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
-    due_soon_days: int = 7
+    due_soon_days: int = DUE_SOON_WORKING_DAYS  # working days, as the board counts them
+    deadlines: DeadlinePolicy = DeadlinePolicy()  # written deadline -> effective one, and the working days
     upcoming_days: int = 14  # deadlines listed ahead, calendar days
     reply_days: int = 2  # a check-in asks for the answer this many working days after its round opened ...
     reply_time: time = time(16, 0)  # ... at this time (the REPLY BY a check-in states): on time until then
@@ -40,8 +42,8 @@ class FigureOptions:
 
     @classmethod
     def from_settings(cls, settings, plan_number: str | None = None) -> FigureOptions:
-        return cls(settings.tz, settings.due_soon_days, settings.digest_upcoming_days, settings.checkin_reply_days,
-                   settings.checkin_reply_time, plan_number)
+        return cls(settings.tz, settings.due_soon_days, DeadlinePolicy.from_settings(settings),
+                   settings.digest_upcoming_days, settings.checkin_reply_days, settings.checkin_reply_time, plan_number)
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
     """The figures of plan as of today, compared with its snapshot of an earlier week."""
     tz = opts.tz
     names = _names(session, lang)
-    rows = board(session, today, plan_number=plan.number, due_soon_days=opts.due_soon_days)
+    rows = board(session, today, plan_number=plan.number, due_soon_days=opts.due_soon_days, deadlines=opts.deadlines)
     deliverables = [r for r in rows if r.kind == "deliverable"]
     indicators = [r for r in rows if r.kind == "indicator"]
     levels = sources.escalation_levels(session, plan.id)
@@ -280,13 +282,14 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
         if r.status_key != StatusKey.OVERDUE:
             continue
         overdue.append(OverdueItem(
-            r.code, r.title, r.lead, names.get(r.lead, r.lead), r.due, sources.working_days_between(r.due, today),
+            r.code, r.title, r.lead, names.get(r.lead, r.lead), r.due, -r.working_days_left,
             (today - r.due).days, levels.get(r.code), local_day(r.last_report_at, tz), r.progress))
     overdue.sort(key=lambda o: (-o.working_days_late, -(o.level or 0), o.code))
     top = tuple(o for o in overdue if (o.level or 0) >= TOP_LEVEL)
 
     answers = {codes_by_id[a]: x for a, x in
-               sources.checkin_answers(session, plan.id, today, opts.reply_days, opts.reply_time, tz).items()}
+               sources.checkin_answers(session, plan.id, today, opts.reply_days, opts.reply_time, tz,
+                                       opts.deadlines.calendar).items()}
     by_lead: dict[str, Counter] = {}
     never_by_lead: Counter = Counter()
     for r in deliverables:
@@ -305,7 +308,7 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
 
     horizon = today + timedelta(days=opts.upcoming_days)
     upcoming = sorted(
-        (Upcoming(r.code, r.title, r.lead, names.get(r.lead, r.lead), r.due, sources.working_days_between(today, r.due),
+        (Upcoming(r.code, r.title, r.lead, names.get(r.lead, r.lead), r.due, r.working_days_left,
                   StatusKey(r.status_key), r.kind == "indicator")
          for r in rows if r.due is not None and today <= r.due <= horizon and r.status_key in OPEN_STATUSES),
         key=lambda u: (u.due, u.code))

@@ -1,10 +1,6 @@
-"""What other parts record, read for the digest and the board: escalation levels, blockers reported in
-replies, check-in answers, working days.
-
-Each reader is one small function so that the place where another issue's API enters is easy to find
-and to change: escalation levels and working days (issue 10), blockers as the reply intake writes
-them (issue 9), answered rounds (models/mail/outbox.py unanswered).
-"""
+"""What other parts record, read for the digest and the board: escalation levels (models/escalation),
+blockers as the reply intake and the 'blocked' state record them, answers to check-in rounds
+(models/mail/outbox.py unanswered) and the reply deadline the check-ins state."""
 from __future__ import annotations
 
 import re
@@ -18,38 +14,15 @@ from sqlalchemy.orm import Session
 
 from plantrack.models.entities import Deliverable, StatusReport
 from plantrack.models.enums import OutboxKind, OutboxStatus
+from plantrack.models.escalation.table import Escalation
 from plantrack.models.mail.outbox import CheckinRound, Outbox, unanswered
+from plantrack.models.workdays import WorkCalendar, add_working_days
 
 
-# ---- working days (models/workdays.py; issue 10 adds the government's swaps and a faster count) ----------
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days d with start < d <= end (negative when end is before start)."""
-    from plantrack.models import workdays
-
-    count = getattr(workdays, "working_days_between", None)
-    if count is not None:  # issue 10's calendar: prefix sums over the year, decisions included
-        return count(start, end)
-    if end < start:
-        return -working_days_between(end, start)
-    return sum(workdays.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
-
-
-def add_working_days(day: date, n: int) -> date:
-    """The n-th working day after day (n > 0)."""
-    from plantrack.models.workdays import add_working_days as add
-
-    return add(day, n)
-
-
-# ---- escalation levels (issue 10: the escalation table) ----------------------------------------------------
+# ---- escalation levels (the escalation table, models/escalation) -------------------------------------------
 
 def escalation_levels(session: Session, plan_id: int) -> dict[str, int]:
-    """Deliverable code -> the highest level of its active (unresolved) escalations; {} before issue 10."""
-    try:
-        from plantrack.models.escalation.table import Escalation
-    except ImportError:  # the escalation table does not exist yet: nothing was ever escalated
-        return {}
+    """Deliverable code -> the highest level of its active (unresolved) escalations."""
     E, D = Escalation.__table__.c, Deliverable.__table__.c
     q = (select(D.code, func.max(E.level)).join(Deliverable.__table__, D.id == E.deliverable_id)
          .where(E.resolved_on.is_(None), E.plan_id == plan_id).group_by(D.code))
@@ -132,14 +105,15 @@ def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(timezone.utc) - timedelta(microseconds=1)
 
 
-def reply_deadline(as_of: date, reply_days: int, reply_time: time, tz: ZoneInfo) -> datetime:
+def reply_deadline(as_of: date, reply_days: int, reply_time: time, tz: ZoneInfo,
+                   cal: WorkCalendar | None = None) -> datetime:
     """The REPLY BY of a round opened on as_of, as its check-ins state it (notifications/mail/checkin_round.py
     ReplyWindow): reply_time on the reply_days-th working day after it, plan time; returned in UTC."""
-    return datetime.combine(add_working_days(as_of, reply_days), reply_time, tz).astimezone(timezone.utc)
+    return datetime.combine(add_working_days(as_of, reply_days, cal), reply_time, tz).astimezone(timezone.utc)
 
 
 def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int, reply_time: time,
-                    tz: ZoneInfo) -> dict[int, Answers]:
+                    tz: ZoneInfo, cal: WorkCalendar | None = None) -> dict[int, Answers]:
     """Agency id -> its answers to plan_id's check-in rounds opened on or before today.
 
     A round's answer window ends at the reply deadline its check-ins stated (reply_deadline). Answered:
@@ -172,7 +146,7 @@ def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int
         if not asked:
             continue
         missed = unanswered(session, rid)
-        window_end = reply_deadline(as_of, reply_days, reply_time, tz)
+        window_end = reply_deadline(as_of, reply_days, reply_time, tz, cal)
         closed = window_end <= closed_by
         for agency_id, sent_at in asked.items():
             t = tally[agency_id]
