@@ -8,7 +8,9 @@ from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import day_name
+from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.escalation import EscalationOptions, EscalationResult, escalate_overdue
+from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.escalation import TASK_STEPS
 
 LEVELS = {1: "reminder", 2: "overdue", 3: "coordinator", 4: "Deputy Chair"}
@@ -59,16 +61,19 @@ def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     only the artifact says so); record-escalations (on a working day, the set-based sweep records the
     rungs due today and queues one email per recipient; on a day off nothing); list-queued-mail and
     send-queued-mail per batch (the check-ins' sending path); release-send-lock; then the artifact
-    `escalate-overdue`, today's escalations by level and agency. Fails after the artifact when the
+    `escalate-overdue`, today's escalations by level and agency; publish-status-board
+    (`plan-status-board`, `overdue`, with the levels just recorded). Fails after the artifacts when the
     relay was unreachable (a rerun sends the rest).
     """
     from prefect.runtime import flow_run
 
     settings = load_settings()
     opts = EscalationOptions.from_settings(settings)  # a bad ladder or mail setup fails before anything runs
-    result = escalate_overdue(opts, today or settings.today(), flow_run.id, steps=TASK_STEPS)
+    day = today or settings.today()
+    result = escalate_overdue(opts, day, flow_run.id, steps=TASK_STEPS)
     create_markdown_artifact(key="escalate-overdue", markdown=report(result),
                              description=f"{len(result.fired)} escalations on {result.today.isoformat()}")
+    publish_status_board(BoardOptions.from_settings(settings), day)
     if result.relay_unreachable:
         raise RelayUnreachable(f"SMTP relay unreachable ({result.relay_unreachable}); "
                                f"{result.still_queued} messages stay queued for the next run")

@@ -60,6 +60,7 @@ def _check(tables: dict[str, list[dict]], url: str, day: date) -> None:
 
 
 def test_each_flow_run_publishes_the_board_under_its_keys(prefect_api, loaded_sqlite, monkeypatch, tmp_path):
+    from plantrack.flows.escalate_overdue import escalate_overdue_flow
     from plantrack.flows.publish_calendars import publish_calendars_flow
     from plantrack.flows.send_checkins import send_checkins
     from plantrack.flows.send_weekly_digest import send_weekly_digest
@@ -81,6 +82,12 @@ def test_each_flow_run_publishes_the_board_under_its_keys(prefect_api, loaded_sq
     # asked on Monday, REPLY BY Wednesday 16:00: nobody is late yet
     assert {r["Trả lời kỳ gần nhất"] for r in tables["plan-status-board"]} == {"chưa đến hạn trả lời"}
 
+    name, tables = _run(escalate_overdue_flow(today=date(2024, 7, 15), return_state=True))
+    assert name == "escalate-overdue 2024-07-15"
+    _check(tables, loaded_sqlite, date(2024, 7, 15))
+    levels = {r["Mã"]: r["Mức đôn đốc"] for r in tables["overdue"]}
+    assert levels["VI.1/SYT"] == 4 and set(levels.values()) <= {2, 3, 4}  # fired just now, by the ladder
+
     stamp_round(loaded_sqlite, date(2024, 7, 15))
     reply(loaded_sqlite, "VI.1/SYT", date(2024, 7, 16), "SYT", state="done")  # late, but done: off the list
     name, tables = _run(send_weekly_digest(today=date(2024, 7, 19), return_state=True))
@@ -90,12 +97,16 @@ def test_each_flow_run_publishes_the_board_under_its_keys(prefect_api, loaded_sq
     assert {r["Cơ quan"]: r["Trả lời kỳ gần nhất"] for r in tables["plan-status-board"]}["SYT"] == "có"
 
     digests = [m for m in (email.message_from_bytes(p.read_bytes(), policy=default)
-                           for p in (tmp_path / "outbox").glob("*.eml")) if m["X-Plantrack-Ref"].startswith("digest")]
+                           for p in (tmp_path / "outbox").glob("*.eml"))
+               if (m["X-Plantrack-Ref"] or "").startswith("digest")]
     assert len(digests) == 1 and digests[0]["To"].addresses[0].addr_spec == DEPUTY_CHAIR
+    text = digests[0].get_body(("plain",)).get_content()
+    top = [r["Mã"] for r in tables["overdue"] if r["Mức đôn đốc"] == 4]
+    assert top and "ĐỀ NGHỊ ĐỒNG CHÍ CHỈ ĐẠO" in text and all(code in text for code in top)
 
 
 def test_run_digest_sends_what_status_json_says_for_that_day(prefect_api, loaded_sqlite, cli, monkeypatch, tmp_path):
-    """The issue's 'done when': with replies recorded, `plantrack run digest --today 2024-06-21`."""
+    """The issue's 'done when': with replies and escalations recorded, `plantrack run digest --today 2024-06-21`."""
     from plantrack.notifications.mail.digest import run_digest
     from plantrack.notifications.mail.transports import MemoryTransport
 
@@ -106,12 +117,14 @@ def test_run_digest_sends_what_status_json_says_for_that_day(prefect_api, loaded
     monkeypatch.setenv("PLANTRACK_OUTBOX_DIR", str(outbox))
     monkeypatch.setenv("PLANTRACK_DIGEST_CC", "SLDTBXH:head")
     monkeypatch.delenv("PLANTRACK_SMTP_HOST", raising=False)
+    code, out, err = cli(loaded_sqlite, "run", "escalate", "--today", FRI_W25.isoformat())
+    assert code == 0 and "fired" in out, err
     code, out, err = cli(loaded_sqlite, "run", "digest", "--today", FRI_W25.isoformat())
     assert code == 0, err
     assert "digest 60/KH-UBND 2024-W25: queued now; to " + DEPUTY_CHAIR + ", cc giamdoc.sldtbxh" in out
     assert "sent 1," in out and "DEMO MODE" in out
-    (path,) = outbox.glob("*.eml")
-    msg = email.message_from_bytes(path.read_bytes(), policy=default)
+    msgs = [email.message_from_bytes(p.read_bytes(), policy=default) for p in outbox.glob("*.eml")]
+    (msg,) = [m for m in msgs if m["X-Plantrack-Ref"].startswith("digest")]
     text = msg.get_body(("plain",)).get_content()
 
     code, status, _ = cli(loaded_sqlite, "status", "--json", "--today", FRI_W25.isoformat())
@@ -122,8 +135,21 @@ def test_run_digest_sends_what_status_json_says_for_that_day(prefect_api, loaded
     for r in rows:
         if r["status_key"] == "overdue":
             assert r["code"] in text
+    code, listed, _ = cli(loaded_sqlite, "escalations", "--active", "--json")
+    levels = {}
+    for e in json.loads(listed):
+        if e.get("code"):
+            levels[e["code"]] = max(levels.get(e["code"], 0), e["level"])
+    late = {r["code"] for r in rows if r["status_key"] == "overdue"}
+    assert levels and set(levels) & late
+    lines = text.splitlines()
+    for code_, level in levels.items():  # every escalated overdue item carries its level in the digest
+        if code_ in late:
+            at = next(i for i, line in enumerate(lines) if f"({code_})" in line or line.startswith(f"- {code_}:"))
+            assert f"đôn đốc mức {level}" in " ".join(lines[at:at + 2]), lines[at:at + 2]
+    before = len(list(outbox.glob("*.eml")))
     code, out, _ = cli(loaded_sqlite, "run", "digest", "--today", FRI_W25.isoformat())
-    assert code == 0 and "already queued this week (not sent again)" in out and len(list(outbox.glob("*.eml"))) == 1
+    assert code == 0 and "already queued this week (not sent again)" in out and len(list(outbox.glob("*.eml"))) == before
 
 
 def test_run_digest_refuses_a_bad_cc_setting(prefect_api, loaded_sqlite, cli, monkeypatch):
