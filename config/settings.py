@@ -136,7 +136,9 @@ class Settings(BaseSettings):
 
     def today(self) -> date:
         """The current date in the plan's time zone (what scheduled runs mean by 'today')."""
-        return datetime.now(ZoneInfo(self.timezone)).date()
+        from plantrack.config import clock
+
+        return clock.now().astimezone(ZoneInfo(self.timezone)).date()
 
     @property
     def calendar_alarm_days(self) -> tuple[int, ...]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from plantrack.config import clock
 from plantrack.config.i18n import gettext_for
 from plantrack.models.board import DeliverableRow, board
 from plantrack.models.calendar_store import (RunState, calendar_fingerprint, last_run, published_events, published_feeds,
@@ -152,7 +153,7 @@ def check_calendars(opts: PublishOptions, today: date) -> Check:
 
 def collect_calendar_events(opts: PublishOptions, today: date, now: datetime | None = None) -> Collected:
     """Build every event as of today and stamp it: SEQUENCE+1 and LAST-MODIFIED=now only where content changed."""
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or clock.now()).replace(microsecond=0)
     due_soon_days = opts.due_soon_days
     Session = session_factory(opts.database_url)
     with _no_cyclic_gc(), Session() as s, s.begin():
@@ -275,7 +276,7 @@ def write_changed_feeds(opts: PublishOptions, c: Collected, fingerprint: str | N
                         now: datetime | None = None) -> tuple[str, ...]:
     """Render and write (one at a time) the feeds whose key changed or whose file is missing, then record
     their keys and, given the fingerprint taken before collecting, the run's state; returns the names written."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     feeds_dir, refresh_hours, timezone_name = opts.feeds_dir, opts.refresh_hours, opts.timezone
     Session = session_factory(opts.database_url)
     feeds_dir.mkdir(parents=True, exist_ok=True)
