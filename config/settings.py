@@ -88,13 +88,13 @@ class Settings(BaseSettings):
     trusted_authserv_id: str | None = None  # Authentication-Results of this server decide (dmarc/spf=fail rejects)
     away_default_days: int = Field(7, ge=0, le=366)  # an out-of-office notice without a date counts this many days
     reply_contact: str | None = None  # whom a rejected sender should contact (default: PLANTRACK_MAIL_FROM)
-    replies_cron: str = "*/15 * * * *"  # ingest-replies schedule, in PLANTRACK_TIMEZONE
+    replies_cron: str = "*/10 * * * *"  # ingest-replies: every 10 minutes, in PLANTRACK_TIMEZONE
 
     # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE
     calendars_cron: str = "0 * * * *"  # every hour: an unchanged plan writes nothing
     checkins_cron: str = "0 8 * * 1"  # Monday 08:00: one round per ISO week
-    # every day at 07:30 (make-up Saturdays are working days); runs on days off send nothing
-    escalate_cron: str = "30 7 * * *"
+    # every day at 07:00 (make-up Saturdays are working days); runs on days off send nothing
+    escalate_cron: str = "0 7 * * *"
 
     @field_validator("lang")
     @classmethod
