@@ -38,7 +38,12 @@ def main() -> None:
             await apply_mail_limit(client, settings.smtp_rate_per_minute)
 
     asyncio.run(limits())
-    serve(*deployments(settings), limit=1)  # one flow run at a time: SQLite and the send lock prefer it
+    deps = deployments(settings)
+    for spec, dep in zip(SPECS, deps):
+        cron = getattr(settings, spec.cron_setting)
+        after = f", and after {', '.join(spec.after_events)}" if spec.after_events else ""
+        print(f"{spec.flow_name}/{spec.name}: cron {cron} ({settings.timezone}){after}; one run at a time", flush=True)
+    serve(*deps, limit=1)  # one flow run at a time: SQLite and the send lock prefer it
 
 
 if __name__ == "__main__":
