@@ -11,11 +11,11 @@ is meant to be understood: the demo's test compares the final board with it.
 from __future__ import annotations
 
 import json
-import mailbox
+import os
 import random
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -187,61 +187,83 @@ def _quote_outlook(original_text: str, when: datetime, sender: str, subject: str
             + "\n".join(original_text.splitlines()[:40]))
 
 
-def _checkin_text(raw: bytes) -> str:
+_REPLY_TO = re.compile(rb"^Reply-To:.*?<([^>\s]+)>", re.IGNORECASE | re.MULTILINE)
+_FIRST_TEXT = re.compile(rb'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: '
+                         rb"quoted-printable\r\n\r\n(.*?)\r\n--=_plantrack_", re.DOTALL)
+
+
+def _checkin_parts(raw: bytes) -> tuple[str, str]:
+    """(Reply-To address, plain text) of a check-in as stored in the outbox: read straight from the form
+    checkin_message writes (a tenth of a parse), else parsed."""
+    import quopri
+
+    head = raw[:raw.find(b"\r\n\r\n")]
+    m, t = _REPLY_TO.search(head), _FIRST_TEXT.search(raw)
+    if m and t:
+        return m.group(1).decode("ascii"), quopri.decodestring(t.group(1)).decode("utf-8", "replace").replace("\r\n", "\n")
     import email
-    from email import policy
 
-    msg = email.message_from_bytes(raw, policy=policy.default)
-    part = msg.get_body(preferencelist=("plain",))
-    return part.get_content() if part is not None else ""
-
-
-def _header(raw: bytes, name: str) -> str:
-    import email
-    from email import policy
-
-    return str(email.message_from_bytes(raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n", policy=policy.default)[name] or "")
+    msg = email.message_from_bytes(raw)
+    reply_to = parseaddr(msg.get("Reply-To") or msg.get("From") or "")[1]
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            return reply_to, (part.get_payload(decode=True) or b"").decode(part.get_content_charset() or "utf-8",
+                                                                          "replace")
+    return reply_to, ""
 
 
-def _build(sender: tuple[str, str], to: str, subject: str, in_reply_to: str, message_id: str, when: datetime,
-           body: str, style: str, quote: str, attachment: str | None) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = formataddr(sender)
+def _headers(msg, sender: tuple[str, str], to: str, subject: str, when: datetime, message_id: str,
+             in_reply_to: str) -> None:
+    from email.header import Header
+
+    msg["From"] = formataddr(sender, charset="utf-8")
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = Header(subject, "utf-8").encode()
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = message_id
     msg["In-Reply-To"] = in_reply_to
     msg["References"] = in_reply_to
+
+
+def _build(sender: tuple[str, str], to: str, subject: str, in_reply_to: str, message_id: str, when: datetime,
+           body: str, style: str, quote: str, attachment: str | None) -> bytes:
+    """A reply as a mail client writes it: plain text (or HTML only), the original quoted, maybe a PDF attached."""
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
     if style == "html_only":
         import html
 
         paragraphs = "".join(f"<div>{html.escape(ln)}</div>" for ln in body.splitlines()) or "<div><br></div>"
         quoted = "<br>".join(html.escape(ln) for ln in quote.splitlines())
-        msg.set_content(f"<html><body>{paragraphs}<div><br></div><div id=\"divRplyFwdMsg\"><hr>"
-                        f"<blockquote class=\"gmail_quote\">{quoted}</blockquote></div></body></html>",
-                        subtype="html")
+        content = MIMEText(f"<html><body>{paragraphs}<div><br></div><div id=\"divRplyFwdMsg\"><hr>"
+                           f"<blockquote class=\"gmail_quote\">{quoted}</blockquote></div></body></html>",
+                           "html", "utf-8")
     else:
-        msg.set_content(body + "\n\n" + quote + "\n")
+        content = MIMEText(body + "\n\n" + quote + "\n", "plain", "utf-8")
     if attachment:
-        msg.add_attachment(FAKE_PDF, maintype="application", subtype="pdf", filename=attachment)
-    return bytes(msg)
+        msg = MIMEMultipart("mixed")
+        msg.attach(content)
+        pdf = MIMEApplication(FAKE_PDF, "pdf")
+        pdf.add_header("Content-Disposition", "attachment", filename=attachment)
+        msg.attach(pdf)
+    else:
+        msg = content
+    _headers(msg, sender, to, subject, when, message_id, in_reply_to)
+    return msg.as_bytes()
 
 
 def _away_notice(sender: tuple[str, str], to: str, subject: str, in_reply_to: str, message_id: str,
                  when: datetime, back: date) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = formataddr(sender)
-    msg["To"] = to
-    msg["Subject"] = f"Trả lời tự động: {subject}"
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = message_id
-    msg["In-Reply-To"] = in_reply_to
+    from email.mime.text import MIMEText
+
+    msg = MIMEText(f"Tôi đang nghỉ phép đến hết ngày {back:%d/%m/%Y}. Việc gấp xin liên hệ đồng chí phó phòng.\n"
+                   f"I am out of the office until {back:%d/%m/%Y}.\n", "plain", "utf-8")
+    _headers(msg, sender, to, f"Trả lời tự động: {subject}", when, message_id, in_reply_to)
     msg["Auto-Submitted"] = "auto-replied"
     msg["X-Autoreply"] = "yes"
-    msg.set_content(f"Tôi đang nghỉ phép đến hết ngày {back:%d/%m/%Y}. Việc gấp xin liên hệ đồng chí phó phòng.\n"
-                    f"I am out of the office until {back:%d/%m/%Y}.\n")
-    return bytes(msg)
+    return msg.as_bytes()
 
 
 def _write_pending(opts: FocalPointsOptions, when: datetime, message_id: str, raw: bytes) -> None:
@@ -270,7 +292,7 @@ def answer_checkins(opts: FocalPointsOptions, today: date) -> Answered:
     for raw, subject, message_id, agency, name, addr in sent:
         rng = random.Random(f"{opts.seed}:{key}:{agency}")
         draw = rng.random()
-        reply_to = parseaddr(_header(raw, "Reply-To"))[1] or parseaddr(_header(raw, "From"))[1]
+        reply_to, original = _checkin_parts(raw)
         domain = addr.rpartition("@")[2]
         sent_at = datetime.combine(today, time(8, 0), tz)
         if draw < SILENT:
@@ -299,7 +321,6 @@ def answer_checkins(opts: FocalPointsOptions, today: date) -> Answered:
         thanks = ("Tran trong." if style == "no_diacritics" else "Trân trọng.")
         body = "\n".join([greeting, "", *(ln.text for ln in lines), "",
                           "Báo cáo đính kèm." if style == "attached" else "", thanks, name])
-        original = _checkin_text(raw)
         quote = (_quote_outlook(original, sent_at, reply_to, subject) if rng.random() < 0.5
                  else _quote_gmail(original, sent_at, reply_to))
         mid = f"<re.{key}.{agency.lower()}@{domain}>"
@@ -339,10 +360,12 @@ def deliver_replies(opts: FocalPointsOptions, until: datetime) -> int:
     due = sorted(p for p in opts.pending.glob("*.eml") if p.name[:15] <= stamp)
     if not due:
         return 0
-    box = mailbox.Maildir(opts.maildir, create=True)
-    for p in due:
-        box.add(p.read_bytes())
-        p.unlink()
+    new = opts.maildir / "new"
+    new.mkdir(parents=True, exist_ok=True)
+    for n, p in enumerate(due):
+        # A Maildir name (time.sequence.host): unique, sorting in arrival order; os.replace is atomic, as
+        # Maildir delivery requires (readers never see a partial file).
+        os.replace(p, new / f"{p.name[:15]}.{n:04d}{p.stem[15:][:60]}.plantrack-demo")
     return len(due)
 
 
