@@ -379,3 +379,16 @@ def read_ledger(path: Path) -> list[SimulatedReply]:
         d["lines"] = tuple(Line(**ln) for ln in d["lines"])
         out.append(SimulatedReply(**d))
     return out
+
+
+def expected_reports(ledger: list[SimulatedReply], until: str) -> dict[str, Line]:
+    """What the board should say at the end: for each code, the last understood line of a reply that counts
+    (not spoofed, not a notice) dated up to `until` (ISO), replies taken in date order as intake applies them."""
+    out: dict[str, Line] = {}
+    for rep in sorted(ledger, key=lambda r: r.at):
+        if not rep.counts or rep.at > until:
+            continue
+        for line in rep.lines:
+            if line.understood:
+                out[line.code] = line
+    return out

@@ -189,8 +189,30 @@ def write_index(out: Path, seed: int, day: date, summary: list[tuple[str, object
     return path
 
 
+def write_digests(out: Path, mails: list[SentMail]) -> list[Path]:
+    """Each weekly digest that was sent, as the HTML its readers got (digests/<week>.html)."""
+    from plantrack.notifications.mail.show import read_message
+
+    folder = out / "digests"
+    written = []
+    for m in mails:
+        if m.kind != "digest":
+            continue
+        shown = read_message(out / m.eml)
+        if shown.html is None:
+            continue
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{m.week}.html"
+        n = 2
+        while path in written:  # several plans: one file each
+            path, n = folder / f"{m.week}-{n}.html", n + 1
+        path.write_text(shown.html, encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def write_site(opts, result, day: date) -> None:
-    """board.json, board.xlsx, a page per message, index.html."""
+    """board.json, board.xlsx, a page per message, each digest as HTML, index.html."""
     import os
 
     url = os.environ["PLANTRACK_DATABASE_URL"]
@@ -199,6 +221,7 @@ def write_site(opts, result, day: date) -> None:
     write_board_xlsx(rows, opts.out / "board.xlsx", day, opts.lang)
     (opts.out / "mail").mkdir(exist_ok=True)
     mails = sent_mail(opts.out, url)
+    write_digests(opts.out, mails)
     replies = received_mail(opts.out, opts.state / "maildir")
     write_index(opts.out, opts.seed, day, summary_lines(result, mails, replies), rows, mails, replies, opts.lang)
 
