@@ -6,8 +6,10 @@ from datetime import date
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
 
 from plantrack.config.settings import load_settings
+from plantrack.deployments.specs import REPORTS_CHANGED
 from plantrack.flows.naming import day_name
 from plantrack.notifications.mail.checkins import CheckinOptions
 from plantrack.notifications.mail.inbound.send import send_outbox
@@ -28,7 +30,8 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     steps (take-send-lock, list-queued-mail, send-queued-mail per batch, release-send-lock), so receipts
     leave by the same transport and dispatcher as check-ins (when another run holds the send lock, that
     run sends them); the artifact `ingest-replies` (applied / partly understood / rejected / automated,
-    rejected senders, undeliverable addresses).
+    rejected senders, undeliverable addresses); when a reply changed the board, the event
+    plantrack.reports.changed (the publish-calendars deployment runs after it).
     """
     from prefect.runtime import flow_run
 
@@ -44,4 +47,7 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     sent = send_outbox(CheckinOptions.from_settings(settings), flow_run.id, steps=TASK_STEPS)
     create_markdown_artifact(key="ingest-replies", description="Replies read by this run",
                              markdown=artifact_markdown(total, sent.sent, sent.failed, sent.locked_by))
+    if total.applied or total.partial:  # the deployed publish-calendars runs after this event
+        emit_event(REPORTS_CHANGED, resource={"prefect.resource.id": "plantrack.reports"},
+                   payload={"applied": total.applied, "partial": total.partial})
     return total

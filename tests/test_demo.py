@@ -43,7 +43,8 @@ def test_demo_sends_one_checkin_per_agency_and_week_and_writes_every_email(demo_
     url = f"sqlite:///{out / '.state' / 'plantrack.db'}"
     with session_factory(url)() as s:
         per_round = dict(s.execute(select(CheckinRound.key, func.count(Outbox.id))
-                                   .join(Outbox, Outbox.round_id == CheckinRound.id).group_by(CheckinRound.key)).all())
+                                   .join(Outbox, Outbox.round_id == CheckinRound.id).where(Outbox.kind == "checkin")
+                                   .group_by(CheckinRound.key)).all())
         sent = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "sent"))
     assert sorted(per_round) == ["2024-W23", "2024-W24", "2024-W25"]
     assert all(n >= 20 for n in per_round.values()), per_round  # the seed plan's agencies with open work
@@ -53,6 +54,59 @@ def test_demo_sends_one_checkin_per_agency_and_week_and_writes_every_email(demo_
     assert all(p.with_suffix(".html").exists() for p in emls)
     assert counts["replies written by focal points"] + counts["no answer"] + counts["out-of-office notices"] \
         == counts["check-ins sent"]
+
+
+LAST_INTAKE = "2024-06-21T15:00"  # Friday of the last simulated week, when the last intake ran
+
+
+def test_every_human_reply_is_read_and_answered_with_a_receipt(demo_out):
+    from sqlalchemy import func, select
+
+    from plantrack.deployments.demo.focal_points import read_ledger
+    from plantrack.models.db import session_factory
+    from plantrack.models.mail.inbound import InboundMessage
+    from plantrack.models.mail.outbox import Outbox
+
+    out, stdout = demo_out
+    ledger = [r for r in read_ledger(out / ".state" / "replies-ledger.jsonl") if r.at <= LAST_INTAKE]
+    url = f"sqlite:///{out / '.state' / 'plantrack.db'}"
+    with session_factory(url)() as s:
+        outcomes = dict(s.execute(select(InboundMessage.message_id, InboundMessage.outcome)).all())
+        receipts = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "receipt",
+                                                                            Outbox.status == "sent"))
+    assert set(outcomes) == {r.message_id for r in ledger}  # every message delivered was read, once
+    by_kind = {}
+    for r in ledger:  # a supporting agency's reply says nothing about items: no report line to apply
+        kind = r.kind if r.kind not in ("on_time", "late") else "reported" if r.lines else "no lines"
+        by_kind.setdefault(kind, set()).add(str(outcomes[r.message_id]))
+    assert by_kind["spoofed"] == {"rejected"}
+    assert by_kind.get("away", {"automated"}) == {"automated"}
+    assert by_kind["reported"] == {"applied", "partial"}  # partial: the malformed ones
+    assert by_kind.get("no lines", {"unclear"}) == {"unclear"}
+    human = [r for r in ledger if r.kind != "away"]
+    assert receipts == len(human) == _summary(stdout)["receipts sent"]
+
+
+def test_the_final_board_agrees_with_the_simulated_replies(demo_out):
+    from plantrack.deployments.demo.focal_points import expected_reports, read_ledger
+
+    out, _ = demo_out
+    expected = expected_reports(read_ledger(out / ".state" / "replies-ledger.jsonl"), LAST_INTAKE)
+    board = {r["code"]: r for r in json.loads((out / "board.json").read_text(encoding="utf-8"))}
+    assert len(expected) > 40
+    wrong = []
+    for code, line in expected.items():
+        row = board[code]
+        if line.value is not None:
+            ok = row["last_value"] is not None and abs(row["last_value"] - line.value) < 1e-9
+        else:
+            ok = row["state"] == line.state and (line.state != "in_progress" or row["progress"] == line.progress)
+        if not ok:
+            wrong.append((code, line.text, row["state"], row["progress"], row.get("last_value")))
+    assert not wrong, wrong
+    # Nothing else moved: an item nobody reported on is still as the plan file left it.
+    untouched = [r for c, r in board.items() if c not in expected and r["kind"] == "deliverable"]
+    assert all(r["last_report_at"] is None for r in untouched)
 
 
 def test_every_feed_parses(demo_out):
@@ -111,8 +165,10 @@ def test_replies_are_real_mime_messages_of_every_kind(demo_out):
     ledger = read_ledger(out / ".state" / "replies-ledger.jsonl")
     styles = {r.style for r in ledger}
     assert {"plain", "html_only", "no_diacritics", "malformed", "attached"} <= styles | {"auto"}, styles
-    received = {read_message(p).subject for p in (out / "replies").glob("*.eml")}
-    assert len(received) >= len([r for r in ledger if r.at < "2024-06-21T15"])  # delivered by the last intake
+    received = [read_message(p) for p in (out / "replies").glob("*.eml")]
+    assert len(received) == len([r for r in ledger if r.at <= LAST_INTAKE])  # delivered by the last intake
+    assert any(m.attachments for m in received) and any(m.html for m in received)  # a PDF; HTML-only replies
+    assert any(m.auto == "auto-replied" for m in received) or not any(r.kind == "away" for r in ledger)
 
 
 def test_focal_points_are_deterministic_for_a_seed(loaded_sqlite, tmp_path):

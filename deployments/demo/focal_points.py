@@ -29,7 +29,7 @@ from plantrack.models.enums import OutboxKind
 from plantrack.models.mail.outbox import CheckinRound, Outbox
 from plantrack.models.status import OPEN_STATUSES
 
-SPOOF_WEEK = 20  # the ISO week whose first on-time reply is followed by a spoofed one
+SPOOF_WEEK = 25  # the ISO week (mid-June, the 6-month reports) whose first on-time reply is followed by a spoofed one
 
 # Behaviour of an agency in a week: cumulative thresholds of one draw.
 SILENT, AWAY, LATE = 0.08, 0.13, 0.25
@@ -319,7 +319,9 @@ def answer_checkins(opts: FocalPointsOptions, today: date) -> Answered:
             lines.append(Line("III.99", "III.99: hoàn thành", understood=False))
         greeting = ("Kinh gui Van phong," if style == "no_diacritics" else "Kính gửi Văn phòng,")
         thanks = ("Tran trong." if style == "no_diacritics" else "Trân trọng.")
-        body = "\n".join([greeting, "", *(ln.text for ln in lines), "",
+        said = [ln.text for ln in lines] or ["Đơn vị đã nhận thư, đang phối hợp thực hiện." if style != "no_diacritics"
+                                            else "Don vi da nhan thu, dang phoi hop thuc hien."]
+        body = "\n".join([greeting, "", *said, "",
                           "Báo cáo đính kèm." if style == "attached" else "", thanks, name])
         quote = (_quote_outlook(original, sent_at, reply_to, subject) if rng.random() < 0.5
                  else _quote_gmail(original, sent_at, reply_to))
