@@ -8,7 +8,7 @@ from pathlib import Path
 
 from plantrack.config.settings import load_settings
 from plantrack.deployments.serve import deployments
-from plantrack.deployments.specs import MAIL_LIMIT, SPECS, apply_mail_limit, full_name, prefect_yaml
+from plantrack.deployments.specs import MAIL_LIMIT, REPORTS_CHANGED, SPECS, apply_mail_limit, full_name, prefect_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the issue asks of each flow's schedule (cron in Asia/Ho_Chi_Minh), by flow name.
@@ -80,6 +80,15 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(prefect_api
                                        sched.active)
             return out
 
+    async def automations():
+        async with get_client() as client:
+            dep = await client.read_deployment_by_name("publish-calendars/hourly-pool")
+            return dep.id, await client.read_automations()
+
+    calendars_id, autos = asyncio.run(automations())
+    after_intake = [a for a in autos if REPORTS_CHANGED in a.trigger.expect]
+    assert after_intake and all(getattr(act, "deployment_id", None) == calendars_id
+                                for a in after_intake for act in a.actions)
     schedules = asyncio.run(read_back())
     for name, cron in WANTED.items():
         assert schedules[name] == (cron, "Asia/Ho_Chi_Minh", "plantrack", 1, True), name
