@@ -100,9 +100,9 @@ def deliver(pending: Path, maildir: Path, day: date) -> int:
     return n
 
 
-def build_plan(url: str, deliverables: int) -> None:
-    """A national-shaped plan (bench_checkins' shape): deliverables / 2 agencies with a focal point and a deputy
-    each; each leads two open deliverables, due over the year, and supports one."""
+def build_plan(url: str, deliverables: int, agencies: int | None = None) -> None:
+    """A national-shaped plan: agencies (default deliverables / 2) with a focal point and a deputy each,
+    leading the open deliverables in turn (due over the year), each supported by the next agency."""
     from datetime import datetime, timezone
 
     from sqlalchemy import insert
@@ -112,7 +112,7 @@ def build_plan(url: str, deliverables: int) -> None:
     from plantrack.models.migrate import upgrade
 
     upgrade(url)
-    n = deliverables // 2
+    n = agencies or deliverables // 2
     now = datetime(2024, 1, 2, tzinfo=timezone.utc)
     with session_factory(url)() as s, s.begin():
         s.execute(insert(Plan), [dict(id=1, number="1/KH-QG", title="Kế hoạch bảo vệ trẻ em toàn quốc", issuer="Bộ",
@@ -126,8 +126,9 @@ def build_plan(url: str, deliverables: int) -> None:
         s.execute(insert(AgencyContact), [dict(agency_id=i, person_id=i, role="focal_point") for i in range(1, n + 1)]
                   + [dict(agency_id=i, person_id=n + i, role="deputy") for i in range(1, n + 1)])
         rows, support = [], []
-        for i in range(1, 2 * n + 1):
-            lead = (i - 1) // 2 + 1
+        per = max(1, deliverables // n)
+        for i in range(1, deliverables + 1):
+            lead = min(n, (i - 1) // per + 1)
             rows.append(dict(id=i, plan_id=1, code=f"III.{i}", title=f"Tổ chức tập huấn bảo vệ trẻ em, đợt {i}",
                              category="training", lead_agency_id=lead, quantities=[], start_date=date(2024, 1, 2),
                              due_date=date(2024, 1, 2) + timedelta(days=30 + i % 300), schedule="deadline",
@@ -264,16 +265,17 @@ hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()
 print(json.dumps({"seconds": time.perf_counter() - t, "vmhwm_mb": int(hwm) / 1024}))
 """
 
-NATIONAL_FLOWS = [("publish-calendars", "plantrack.flows.publish_calendars:publish_calendars_flow"),
-                  ("send-checkins", "plantrack.flows.send_checkins:send_checkins")]
+NATIONAL_FLOWS = [("send-checkins", "plantrack.flows.send_checkins:send_checkins"),
+                  ("ingest-replies", "plantrack.flows.ingest_replies:ingest_replies_flow"),
+                  ("publish-calendars", "plantrack.flows.publish_calendars:publish_calendars_flow")]
 
 
 def national(deliverables: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="plantrack-national-"))
     url = f"sqlite:///{tmp / 'national.db'}"
     t = time.perf_counter()
-    build_plan(url, deliverables)
-    print(f"plan: {deliverables} deliverables, {deliverables // 2} agencies ({time.perf_counter() - t:.1f} s to build)")
+    build_plan(url, deliverables, 5000)
+    print(f"plan: {deliverables} deliverables, 5000 agencies ({time.perf_counter() - t:.1f} s to build)")
     import plantrack.flows  # noqa: F401
     from plantrack.deployments.local_api import LocalPrefectServer
 
@@ -287,6 +289,13 @@ def national(deliverables: int) -> None:
     server.wait_healthy()
     try:
         for name, path in NATIONAL_FLOWS:
+            if name == "ingest-replies":  # every focal point answers this round's check-in
+                from plantrack.deployments.demo import focal_points as people
+
+                fo = people.FocalPointsOptions(url, tmp / "maildir", tmp / "pending", tmp / "ledger.jsonl", 1)
+                n = people.answer_checkins(fo, DAY0).replies
+                people.deliver_replies(fo, clock_at(DAY0 + timedelta(days=7), 0))
+                print(f"{n} replies in the Maildir")
             proc = subprocess.run([sys.executable, "-c", NATIONAL_CHILD, path, server.api_url, DAY0.isoformat()],
                                   env=env, capture_output=True, text=True)
             if proc.returncode:
