@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from plantrack.models.board import board
+from plantrack.models.board import RowKind, board
 from plantrack.models.db import session_factory
 from plantrack.models.entities import Agency, Person
 from plantrack.models.enums import OutboxKind
@@ -155,10 +155,9 @@ def _lines(opts: FocalPointsOptions, rows, agency: str, day: date, plain: bool) 
     for r in rows:
         if r.lead != agency:
             continue
-        if r.kind == "indicator":
-            if r.extra.get("unit") == "%" and rng.random() < 0.3:
-                v = indicator_value(opts.seed, r.code, r.extra.get("baseline"), r.extra.get("target"),
-                                    r.extra.get("direction"), day)
+        if r.kind == RowKind.INDICATOR:
+            if r.unit == "%" and rng.random() < 0.3:
+                v = indicator_value(opts.seed, r.code, r.baseline, r.target, str(r.direction), day)
                 out.append(Line(r.code, f"{r.code}: {_number(v)}%", value=v))
             continue
         if r.status_key not in OPEN_STATUSES:

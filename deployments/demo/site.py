@@ -6,7 +6,8 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,13 +32,18 @@ class SentMail:
     to: str
 
 
+def _iso(value) -> str:
+    """Dates and times in board.json as `plantrack status --json` writes them (ISO 8601)."""
+    return value.isoformat()
+
+
 def board_rows(url: str, day: date, lang: str) -> list[dict]:
     """The final board as JSON objects (plantrack status --json's form)."""
     with session_factory(url)() as s:
         return [r.as_json(lang) for r in board(s, day)]
 
 
-def write_board_xlsx(rows: list[dict], path: Path, day: date, lang: str) -> None:
+def write_board_xlsx(rows: list[dict], path: Path, day: date, lang: str, tz: str = "Asia/Ho_Chi_Minh") -> None:
     """One sheet, one row per deliverable or indicator, the columns of `plantrack status --json`."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -49,8 +55,15 @@ def write_board_xlsx(rows: list[dict], path: Path, day: date, lang: str) -> None
     ws.append(cols)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    def cell(value):
+        if isinstance(value, datetime) and value.tzinfo is not None:  # Excel has no zones: the plan's local time
+            return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+        if isinstance(value, (list, tuple)):
+            return ", ".join(map(str, value))
+        return value
+
     for r in rows:
-        ws.append([", ".join(r[c]) if c == "supporting" else r.get(c) for c in cols])
+        ws.append([cell(r.get(c)) for c in cols])
     for letter, width in zip("ABCDEFGHIJ", (14, 60, 16, 30, 11, 11, 24, 9, 9, 26)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
@@ -217,7 +230,7 @@ def write_site(opts, result, day: date) -> None:
 
     url = os.environ["PLANTRACK_DATABASE_URL"]
     rows = board_rows(url, day, opts.lang)
-    (opts.out / "board.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    (opts.out / "board.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=_iso), encoding="utf-8")
     write_board_xlsx(rows, opts.out / "board.xlsx", day, opts.lang)
     (opts.out / "mail").mkdir(exist_ok=True)
     mails = sent_mail(opts.out, url)
