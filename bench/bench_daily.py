@@ -270,7 +270,7 @@ NATIONAL_FLOWS = [("send-checkins", "plantrack.flows.send_checkins:send_checkins
                   ("publish-calendars", "plantrack.flows.publish_calendars:publish_calendars_flow")]
 
 
-def national(deliverables: int) -> None:
+def national(deliverables: int, only: str | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="plantrack-national-"))
     url = f"sqlite:///{tmp / 'national.db'}"
     t = time.perf_counter()
@@ -289,6 +289,8 @@ def national(deliverables: int) -> None:
     server.wait_healthy()
     try:
         for name, path in NATIONAL_FLOWS:
+            if only and name != only:
+                continue
             if name == "ingest-replies":  # every focal point answers this round's check-in
                 from plantrack.deployments.demo import focal_points as people
 
@@ -317,11 +319,12 @@ def main() -> None:
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--national", action="store_true")
+    ap.add_argument("--only", default=None, help="with --national: only this flow")
     a = ap.parse_args()
     if a.demo:
         demo(a.seed)
     elif a.national:
-        national(a.deliverables or 100_000)
+        national(a.deliverables or 100_000, a.only)
     else:
         daily(a.deliverables or 10_000, a.days)
 

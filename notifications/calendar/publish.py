@@ -258,8 +258,10 @@ def content_key(meta: CalendarMeta, idx: list[int], roles: list[int] | None, ver
     return hashlib.sha256(head + body.encode()).hexdigest()
 
 
-def write_atomic(path: Path, body: bytes) -> None:
-    """Write body to path so that readers see the old file or the new one, never a part.
+def write_atomic(path: Path, body: bytes | list[bytes]) -> None:
+    """Write body (bytes, or its parts in order) to path so that readers see the old file or the new one,
+    never a part. Parts are written as they are: joining them first would hold a second copy of the
+    feed (plan.ics is ~150 MB at 100,000 deliverables).
 
     No fsync: os.replace is atomic for readers, and a process that dies mid-run leaves whole files
     (old or new) whose keys are recorded only after every file is written, so the next run rewrites
@@ -268,7 +270,10 @@ def write_atomic(path: Path, body: bytes) -> None:
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        fh.write(body)
+        if isinstance(body, bytes):
+            fh.write(body)
+        else:
+            fh.writelines(body)
     os.replace(tmp, path)
 
 
@@ -343,7 +348,7 @@ def _render_and_write(c: Collected, feeds_dir: Path, refresh_hours: int, timezon
                 rp = role_parts[r][i] = event_role(events[i], ROLES[r], lang, tails[i])
             pieces += (head, rp[0], bodies[i], rp[1])
         pieces.append(CALENDAR_END)
-        pending.append(writer.submit(write_atomic, feeds_dir / name, b"".join(pieces)))
+        pending.append(writer.submit(write_atomic, feeds_dir / name, pieces))
         del pieces
         while len(pending) > 2:
             pending.popleft().result()
