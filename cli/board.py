@@ -117,9 +117,12 @@ def _rich_rows(rows: list[BoardRow], w: Words, title: str, with_plan: bool = Fal
             (_("Progress"), None), (_("Status"), None)]
     if with_plan:  # codes repeat from plan to plan
         cols.insert(1, (_("Plan"), None))
-    whole = {_("Code"), _("Plan"), _("Due")}  # never cut a code or a date: the other columns wrap
+    # Never cut a code, a plan number or a date: codes and plans do not wrap; the due column wraps between
+    # words but is at least a date wide.
+    whole = {_("Code"), _("Plan")}
     for col, ratio in cols:
-        table.add_column(col, overflow="fold", ratio=ratio, no_wrap=col in whole)
+        table.add_column(col, overflow="fold", ratio=ratio, no_wrap=col in whole,
+                         min_width=10 if col == _("Due") else None)
     for r in rows:
         cells = [r.code, r.title, w.lead(r), _supporting(r), w.due(r), w.progress(r),
                  f"[{STATUS_STYLE.get(r.status_key, 'none')}]{w.status(r)}[/]"]

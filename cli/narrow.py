@@ -43,8 +43,9 @@ def item_lines(r, w, width: int, with_plan: bool = False, style: str = "") -> li
     head = [(r.code, "bold")]
     if with_plan:
         head.append((r.plan, "dim"))
-    if r.due:
-        head.append((f"{_('Due')} {r.due:%d/%m/%Y}", ""))
+    due = w.due(r) if hasattr(w, "due") else ""  # the plan's wording and the effective day, when known
+    if due or r.due:
+        head.append((f"{_('Due')} {due or format(r.due, '%d/%m/%Y')}", ""))
     head.append((w.status(r), style))
     head.append((w.progress(r).strip(), ""))
     out = [Text.assemble(*line) for line in fill(head, width)]

@@ -10,6 +10,7 @@ from prefect import flow
 from plantrack.config import clock
 from plantrack.config.settings import load_settings
 from plantrack.deployments.demo.focal_points import Answered, FocalPointsOptions
+from plantrack.flows.escalate_overdue import escalate_overdue_flow
 from plantrack.flows.ingest_replies import ingest_replies_flow
 from plantrack.flows.publish_calendars import publish_calendars_flow
 from plantrack.flows.send_checkins import send_checkins
@@ -36,8 +37,9 @@ class WeekResult:
 def demo_week(monday: date, seed: int = 1) -> WeekResult:
     """The week of monday, each step at its scheduled time in the plan's zone (the clock moved there first):
 
-    Monday 08:00 send-checkins; the focal points answer (answer_checkins: replies written ahead, dated
-    through the week; deliver_replies: those due by Friday 15:00 arrive in the Maildir); Friday 15:00
+    Monday 07:00 escalate-overdue (daily in the schedule; a day off sends nothing); 08:00 send-checkins;
+    the focal points answer (answer_checkins: replies written ahead, dated through the week;
+    deliver_replies: those due by Friday 15:00 arrive in the Maildir); Friday 15:00
     ingest-replies (the week's replies read and applied, receipts sent); 15:10 publish-calendars (hourly
     and after an intake that changed something in the schedule; unchanged feeds are not rewritten).
     """
@@ -51,6 +53,8 @@ def demo_week(monday: date, seed: int = 1) -> WeekResult:
         return moment
 
     people = FocalPointsOptions.from_settings(settings, seed)
+    at(monday, 7)
+    escalated = escalate_overdue_flow(today=monday)
     at(monday, 8)
     checkins = send_checkins(today=monday)
     answered = answer_checkins(people, monday)
@@ -59,4 +63,5 @@ def demo_week(monday: date, seed: int = 1) -> WeekResult:
     at(friday, 15, 10)
     feeds = publish_calendars_flow(today=friday)
     return WeekResult(monday, checkins.sent, answered, delivered, len(feeds.written),
-                      replies_applied=replies.applied + replies.partial, receipts_sent=replies.receipts)
+                      replies_applied=replies.applied + replies.partial, receipts_sent=replies.receipts,
+                      escalations=len(escalated.fired), escalation_emails=escalated.sent)

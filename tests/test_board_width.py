@@ -38,11 +38,12 @@ def test_board_fits_80_columns_with_codes_and_dates_whole(loaded_sqlite, lang, v
 
 
 def test_plurals_are_right_in_both_languages(loaded_sqlite):
-    en = _status(loaded_sqlite, "--today", "2024-07-01", "--lang", "en")
-    assert "(1 day late)" in en and re.search(r"\(\d\d+ days left\)", en)  # III.3 was due 30/06
-    assert not re.search(r"\b1 days\b", en)
-    vi = _status(loaded_sqlite, "--today", "2024-07-01", "--lang", "vi")
-    assert "(quá 1 ngày)" in vi
+    # III.3 is due 30/06/2024, a Sunday: counted to the end of Monday 01/07, one working day late on 02/07.
+    en = _status(loaded_sqlite, "--today", "2024-07-02", "--lang", "en")
+    assert "(1 working day late)" in en and re.search(r"\(\d\d+ working days late\)", en)
+    assert not re.search(r"\b1 working days\b", en)
+    vi = _status(loaded_sqlite, "--today", "2024-07-02", "--lang", "vi")
+    assert "(quá 1 ngày làm việc)" in vi
 
 
 def test_a_wide_terminal_gets_the_table(loaded_sqlite):

@@ -190,3 +190,24 @@ def test_focal_points_are_deterministic_for_a_seed(loaded_sqlite, tmp_path):
         shutil.rmtree(state / "pending")
     assert ledgers[0] == ledgers[1] and len(ledgers[0]) > 10
     assert ledgers[0] != ledgers[2]
+
+
+def test_escalations_fire_on_the_weekly_run_and_go_out_by_email(demo_out):
+    """What is late or silent climbs the ladder on the simulated Mondays (escalate-overdue at 07:00); the
+    escalation emails left, and the summary counts them."""
+    from sqlalchemy import func, select
+
+    from plantrack.models.db import session_factory
+    from plantrack.models.escalation.table import Escalation
+    from plantrack.models.mail.outbox import Outbox
+
+    out, stdout = demo_out
+    url = f"sqlite:///{out / '.state' / 'plantrack.db'}"
+    with session_factory(url)() as s:
+        days = set(s.scalars(select(Escalation.fired_on).distinct()))
+        fired = s.scalar(select(func.count()).select_from(Escalation))
+        emails = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "escalation",
+                                                                          Outbox.status == "sent"))
+    assert fired > 0 and emails > 0
+    assert days <= {date(2024, 6, 3), date(2024, 6, 10), date(2024, 6, 17)}  # the simulated Mondays
+    assert _summary(stdout)["escalation emails sent"] == emails
