@@ -159,12 +159,18 @@ def test_two_workers_share_the_pool_and_send_each_message_once(prefect_on_postgr
             sent = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "sent"))
             checkins = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "checkin"))
             from plantrack.models.calendar_store import published_feeds
+            from plantrack.models.escalation.table import Escalation
 
             feeds_recorded = published_feeds(s)
+            pairs = s.execute(select(Escalation.deliverable_id, Escalation.agency_id, Escalation.reason,
+                                     Escalation.level)).all()
+            escalation_mail = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.kind == "escalation"))
         ids = Counter(email.message_from_bytes(raw)["Message-ID"] for raw in recorder.accepted)
         assert checkins > 10 and sent >= checkins
         assert len(ids) == sent and max(ids.values()) == 1, [k for k, n in ids.items() if n > 1]
         assert (feeds / "plan.ics").exists() and "plan.ics" in feeds_recorded
+        # Two escalation runs of the same day, on whichever workers: each rung recorded once, mailed once.
+        assert pairs and len(pairs) == len(set(pairs)) and escalation_mail > 0
     finally:
         from plantrack.models.db import session_factory as sf
 
