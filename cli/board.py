@@ -117,8 +117,12 @@ def _rich_rows(rows: list[BoardRow], w: Words, title: str, with_plan: bool = Fal
             (_("Progress"), None), (_("Status"), None)]
     if with_plan:  # codes repeat from plan to plan
         cols.insert(1, (_("Plan"), None))
+    # Never cut a code, a plan number or a date: codes and plans do not wrap; the due column wraps between
+    # words but is at least a date wide.
+    whole = {_("Code"), _("Plan")}
     for col, ratio in cols:
-        table.add_column(col, overflow="fold", ratio=ratio)
+        table.add_column(col, overflow="fold", ratio=ratio, no_wrap=col in whole,
+                         min_width=10 if col == _("Due") else None)
     for r in rows:
         cells = [r.code, r.title, w.lead(r), _supporting(r), w.due(r), w.progress(r),
                  f"[{STATUS_STYLE.get(r.status_key, 'none')}]{w.status(r)}[/]"]
@@ -134,15 +138,25 @@ def _status_counts(total: Tally, w: Words) -> str:
 
 
 def print_small(view: BoardView, w: Words, day: date, agency: str | None) -> None:
-    """Every row in a rich table, then the counts per status (the board of one provincial plan)."""
+    """Every row in a rich table (one block per item below narrow.WIDE columns), then the counts per status."""
+    from plantrack.cli import narrow
     from plantrack.cli.common import console
 
-    console().print(_rich_rows(view.rows, w, w.title(day, agency)))
+    width = console().width
+    if width < narrow.WIDE:
+        narrow.print_items(view.rows, w, width, w.title(day, agency), styles=STATUS_STYLE)
+        console().print("", soft_wrap=True)
+    else:
+        console().print(_rich_rows(view.rows, w, w.title(day, agency)))
     # Counts in the order statuses first appear on the board, as the board always printed them.
     counts: dict[StatusKey, int] = {}
     for r in view.rows:
         counts[r.status_key] = counts.get(r.status_key, 0) + 1
-    console().print(", ".join(f"{w.labels[k]}: {v}" for k, v in counts.items()) or w._("(nothing)"), highlight=False)
+    text = ", ".join(f"{w.labels[k]}: {v}" for k, v in counts.items()) or w._("(nothing)")
+    if width < narrow.WIDE:
+        narrow.print_lines(text, width)
+    else:
+        console().print(text, highlight=False)
 
 
 def _summary_table(view: BoardView, w: Words):
@@ -173,8 +187,27 @@ def print_summary(view: BoardView, w: Words, day: date, agency: str | None) -> N
     """Counts per plan or lead agency, then the most urgent rows, then how to see the rest."""
     from plantrack.cli.common import console
 
+    from plantrack.cli import narrow
+
     _ = w._
     con = console()
+    width = con.width
+    head = (f"{w.title(day, agency)}: " + _("{n} items").format(n=w.number(view.total.total)) + "; "
+            + _status_counts(view.total, w) + "; " + _("never reported: {n}").format(n=w.number(view.total.never_reported)))
+    hint = _("See the rest: --all (every row, plain text), --limit N (the N most urgent), --plan NUMBER, "
+             "--agency CODE, --category KEY, --status KEY, --json (for scripts)")
+    if width < narrow.WIDE:  # every line within the width, codes and dates whole
+        narrow.print_lines(head, width, "bold")
+        con.print("", soft_wrap=True)
+        narrow.summary_lines(view, w, [k for k in STATUS_ORDER if view.total.count(k)], width)
+        con.print("", soft_wrap=True)
+        if view.rows:
+            narrow.print_items(view.rows, w, width, _("{shown} most urgent of {total} items").format(
+                shown=w.number(len(view.rows)), total=w.number(view.total.total)), with_plan=view.plans > 1,
+                styles=STATUS_STYLE)
+            con.print("", soft_wrap=True)
+        narrow.print_lines(hint, width, "dim")
+        return
     con.print(f"[bold]{w.title(day, agency)}[/]: "
               + _("{n} items").format(n=w.number(view.total.total)) + "; " + _status_counts(view.total, w)
               + "; " + _("never reported: {n}").format(n=w.number(view.total.never_reported)), highlight=False,

@@ -73,3 +73,28 @@ def deliver(today: Optional[str] = typer.Option(None, "--today", help="evaluate 
         raise typer.Exit(EX_TEMPFAIL)
     console().print(f"stored as message {out.inbound_id}" + ("" if out.new else " (already stored)")
                   + f": {out.outcome}" + (f" ({out.problem})" if out.problem else ""), highlight=False)
+
+
+@app.command()
+def show(path: str = typer.Argument(..., help="an .eml file (or Maildir file), or a folder of them"),
+         full: bool = typer.Option(False, "--all", help="with a folder: every message in full, not one line each")):
+    """Print a sent or received message readably (headers decoded, the text, attachments); a folder: one line each."""
+    from pathlib import Path
+
+    from plantrack.cli.common import print_out
+    from plantrack.notifications.mail.show import as_text, one_line, read_message
+
+    target = Path(path)
+    if target.is_file():
+        print_out(as_text(read_message(target)))
+        return
+    if not target.is_dir():
+        fail(f"{path}: no such file or folder")
+    files = sorted(p for p in target.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and (p.suffix == ".eml" or target.name in ("new", "cur")))
+    if not files:
+        fail(f"{path}: no .eml files here")
+    if full:
+        print_out(("\n" + "=" * 72 + "\n").join(f"{p.name}\n" + as_text(read_message(p)) for p in files))
+        return
+    print_out("\n".join(f"{one_line(read_message(p))}  [{p.name}]" for p in files))

@@ -356,7 +356,9 @@ def serve():
     serve_deployments()
 
 
-from plantrack.cli import feeds, mail, run  # noqa: E402  (groups of commands; none imports prefect at load)
+from plantrack.cli import demo, feeds, mail, run  # noqa: E402  (groups of commands; none imports prefect at load)
+
+app.command()(demo.demo)
 
 app.add_typer(run.app, name="run")
 app.add_typer(feeds.app, name="feeds")

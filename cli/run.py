@@ -5,7 +5,8 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, parse_today, require_schema, settings_for_flows
+from plantrack.config.i18n import plural
+from plantrack.cli.common import fail, print_out, parse_today, require_schema, settings_for_flows
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, replies, escalate, digest).", no_args_is_help=True)
 VERBOSE = typer.Option(False, "--verbose", "-v", help="also print Prefect's logs (they are in the Prefect UI anyway)")
@@ -38,9 +39,11 @@ def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluat
         out = publish_calendars_flow(today=day, force=force)
     written = out.written
     shown = ", ".join(written[:8]) + (f" and {len(written) - 8} more" if len(written) > 8 else "")
-    head = "nothing changed" if out.unchanged else f"{len(written)} feeds written" + (f" ({shown})" if written else "")
-    console().print(f"calendars in {settings.feeds_dir}: {head}; {out.events} events; "
-                    f"{len(out.skipped)} dates left out; status valid until {out.valid_until}", highlight=False)
+    head = "nothing changed" if out.unchanged else \
+        plural("en", "{n} feed written", "{n} feeds written", len(written)) + (f" ({shown})" if written else "")
+    print_out(f"calendars in {settings.feeds_dir}: {head}; {plural('en', '{n} event', '{n} events', out.events)}; "
+              f"{plural('en', '{n} date left out', '{n} dates left out', len(out.skipped))}; "
+              f"status valid until {out.valid_until}")
 
 
 @app.command()
@@ -67,14 +70,13 @@ def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate
     except (RelayUnreachable, RelayConfigError) as exc:
         fail(str(exc))
     if out.locked_by:
-        console().print(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
-                        "nothing queued or sent by this run", highlight=False)
+        print_out(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
+                        "nothing queued or sent by this run")
         return
     q = out.queued
-    console().print(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} "
+    print_out(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} "
                     f"queued before; sent {out.sent}, retried {out.retried}, failed {out.failed + len(q.not_built)}, "
-                    f"still queued {out.still_queued} ({out.transport})" + (" [DEMO MODE]" if q.demo else ""),
-                    highlight=False)
+                    f"still queued {out.still_queued} ({out.transport})" + (" [DEMO MODE]" if q.demo else ""))
 
 
 @app.command()
@@ -102,14 +104,14 @@ def replies(today: Optional[str] = typer.Option(None, "--today", help="evaluate 
             r = ingest_replies_flow(today=day)
     except SourceUnavailable as exc:
         fail(str(exc))
-    console().print(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
+    print_out(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
                     f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "
                     f"{r.automated} automated, {r.bounces} bounces, {r.duplicates} duplicates; {r.reports} report "
-                    f"lines recorded, {r.receipts} receipts queued", highlight=False)
+                    f"lines recorded, {r.receipts} receipts queued")
     for sender in r.rejected_senders:
-        console().print(f"  rejected: {sender}", highlight=False)
+        print_out(f"  rejected: {sender}")
     for addr in r.undeliverable:
-        console().print(f"  undeliverable: {addr}", highlight=False)
+        print_out(f"  undeliverable: {addr}")
 
 
 @app.command()
@@ -136,19 +138,18 @@ def escalate(today: Optional[str] = typer.Option(None, "--today", help="evaluate
     except RelayUnreachable as exc:
         fail(str(exc))
     if out.locked_by:
-        console().print(f"escalations: another run holds the send lock ({out.locked_by}); nothing recorded or sent",
-                        highlight=False)
+        print_out(f"escalations: another run holds the send lock ({out.locked_by}); nothing recorded or sent")
         return
     if out.day_off:
-        console().print(f"escalations {day:%d/%m/%Y}: day off ({out.day_off}); nothing sent", highlight=False)
+        print_out(f"escalations {day:%d/%m/%Y}: day off ({out.day_off}); nothing sent")
         return
     per_level: dict[int, int] = {}
     for f in out.fired:
         per_level[f.level] = per_level.get(f.level, 0) + 1
     levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(per_level.items())) or "none"
-    console().print(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
+    print_out(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
                     f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
-                    f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""), highlight=False)
+                    f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""))
 
 
 @app.command()
@@ -179,13 +180,13 @@ def digest(today: Optional[str] = typer.Option(None, "--today", help="evaluate a
     q = out.queued
     for d in q.digests:
         what = "queued now" if d.queued else "already queued this week (not sent again)"
-        console().print(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
+        print_out(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
                         + (f", cc {', '.join(d.cc)}" if d.cc else "")
-                        + f"; {d.overdue} overdue, {d.new_blockers} new blockers", highlight=False, soft_wrap=True)
+                        + f"; {d.overdue} overdue, {d.new_blockers} new blockers")
     for number in q.no_recipient:
-        console().print(f"digest {number}: no recipient (the plan file's digest_to is empty)", highlight=False)
+        print_out(f"digest {number}: no recipient (the plan file's digest_to is empty)")
     tail = f"sent {out.sent}, retried {out.retried}, failed {out.failed}, still queued {out.still_queued} " \
            f"({out.transport})" + (" [DEMO MODE]" if q.demo else "")
     if out.locked_by:
         tail = f"another run holds the send lock ({out.locked_by}): it sends the digest"
-    console().print(tail, highlight=False)
+    print_out(tail)

@@ -45,6 +45,11 @@ def ngettext_for(lang: str):
     return translations(lang).ngettext
 
 
+def plural(lang: str, singular: str, plural_: str, n: int, **values) -> str:
+    """The form of a counted phrase for n in lang, formatted with n (and values): '1 day late', 'quá 3 ngày'."""
+    return ngettext_for(lang)(singular, plural_, n).format(n=n, **values)
+
+
 def format_number(value: int | float | Decimal | None, lang: str, digits: int = 2) -> str:
     """1.000.000 / 1,37 in Vietnamese, 1,000,000 / 1.37 in English; '-' for None."""
     if value is None:

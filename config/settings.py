@@ -88,13 +88,13 @@ class Settings(BaseSettings):
     trusted_authserv_id: str | None = None  # Authentication-Results of this server decide (dmarc/spf=fail rejects)
     away_default_days: int = Field(7, ge=0, le=366)  # an out-of-office notice without a date counts this many days
     reply_contact: str | None = None  # whom a rejected sender should contact (default: PLANTRACK_MAIL_FROM)
-    replies_cron: str = "*/15 * * * *"  # ingest-replies schedule, in PLANTRACK_TIMEZONE
+    replies_cron: str = "*/10 * * * *"  # ingest-replies: every 10 minutes, in PLANTRACK_TIMEZONE
 
     # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE
     calendars_cron: str = "0 * * * *"  # every hour: an unchanged plan writes nothing
     checkins_cron: str = "0 8 * * 1"  # Monday 08:00: one round per ISO week
-    # every day at 07:30 (make-up Saturdays are working days); runs on days off send nothing
-    escalate_cron: str = "30 7 * * *"
+    # every day at 07:00 (make-up Saturdays are working days); runs on days off send nothing
+    escalate_cron: str = "0 7 * * *"
     digest_cron: str = "0 16 * * 5"  # Friday 16:00: the Deputy Chair's weekly digest
 
     # the weekly digest (issue 12): To is the plan's digest_to people; Cc by directory role, e.g.
@@ -145,7 +145,9 @@ class Settings(BaseSettings):
 
     def today(self) -> date:
         """The current date in the plan's time zone (what scheduled runs mean by 'today')."""
-        return datetime.now(ZoneInfo(self.timezone)).date()
+        from plantrack.config import clock
+
+        return clock.now().astimezone(ZoneInfo(self.timezone)).date()
 
     @property
     def calendar_alarm_days(self) -> tuple[int, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,18 +30,32 @@ class LocalPrefectServer:
     """`uvicorn prefect.server.api.server:create_app` on a free loopback port with its own SQLite database.
 
     home: where its database lives (a new temporary folder by default; a fixed one keeps run history).
+    lean: only what running flows in this process needs. Off: the scheduler and the other background
+    services (nothing here is scheduled, retried late or cancelled from outside), and the task-run
+    recorder, which writes a row per task run from events: with SQLite its writes hold the database
+    lock and make every other API call wait (~5x the wall time of a run here). Task runs still run
+    through Prefect's engine and emit their events; the server only does not keep their history,
+    which nobody can read once this temporary server has stopped.
     """
 
-    def __init__(self, home: Path | None = None) -> None:
+    LEAN_OFF = ("SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "PAUSE_EXPIRATIONS", "REPOSSESSOR",
+                "TRIGGERS", "CLEANUP_RECONCILER", "TASK_RUN_RECORDER", "EVENT_PERSISTER")
+
+    def __init__(self, home: Path | None = None, lean: bool = False) -> None:
         from plantrack.notifications.mail.local_smtp import free_port
 
         self.home = Path(home) if home else Path(tempfile.mkdtemp(prefix="plantrack-prefect-"))
         self.home.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
+        db = self.home / "prefect.db"
+        self._template = _migrated_template()
+        self._save_template = not db.exists() and not _copy_template(self._template, db)
         env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_UI_ENABLED": "0",
                "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
                "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / 'prefect.db'}"}
+        if lean:
+            env.update({f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in self.LEAN_OFF})
         env.pop("PREFECT_API_URL", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
@@ -57,6 +72,9 @@ class LocalPrefectServer:
             try:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
                     if r.status == 200:
+                        if self._save_template:
+                            _keep_template(self.home / "prefect.db", self._template)
+                            self._save_template = False
                         return
             except OSError:
                 pass
@@ -70,6 +88,37 @@ class LocalPrefectServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _migrated_template() -> Path:
+    """Where a freshly migrated Prefect database of this Prefect version is kept (a user cache)."""
+    from importlib.metadata import version
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "plantrack"
+    return base / f"prefect-{version('prefect')}.db"
+
+
+def _copy_template(template: Path, db: Path) -> bool:
+    """Start from the migrated template (half of a fresh server's start-up is its migrations); False if none."""
+    try:
+        shutil.copyfile(template, db)
+        return True
+    except OSError:
+        return False
+
+
+def _keep_template(db: Path, template: Path) -> None:
+    """Keep a copy of a just-migrated, still empty database for the next server (best effort: a cache)."""
+    import sqlite3
+
+    tmp = template.with_name(f".{template.name}.{os.getpid()}.tmp")
+    try:
+        template.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(db) as src, sqlite3.connect(tmp) as dst:
+            src.backup(dst)  # a consistent copy while the server has it open (WAL)
+        os.replace(tmp, template)
+    except (OSError, sqlite3.Error):
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager

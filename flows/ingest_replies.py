@@ -6,8 +6,10 @@ from datetime import date
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
 
 from plantrack.config.settings import load_settings
+from plantrack.deployments.specs import REPORTS_CHANGED
 from plantrack.flows.naming import day_name
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.checkins import CheckinOptions
@@ -30,7 +32,9 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     steps (take-send-lock, list-queued-mail, send-queued-mail per batch, release-send-lock), so receipts
     leave by the same transport and dispatcher as check-ins (when another run holds the send lock, that
     run sends them); the artifact `ingest-replies` (applied / partly understood / rejected / automated,
-    rejected senders, undeliverable addresses); publish-status-board (`plan-status-board`, `overdue`).
+    rejected senders, undeliverable addresses); publish-status-board (`plan-status-board`, `overdue`);
+    when a reply changed the board, the event
+    plantrack.reports.changed (the publish-calendars deployment runs after it).
     """
     from prefect.runtime import flow_run
 
@@ -47,4 +51,7 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     create_markdown_artifact(key="ingest-replies", description="Replies read by this run",
                              markdown=artifact_markdown(total, sent.sent, sent.failed, sent.locked_by))
     publish_status_board(BoardOptions.from_settings(settings), today)
+    if total.applied or total.partial:  # the deployed publish-calendars runs after this event
+        emit_event(REPORTS_CHANGED, resource={"prefect.resource.id": "plantrack.reports"},
+                   payload={"applied": total.applied, "partial": total.partial})
     return total

@@ -5,6 +5,7 @@ from datetime import date
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from plantrack.notifications.calendar import publish
 from plantrack.notifications.calendar.publish import Check, Collected, PublishOptions, PublishSteps
@@ -28,4 +29,10 @@ def write_changed_feeds(opts: PublishOptions, collected: Collected, fingerprint:
     return publish.write_changed_feeds(opts, collected, fingerprint)
 
 
-TASK_STEPS = PublishSteps(check_calendars, collect_calendar_events, write_changed_feeds)
+def _write_changed_feeds_step(opts: PublishOptions, collected: Collected, fingerprint: str) -> tuple[str, ...]:
+    # quote(): otherwise Prefect walks every event of `collected` looking for futures before the task runs
+    # (seconds at 10,000 deliverables: the flow took 3x the direct call). The task gets it unwrapped.
+    return write_changed_feeds(opts, quote(collected), fingerprint)
+
+
+TASK_STEPS = PublishSteps(check_calendars, collect_calendar_events, _write_changed_feeds_step)

@@ -10,6 +10,7 @@ from plantrack.notifications.mail import checkins
 from plantrack.notifications.mail.checkins import CheckinOptions, CheckinSteps, LockResult, SendsMail
 from plantrack.notifications.mail.checkin_round import RoundSummary
 from plantrack.notifications.mail.dispatch import SendReport
+from plantrack.tasks.mail_rate import shared_mail_rate
 
 
 @task(cache_policy=NO_CACHE)
@@ -46,8 +47,8 @@ def list_queued_mail(opts: SendsMail) -> list[list[int]]:
 
 @task(cache_policy=NO_CACHE)
 def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None) -> SendReport:
-    """Send one batch of outbox rows over the transport."""
-    report = checkins.send_queued_mail(opts, ids, holder)
+    """Send one batch of outbox rows over the transport, at the mail rate shared by every flow."""
+    report = checkins.send_queued_mail(opts, ids, holder, shared_mail_rate(opts.sending.rate_per_minute))
     log = get_run_logger()
     log.info("batch of %d: %d sent, %d retried, %d failed", len(ids), report.sent, report.retried, report.failed)
     for f in report.failures:

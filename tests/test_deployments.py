@@ -8,23 +8,34 @@ from pathlib import Path
 
 from plantrack.config.settings import load_settings
 from plantrack.deployments.serve import deployments
-from plantrack.deployments.specs import SPECS, prefect_yaml
+from plantrack.deployments.specs import MAIL_LIMIT, REPORTS_CHANGED, SPECS, apply_mail_limit, full_name, prefect_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# What the issue asks of each flow's schedule (cron in Asia/Ho_Chi_Minh), by flow name.
+WANTED = {"publish-calendars": "0 * * * *", "send-checkins": "0 8 * * 1", "ingest-replies": "*/10 * * * *",
+          "escalate-overdue": "0 7 * * *"}
 
 
 def test_every_schedule_carries_the_plan_time_zone():
     deps = {d.flow_name: d for d in deployments(load_settings(checkins_cron="30 7 * * 2"))}
-    assert set(deps) == {"publish-calendars", "send-checkins", "ingest-replies", "escalate-overdue", "send-weekly-digest"}
+    assert set(deps) == {s.flow_name for s in SPECS} >= set(WANTED)
     for d in deps.values():
         (s,) = d.schedules
         assert s.schedule.timezone == "Asia/Ho_Chi_Minh"
         assert "Asia/Ho_Chi_Minh" in d.description and s.schedule.cron in d.description
+        assert d.concurrency_limit == 1
     assert deps["send-checkins"].schedules[0].schedule.cron == "30 7 * * 2"
     assert deps["publish-calendars"].schedules[0].schedule.cron == "0 * * * *"
-    assert deps["escalate-overdue"].schedules[0].schedule.cron == "30 7 * * *"  # daily; days off send nothing
+    assert deps["escalate-overdue"].schedules[0].schedule.cron == "0 7 * * *"  # daily; days off send nothing
     assert deps["send-weekly-digest"].schedules[0].schedule.cron == "0 16 * * 5"  # Friday 16:00, plan time
     assert len({d.name for d in deps.values()}) == len(deps)  # distinct names
+
+
+def test_specs_name_the_flows_they_import():
+    from prefect.utilities.importtools import import_object
+
+    for spec in SPECS:
+        assert import_object(spec.flow).name == spec.flow_name
 
 
 def test_prefect_yaml_is_generated_from_the_same_list(monkeypatch):
@@ -60,10 +71,34 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(prefect_api
     out = _prefect(prefect_api, "--no-prompt", "deploy", "--prefect-file", "deployments/prefect.yaml", "--all")
     assert out.returncode == 0, out.stdout + out.stderr
 
+    async def read_back():
+        async with get_client() as client:
+            out = {}
+            for spec in SPECS:
+                dep = await client.read_deployment_by_name(full_name(spec, pool=True))
+                (sched,) = dep.schedules
+                out[spec.flow_name] = (sched.schedule.cron, sched.schedule.timezone, dep.work_pool_name,
+                                       dep.global_concurrency_limit and dep.global_concurrency_limit.limit,
+                                       sched.active)
+            return out
+
+    async def automations():
+        async with get_client() as client:
+            dep = await client.read_deployment_by_name("publish-calendars/hourly-pool")
+            return dep.id, await client.read_automations()
+
+    calendars_id, autos = asyncio.run(automations())
+    after_intake = [a for a in autos if REPORTS_CHANGED in a.trigger.expect]
+    assert after_intake and all(getattr(act, "deployment_id", None) == calendars_id
+                                for a in after_intake for act in a.actions)
+    schedules = asyncio.run(read_back())
+    for name, cron in WANTED.items():
+        assert schedules[name] == (cron, "Asia/Ho_Chi_Minh", "plantrack", 1, True), name
+    assert set(schedules) == {s.flow_name for s in SPECS}
+
     async def run_calendars():
         async with get_client() as client:
             dep = await client.read_deployment_by_name("publish-calendars/hourly-pool")
-            assert dep.schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
             run = await client.create_flow_run_from_deployment(dep.id, parameters={"today": "2024-03-01"})
             return run.id
 
@@ -133,3 +168,29 @@ def test_killed_run_leaves_no_prefect_server_behind(loaded_sqlite, tmp_path):
     while Path(f"/proc/{server}").exists() and "zombie" not in Path(f"/proc/{server}/status").read_text():
         assert time.monotonic() < end, "the local Prefect server outlived the killed run"
         time.sleep(0.05)
+
+
+def test_one_mail_rate_for_every_sender(prefect_api):
+    """The shared limit: once one sender took this second's slots, any other (flow, worker) has to wait."""
+    import asyncio
+
+    import pytest
+    from prefect.client.orchestration import get_client
+    from prefect.concurrency.asyncio import rate_limit
+
+    from plantrack.tasks.mail_rate import SharedMailRate
+
+    async def scenario():
+        async with get_client() as client:
+            await apply_mail_limit(client, 60)  # one slot, back after a second
+            gcl = await client.read_global_concurrency_limit_by_name(MAIL_LIMIT)
+            assert (gcl.limit, gcl.slot_decay_per_second, gcl.active) == (1, 1.0, True)
+        first = SharedMailRate(60)
+        await first.acquire()
+        with pytest.raises(TimeoutError):
+            await rate_limit(MAIL_LIMIT, occupy=1, timeout_seconds=0.3)
+        async with get_client() as client:
+            await apply_mail_limit(client, 0)  # no rate: the limit stays, inactive
+            assert not (await client.read_global_concurrency_limit_by_name(MAIL_LIMIT)).active
+
+    asyncio.run(scenario())

@@ -186,3 +186,11 @@ def test_lines_not_fully_understood_are_never_reports(line, problem):
 def test_prose_is_not_a_report_line():
     assert read_lines("Kính gửi Văn phòng,\nI am fine\nTrân trọng\nVí dụ xem mục III.4 bên dưới", BOOK) \
         .reports == ()
+
+
+def test_indicator_codes_with_a_letter_are_read():
+    """The plan's targets are II.2a ... II.6b since issue 15: a reply 'II.4a: 65,3%' records that indicator."""
+    book = CodeBook([Target("II.4a", Kind.INDICATOR, "%"), Target("II.4", Kind.DELIVERABLE)])
+    for text, value in (("II.4a: 65,3%", Decimal("65.3")), ("ii.4A = 70%", Decimal("70"))):
+        assert [(r.code, r.value) for r in read_lines(text, book).reports] == [("II.4a", value)]
+    assert parse_line("II.4: hoàn thành", book).code == "II.4"  # the letter is optional

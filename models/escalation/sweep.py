@@ -19,6 +19,7 @@ from sqlalchemy import (Column, Date, Integer, MetaData, String, Table, and_, ex
                         text, update)
 from sqlalchemy.orm import Session
 
+from plantrack.config import clock
 from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.entities import Deliverable, deliverable_support
 from plantrack.models.enums import CLOSED_STATES, ReportedState
@@ -257,7 +258,7 @@ def record(session: Session, pairs: list[DuePair], today: date, agency_of: dict[
     """Insert one escalation row per pair (agency_of maps planned leads to the agencies now responsible)."""
     if not pairs:
         return
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     session.execute(insert(Escalation.__table__), [  # Core: no ORM bookkeeping (or RETURNING) per row
         {"plan_id": p.plan_id, "deliverable_id": p.deliverable_id, "agency_id": agency_of.get(p.agency_id, p.agency_id),
          "reason": str(p.reason), "level": p.level, "rung_at": p.at, "deadline": p.deadline, "fired_on": today,

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from plantrack.config import clock
 from plantrack.models.base import Base, UTCDateTime
 
 
@@ -128,7 +129,7 @@ class ImapCheckpoint(Base):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 @dataclass(frozen=True)

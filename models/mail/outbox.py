@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from plantrack.config import clock
 from plantrack.models.base import Base, UTCDateTime
 from plantrack.models.entities import StatusReport
 from plantrack.models.enums import Channel, OutboxKind, OutboxStatus, RoundPeriod, db_enum
@@ -73,7 +74,7 @@ class Outbox(Base):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _insert(session: Session, table):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from plantrack.config import clock
 from plantrack.config.i18n import gettext_for
 from plantrack.models.board import DeliverableRow, board
 from plantrack.models.calendar_store import (RunState, calendar_fingerprint, last_run, published_events, published_feeds,
@@ -152,7 +153,7 @@ def check_calendars(opts: PublishOptions, today: date) -> Check:
 
 def collect_calendar_events(opts: PublishOptions, today: date, now: datetime | None = None) -> Collected:
     """Build every event as of today and stamp it: SEQUENCE+1 and LAST-MODIFIED=now only where content changed."""
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or clock.now()).replace(microsecond=0)
     due_soon_days = opts.due_soon_days
     Session = session_factory(opts.database_url)
     with _no_cyclic_gc(), Session() as s, s.begin():
@@ -257,8 +258,10 @@ def content_key(meta: CalendarMeta, idx: list[int], roles: list[int] | None, ver
     return hashlib.sha256(head + body.encode()).hexdigest()
 
 
-def write_atomic(path: Path, body: bytes) -> None:
-    """Write body to path so that readers see the old file or the new one, never a part.
+def write_atomic(path: Path, body: bytes | list[bytes]) -> None:
+    """Write body (bytes, or its parts in order) to path so that readers see the old file or the new one,
+    never a part. Parts are written as they are: joining them first would hold a second copy of the
+    feed (plan.ics is ~150 MB at 100,000 deliverables).
 
     No fsync: os.replace is atomic for readers, and a process that dies mid-run leaves whole files
     (old or new) whose keys are recorded only after every file is written, so the next run rewrites
@@ -267,7 +270,10 @@ def write_atomic(path: Path, body: bytes) -> None:
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        fh.write(body)
+        if isinstance(body, bytes):
+            fh.write(body)
+        else:
+            fh.writelines(body)
     os.replace(tmp, path)
 
 
@@ -275,7 +281,7 @@ def write_changed_feeds(opts: PublishOptions, c: Collected, fingerprint: str | N
                         now: datetime | None = None) -> tuple[str, ...]:
     """Render and write (one at a time) the feeds whose key changed or whose file is missing, then record
     their keys and, given the fingerprint taken before collecting, the run's state; returns the names written."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     feeds_dir, refresh_hours, timezone_name = opts.feeds_dir, opts.refresh_hours, opts.timezone
     Session = session_factory(opts.database_url)
     feeds_dir.mkdir(parents=True, exist_ok=True)
@@ -342,7 +348,7 @@ def _render_and_write(c: Collected, feeds_dir: Path, refresh_hours: int, timezon
                 rp = role_parts[r][i] = event_role(events[i], ROLES[r], lang, tails[i])
             pieces += (head, rp[0], bodies[i], rp[1])
         pieces.append(CALENDAR_END)
-        pending.append(writer.submit(write_atomic, feeds_dir / name, b"".join(pieces)))
+        pending.append(writer.submit(write_atomic, feeds_dir / name, pieces))
         del pieces
         while len(pending) > 2:
             pending.popleft().result()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plantrack.config import clock
 from plantrack.models.board import DeliverableRow, IndicatorRow, board
 from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.entities import Agency, AgencyContact, Person, Plan
@@ -33,6 +34,9 @@ from plantrack.notifications.mail.checkin_message import (
 from plantrack.notifications.mail.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
 
 DEMO_FROM = "theodoi@plantrack.localhost"
+# Outbox rows inserted per statement while a round renders (same transaction): 5,000 messages of ~50 KB
+# held together cost ~250 MB of peak memory at national scale.
+ENQUEUE_CHUNK = 200
 
 
 class MailConfigError(RuntimeError):
@@ -234,6 +238,9 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
             new_rows.append(row)
             if agency.id in missed:
                 summary.missed_last_round.append(agency.code)
+            if len(new_rows) >= ENQUEUE_CHUNK:  # rendered messages are large: hold a chunk, not the round
+                summary.queued += enqueue(session, new_rows)
+                new_rows = []
         summary.queued += enqueue(session, new_rows)
     return summary
 
@@ -257,7 +264,7 @@ def _render_row(ident: MailIdentity, plan: Plan, office: Office, rnd, agency: Ag
         plan=PlanCitation(plan.number, plan.title, plan.issuer, plan.issued_on, plan.signer), office=office,
         round_key=rnd.key, agency_code=agency.code, agency_name=name,
         to=tuple(c for _, c in focal), cc=tuple(c for _, c in deputies), leads=leads, supports=supports,
-        indicators=indicators, today=today, reply_by=reply_by, written_at=datetime.now(timezone.utc), ref=ref,
+        indicators=indicators, today=today, reply_by=reply_by, written_at=clock.now(), ref=ref,
         mail_from=ident.mail_from, reply_to=reply_address(ident.mail_from, token, ident.reply_local),
         message_id=f"<ck.{rnd.key}.{ref.lower()}.{secrets.token_hex(4)}@{domain}>",
         missed_last_round=missed, demo=ident.demo)

@@ -19,7 +19,7 @@ from plantrack.models.status import DUE_SOON_WORKING_DAYS
 from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
 from plantrack.notifications.mail.checkin_round import MailIdentity, ReplyWindow, RoundSummary, enqueue_round, mail_identity
 from plantrack.notifications.mail.dispatch import Dispatcher, Failure, RetryPolicy, SendReport
-from plantrack.notifications.mail.smtp import RelayProblem
+from plantrack.notifications.mail.smtp import RateLimiter, RelayProblem
 from plantrack.notifications.mail.transports import Transport, transport_from_settings
 
 
@@ -127,8 +127,10 @@ def list_queued_mail(opts: SendsMail) -> list[list[int]]:
     return [ids[i:i + n] for i in range(0, len(ids), n)]
 
 
-def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None) -> SendReport:
-    """Send one batch of outbox rows; holder: the send lock this run holds (refreshed while sending)."""
+def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None,
+                     limiter: RateLimiter | None = None) -> SendReport:
+    """Send one batch of outbox rows; holder: the send lock this run holds (refreshed while sending);
+    limiter: paces the messages (default: PLANTRACK_SMTP_RATE_PER_MINUTE in this process)."""
     sessions = session_factory(opts.database_url)
     lease = None
     if holder:
@@ -136,7 +138,7 @@ def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None)
         lease.refresh(force=True)  # still ours (raises LockLost otherwise)
     snd = opts.sending
     return asyncio.run(Dispatcher(sessions, snd.transport, snd.policy, rate_per_minute=snd.rate_per_minute,
-                                  group_size=snd.sent_group, lease=lease).run(ids))
+                                  limiter=limiter, group_size=snd.sent_group, lease=lease).run(ids))
 
 
 @dataclass(frozen=True)

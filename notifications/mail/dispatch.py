@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from plantrack.config import clock
 from plantrack.models.mail.outbox import (QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent,
                                           mark_sent_many)
 from plantrack.models.mail.send_lock import Lease
@@ -68,7 +69,7 @@ class SendReport:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class Dispatcher:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from plantrack.config import clock
 from plantrack.models.board import successor_map
 from plantrack.models.db import session_factory
 from plantrack.models.deadlines import DeadlinePolicy, deadline_text
@@ -349,7 +350,7 @@ def record_escalations(session: Session, opts: EscalationOptions, today: date) -
             box_pairs[c] += box_pairs[pid]
 
     thread = _thread(session, set(boxes))
-    written_at = datetime.now(timezone.utc)
+    written_at = clock.now()
     domain = ident.mail_from.rpartition("@")[2]
     rows, sent_to, not_built = [], {}, []
     for pid, sections_raw in sorted(boxes.items()):

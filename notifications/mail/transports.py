@@ -9,10 +9,10 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
+from plantrack.config import clock
 from plantrack.notifications.mail.smtp import (SENT, Outcome, Outgoing, RateLimiter, SmtpConfig, send_batch)
 
 OnOutcome = Callable[[Outcome], None]
@@ -55,7 +55,7 @@ def write_eml(folder: Path, envelope_from: str, recipients: Sequence[str], data:
     """Write one message atomically as <time>-<message-id>.eml in folder; returns its path."""
     m = _MESSAGE_ID.search(data)
     stem = _UNSAFE.sub("_", m.group(1).decode("ascii", "replace"))[:120] if m else "no-id"
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
     path = folder / f"{stamp}-{stem}.eml"
     tmp = folder / f".{path.name}.tmp"
     tmp.write_bytes(eml_bytes(envelope_from, recipients, data))

@@ -141,7 +141,7 @@ _DELIVERABLE_VALUE = [
 ]
 # A code at the start of a line: roman numeral, number, optional /AGENCY; then ':' '=' or a dash.
 _CODE = re.compile(
-    r"^(?P<code>(?P<roman>[IVXivx]{1,4})\s*[.\s]?\s*(?P<num>\d{1,2})(?:\s*\.\s*(?P<sub>\d{1,2}))?"
+    r"^(?P<code>(?P<roman>[IVXivx]{1,4})\s*[.\s]?\s*(?P<num>\d{1,2})(?P<letter>[A-Za-z])?(?:\s*\.\s*(?P<sub>\d{1,2}))?"
     r"(?:\s*/\s*(?P<agency>[A-Za-z0-9](?:[A-Za-z0-9_-]|\s(?=[A-Za-z0-9]))*?))?)"
     r"\s*(?:(?P<sep>[:=])|\s[-–—]\s|\s+(?=\S)|$)\s*(?P<rest>.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*•+·▪◦]\s+|\d{1,2}[.)]\s+)?")
@@ -278,7 +278,8 @@ def parse_line(line: str, book: CodeBook, agency_code: str | None = None, year: 
     m = _CODE.match(text)
     if not m:
         return None
-    key = code_key(m.group("roman") + m.group("num") + (("." + m.group("sub")) if m.group("sub") else "")
+    key = code_key(m.group("roman") + m.group("num") + (m.group("letter") or "")
+                   + (("." + m.group("sub")) if m.group("sub") else "")
                    + (("/" + m.group("agency")) if m.group("agency") else ""))
     target = book.resolve(key, agency_code)
     rest = m.group("rest").strip().rstrip(".").strip()

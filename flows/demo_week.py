@@ -1,0 +1,67 @@
+"""Flow demo-week: one week of the plan year on the demo's virtual clock, every flow as a subflow."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from prefect import flow
+
+from plantrack.config import clock
+from plantrack.config.settings import load_settings
+from plantrack.deployments.demo.focal_points import Answered, FocalPointsOptions
+from plantrack.flows.escalate_overdue import escalate_overdue_flow
+from plantrack.flows.ingest_replies import ingest_replies_flow
+from plantrack.flows.publish_calendars import publish_calendars_flow
+from plantrack.flows.send_checkins import send_checkins
+from plantrack.tasks.demo import answer_checkins, deliver_replies
+
+
+@dataclass(frozen=True)
+class WeekResult:
+    """What the flows did in one simulated week (counts for the demo's progress line and summary)."""
+
+    monday: date
+    checkins_sent: int
+    answered: Answered
+    delivered: int
+    feeds_written: int
+    replies_applied: int = 0
+    receipts_sent: int = 0
+    escalations: int = 0
+    escalation_emails: int = 0
+    digests: int = 0
+
+
+@flow(name="demo-week", flow_run_name="demo-week {monday}")
+def demo_week(monday: date, seed: int = 1) -> WeekResult:
+    """The week of monday, each step at its scheduled time in the plan's zone (the clock moved there first):
+
+    Monday 07:00 escalate-overdue (daily in the schedule; a day off sends nothing); 08:00 send-checkins;
+    the focal points answer (answer_checkins: replies written ahead, dated through the week;
+    deliver_replies: those due by Friday 15:00 arrive in the Maildir); Friday 15:00
+    ingest-replies (the week's replies read and applied, receipts sent); 15:10 publish-calendars (hourly
+    and after an intake that changed something in the schedule; unchanged feeds are not rewritten).
+    """
+    settings = load_settings()
+    tz = ZoneInfo(settings.timezone)
+    friday = monday + timedelta(days=4)
+
+    def at(day: date, hour: int, minute: int = 0) -> datetime:
+        moment = datetime.combine(day, time(hour, minute), tz)
+        clock.move_to(moment)
+        return moment
+
+    people = FocalPointsOptions.from_settings(settings, seed)
+    at(monday, 7)
+    escalated = escalate_overdue_flow(today=monday)
+    at(monday, 8)
+    checkins = send_checkins(today=monday)
+    answered = answer_checkins(people, monday)
+    delivered = deliver_replies(people, at(friday, 15))
+    replies = ingest_replies_flow(today=friday)
+    at(friday, 15, 10)
+    feeds = publish_calendars_flow(today=friday)
+    return WeekResult(monday, checkins.sent, answered, delivered, len(feeds.written),
+                      replies_applied=replies.applied + replies.partial, receipts_sent=replies.receipts,
+                      escalations=len(escalated.fired), escalation_emails=escalated.sent)

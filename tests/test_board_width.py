@@ -1,0 +1,51 @@
+"""The board in an 80-column terminal (and piped): no line wider than 80, no code or date cut in two."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+
+def _status(url: str, *args: str, columns: int = 80) -> str:
+    env = {**os.environ, "COLUMNS": str(columns), "PLANTRACK_DATABASE_URL": url}
+    out = subprocess.run([sys.executable, "-m", "plantrack.cli", "status", *args], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("view", [(), ("--limit", "6")], ids=["every-item", "summary"])
+def test_board_fits_80_columns_with_codes_and_dates_whole(loaded_sqlite, lang, view):
+    text = _status(loaded_sqlite, "--today", "2024-07-01", "--lang", lang, *view)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80][:3]
+    rows = json.loads(_status(loaded_sqlite, "--today", "2024-07-01", "--json"))
+    tokens = set(re.split(r"[\s(),·:]+", text))
+    shown = [r for r in rows if r["code"] in tokens]
+    assert len(shown) >= (6 if view else len(rows)), "codes cut or missing"
+    for r in shown:  # each item's due date is printed whole
+        if r["due"]:
+            y, m, d = r["due"].split("-")
+            assert f"{d}/{m}/{y}" in tokens
+    if not view:  # every item, one block each: code, due date and status on its first line
+        assert re.search(r"^VI\.1/UBND-MUONGKHUONG +\S+ 15/06/2024 ", text, re.MULTILINE) or \
+            re.search(r"^VI\.1/UBND-MUONGKHUONG\s", text, re.MULTILINE)
+
+
+def test_plurals_are_right_in_both_languages(loaded_sqlite):
+    # III.3 is due 30/06/2024, a Sunday: counted to the end of Monday 01/07, one working day late on 02/07.
+    en = _status(loaded_sqlite, "--today", "2024-07-02", "--lang", "en")
+    assert "(1 working day late)" in en and re.search(r"\(\d\d+ working days late\)", en)
+    assert not re.search(r"\b1 working days\b", en)
+    vi = _status(loaded_sqlite, "--today", "2024-07-02", "--lang", "vi")
+    assert "(quá 1 ngày làm việc)" in vi
+
+
+def test_a_wide_terminal_gets_the_table(loaded_sqlite):
+    text = _status(loaded_sqlite, "--today", "2024-07-01", columns=160)
+    assert "┃ Mã" in text and max(len(line) for line in text.splitlines()) <= 160
