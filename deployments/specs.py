@@ -38,7 +38,8 @@ SPECS = (
                    "escalate_cron",
                    "Escalate late, silent and blocked items, counted in working days (a run on a day off "
                    "sends nothing; a rerun sends nothing twice)."),
-    DeploymentSpec("weekly-digest", "plantrack.flows.send_weekly_digest:send_weekly_digest", "digest_cron",
+    DeploymentSpec("weekly-digest", "plantrack.flows.send_weekly_digest:send_weekly_digest", "send-weekly-digest",
+                   "digest_cron",
                    "Send the Deputy Chair's weekly digest of each plan (a rerun in the same week sends nothing twice)."),
 )
 
