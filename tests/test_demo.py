@@ -211,3 +211,24 @@ def test_escalations_fire_on_the_weekly_run_and_go_out_by_email(demo_out):
     assert fired > 0 and emails > 0
     assert days <= {date(2024, 6, 3), date(2024, 6, 10), date(2024, 6, 17)}  # the simulated Mondays
     assert _summary(stdout)["escalation emails sent"] == emails
+
+
+def test_the_deputy_chair_gets_one_digest_a_week_browsable_from_the_index(demo_out):
+    """send-weekly-digest runs on each simulated Friday: one digest a week left by email, each also written
+    as HTML in digests/ and linked from index.html; the summary counts them."""
+    from sqlalchemy import select
+
+    from plantrack.models.db import session_factory
+    from plantrack.models.mail.outbox import Outbox
+
+    out, stdout = demo_out
+    url = f"sqlite:///{out / '.state' / 'plantrack.db'}"
+    with session_factory(url)() as s:
+        subjects = list(s.scalars(select(Outbox.subject).where(Outbox.kind == "digest", Outbox.status == "sent")))
+    assert len(subjects) == WEEKS, subjects
+    assert _summary(stdout)["digests sent"] == WEEKS
+    pages = sorted((out / "digests").glob("*.html"))
+    assert [p.stem for p in pages] == ["2024-W23", "2024-W24", "2024-W25"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="digests/{p.name}"' in index for p in pages)
+    assert all("60/KH-UBND" in p.read_text(encoding="utf-8") for p in pages)

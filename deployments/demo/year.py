@@ -1,4 +1,4 @@
-"""The demo's year: embedded defaults in one folder, a local Prefect API, one demo-week flow per simulated week."""
+"""The demo's year: embedded defaults in one folder, a local Prefect API, the five flows run week by week."""
 from __future__ import annotations
 
 import os
@@ -45,7 +45,6 @@ class DemoOptions:
             "PLANTRACK_FEEDS_DIR": str(self.out / "feeds"),
             "PLANTRACK_OUTBOX_DIR": str(self.out / "mail"),
             "PLANTRACK_MAILDIR": str(self.state / "maildir"),
-            "PLANTRACK_DIGEST_DIR": str(self.out / "digests"),
             "PLANTRACK_SMTP_RATE_PER_MINUTE": "0",  # .eml files: nothing to pace
             "PLANTRACK_LANG": self.lang,
         }
@@ -91,7 +90,7 @@ class DemoResult:
 
 def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | None = None,
              on_phase: Callable[[str], None] | None = None, verbose: bool = False) -> DemoResult:
-    """Prepare out/, start a local Prefect API, load the plan, run demo-week for every Monday, write the site."""
+    """Prepare out/, start a local Prefect API, load the plan, run the flows of every week (week.py), write the site."""
     opts.out.mkdir(parents=True, exist_ok=True)
     prepare_folder(opts.out)
     for name in NOT_INHERITED:
@@ -110,11 +109,12 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
         phase("loading the plan 60/KH-UBND")
         _load_plan(os.environ["PLANTRACK_DATABASE_URL"])
         import plantrack.flows  # noqa: F401  (Prefect defaults before Prefect loads)
+        from prefect.context import SyncClientContext
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
         from plantrack.config import clock
         from plantrack.deployments.local_api import drain_workers
-        from plantrack.flows.demo_week import demo_week
+        from plantrack.deployments.demo.week import run_week
 
         phase("waiting for the Prefect API")
         server.wait_healthy()
@@ -123,9 +123,12 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
         t0 = time.monotonic()
         try:
             # Heartbeats off: each one costs a flow run ~1 s here, and these runs are seconds long.
-            with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            # One API client for the year: each flow run would otherwise build its own (~60 ms here, most of
+            # it loading the system's CA certificates into a new SSL context).
+            with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
+                    SyncClientContext.get_or_create():
                 for i, monday in enumerate(mondays):
-                    week = demo_week(monday=monday, seed=opts.seed)
+                    week = run_week(monday, opts.seed)
                     result.weeks.append(week)
                     if on_week:
                         on_week(i + 1, len(mondays), week)

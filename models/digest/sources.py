@@ -4,6 +4,7 @@ blockers as the reply intake and the 'blocked' state record them, answers to che
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from plantrack.models.entities import Deliverable, StatusReport
 from plantrack.models.enums import OutboxKind, OutboxStatus
 from plantrack.models.escalation.table import Escalation
-from plantrack.models.mail.outbox import CheckinRound, Outbox, unanswered
+from plantrack.models.mail.outbox import CheckinRound, Outbox
 from plantrack.models.workdays import WorkCalendar, add_working_days
 
 
@@ -139,24 +140,27 @@ def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int
     for agency_id, at in session.execute(select(S.agency_id, S.reported_at)
                                          .where(S.agency_id.in_(agencies), S.reported_at >= first)).all():
         reports.setdefault(agency_id, []).append(at)
+    for times in reports.values():
+        times.sort()
     closed_by = end_of_day(today, tz)
     tally = {a: _Tally() for a in agencies}
     for rid, key, as_of in rounds:  # newest first
         asked = sent.get(rid)
         if not asked:
             continue
-        missed = unanswered(session, rid)
         window_end = reply_deadline(as_of, reply_days, reply_time, tz, cal)
         closed = window_end <= closed_by
         for agency_id, sent_at in asked.items():
             t = tally[agency_id]
-            answered = agency_id not in missed
+            times = reports.get(agency_id, ())
+            answered = bool(times) and times[-1] >= sent_at  # unanswered()'s rule, from the reports read once
             if t.last_round is None:
                 t.last_round = key
                 t.last = LastAnswer.ANSWERED if answered else LastAnswer.MISSED if closed else LastAnswer.WAITING
             if closed or answered:
                 t.due += 1
-                t.on_time += any(sent_at <= at <= window_end for at in reports.get(agency_id, ()))
+                first_after = bisect_left(times, sent_at)
+                t.on_time += first_after < len(times) and times[first_after] <= window_end
             if closed and t.streak_open:
                 if answered:
                     t.streak_open = False
