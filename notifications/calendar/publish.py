@@ -351,9 +351,8 @@ def _render_and_write(c: Collected, refresh_hours: int, timezone_name: str, know
                       present: set[str], files: FeedFiles, written: list[dict], names: list[str],
                       now: datetime) -> None:
     """write_changed's pass: each feed to write started, then every event rendered once (its text once per role)
-    and added to each such feed it belongs to, in event order; then each feed ended."""
+    and added to each such feed it belongs to (feed_members' rule), in event order; then each feed ended."""
     versions = [f"{h}{st.sequence}" for h, st in zip(c.hashes, c.stamps)]
-    members: list[list[tuple[str, int]]] = [[] for _ in c.events]  # event -> (feed name, role) to write
     for scope, (meta, idx, roles) in feed_members(c).items():
         meta = CalendarMeta(meta.name, meta.description, refresh_hours, timezone_name)
         name = feed_filename(scope)
@@ -364,11 +363,22 @@ def _render_and_write(c: Collected, refresh_hours: int, timezone_name: str, know
         files.start(name, calendar_head(meta))
         if not idx:  # nothing to show: still a valid calendar, which needs one component
             files.add(name, timezone_component(timezone_name))
-        for j, i in enumerate(idx):
-            members[i].append((name, 0 if roles is None else roles[j]))
         written.append({"name": name, "content_key": key, "events": len(idx), "written_at": now})
+    del versions
+    writing = {w["name"] for w in written}
+    plan = feed_filename("plan") if feed_filename("plan") in writing else None
+    agency = {code: n for code, _ in c.agencies if (n := feed_filename(f"agency:{code}")) in writing}
+    category: dict[str, str | None] = {}
     lang = c.lang
-    for ev, stamp, feeds in zip(c.events, c.stamps, members):
+    for ev, stamp in zip(c.events, c.stamps):
+        cat = category.get(ev.category, "")
+        if cat == "":
+            n = feed_filename(f"category:{ev.category}")
+            cat = category[ev.category] = n if n in writing else None
+        feeds = [(n, 0) for n in (plan, cat) if n is not None]
+        if ev.lead in agency:
+            feeds.append((agency[ev.lead], 1))
+        feeds += [(agency[code], 2) for code in ev.supporting if code in agency]
         if not feeds:
             continue
         head, body, tail = event_head(ev, stamp), event_body(ev), summary_tail(ev)
