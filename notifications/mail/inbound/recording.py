@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from plantrack.models.entities import Deliverable, Indicator
 from plantrack.models.mail.inbound import InboundAttachment
 from plantrack.models.reports import ReportIn, record_report
-from plantrack.notifications.mail.checkin_message import TEMPLATES
+from plantrack.notifications.mail.message import TEMPLATES
 from plantrack.notifications.mail.inbound.directory import Directory, Item
 from plantrack.notifications.mail.inbound.lines import CodeBook, Kind, Report, Said, fold, read_lines
 from plantrack.notifications.mail.inbound.reader import ReadMessage
