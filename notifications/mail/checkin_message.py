@@ -122,14 +122,8 @@ def _env(lang: str) -> Environment:
 
     # Old-style gettext calls: one Python call per {% trans %} instead of two (about 20 % of a message's
     # render time); variables are still escaped in HTML (Markup % values).
-    return template_environment(
-        lang, newstyle=False,
-        day=lambda v: i18n.format_day(v, lang),
-        dated=lambda v: i18n.format_dated(v, lang),
-        moment=lambda v: i18n.format_moment(v, lang),
-        amount=lambda v, unit: i18n.format_amount(v, unit, lang),
-        pct=lambda p: "-" if p is None else f"{p}%",
-    )
+    return template_environment(lang, newstyle=False, moment=lambda v: i18n.format_moment(v, lang),
+                                pct=lambda p: "-" if p is None else f"{p}%")
 
 
 @lru_cache(maxsize=16)

@@ -118,10 +118,7 @@ def _env(lang: str) -> Environment:
 
     return template_environment(
         lang, newstyle=True,
-        day=lambda v: i18n.format_day(v, lang),
-        dated=lambda v: i18n.format_dated(v, lang),
         num=lambda v: i18n.format_number(v, lang),
-        amount=lambda v, unit: i18n.format_amount(v, unit, lang),
         share=lambda v: "-" if v is None else i18n.format_number(round(100 * v), lang, 0) + "%",
         status=lambda k: label(k, lang),
         signed=lambda n: ("+" if n > 0 else "−" if n < 0 else "±") + str(abs(n)),

@@ -18,8 +18,9 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def template_environment(lang: str | None, newstyle: bool = False, **filters) -> Environment:
-    """The templates of TEMPLATES (HTML ones autoescaped) with filters; with lang, jinja2.ext.i18n bound to
-    that language's catalog (newstyle: gettext calls that format their own %(name)s values)."""
+    """The templates of TEMPLATES (HTML ones autoescaped) with filters; with lang, also jinja2.ext.i18n bound
+    to that language's catalog (newstyle: gettext calls that format their own %(name)s values) and its Babel
+    formats as the filters day, dated and amount."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -29,6 +30,11 @@ def template_environment(lang: str | None, newstyle: bool = False, **filters) ->
 
         env.policies["ext.i18n.trimmed"] = True  # one-line message ids whatever the template's line breaks
         env.install_gettext_translations(i18n.translations(lang), newstyle=newstyle)
+        env.filters.update(
+            day=lambda v: i18n.format_day(v, lang),
+            dated=lambda v: i18n.format_dated(v, lang),
+            amount=lambda v, unit: i18n.format_amount(v, unit, lang),
+        )
     env.filters.update(filters)
     return env
 
