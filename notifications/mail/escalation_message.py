@@ -221,7 +221,8 @@ def build_escalation_message(data: EscalationData, lang: str = "vi", max_items: 
                 ("Message-ID", data.message_id)]
     if data.in_reply_to:
         headers += [("In-Reply-To", data.in_reply_to), ("References", data.in_reply_to)]
-    headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All"),
+    # Not "All": that also suppresses the non-delivery reports that tell the intake an address is dead.
+    headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "OOF, AutoReply"),
                 ("X-Plantrack-Ref", f"escalation {data.today.isoformat()}{f' {data.ref}' if data.ref else ''}")]
     if data.demo:
         headers.append(("X-Plantrack-Demo", "demo key: reply tokens are not secret"))
