@@ -294,28 +294,39 @@ def test_status_json_streams_in_flat_memory(generated, tmp_path_factory):
     assert big_kb < 150 * 1024
 
 
-def test_seed_status_cold_start_stays_under_1_1_s_of_cpu(loaded_sqlite):
-    """`plantrack status` on the seed plan, in a fresh interpreter: at most 1.1 s.
+# What every command imports before plantrack's own code runs: its floor on this machine.
+LIBRARIES = "import sqlalchemy.orm, pydantic_settings, typer, rich.console, yaml"
 
-    Was 0.8 s before issue 10: status now counts effective deadlines and working days, which loads the
-    `holidays` library (its import executes ~200 country modules, ~0.1 s) and Babel's weekday names for the
-    deadline texts: +0.2 s (best of 7, alternated on the merge machine: main 0.74-0.85 s, merged 0.96-1.07 s).
 
-    Measured as the child's CPU time (user + system, best of 3), which a busy machine inflates less than
-    wall time, though still by a third at a load of 5 on 2 cores: there the figure means nothing, and the
-    test says so instead of failing. The benchmark reports the wall time.
+def _best_cpu(args: list[str]) -> float:
+    """The least CPU time (user + system) of 3 runs of a fresh interpreter with args."""
+    import os
+
+    best = None
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, args
+        cpu = usage.ru_utime + usage.ru_stime
+        best = cpu if best is None else min(best, cpu)
+    return best
+
+
+def test_seed_status_cold_start_costs_at_most_0_6_s_above_its_libraries(loaded_sqlite):
+    """`plantrack status` on the seed plan, in a fresh interpreter: at most 0.6 s of CPU more than importing the
+    libraries every command needs (LIBRARIES), measured in the same test.
+
+    Against the libraries, not a fixed figure: machines of this kind differ by 1.5x (`import sqlalchemy.orm`
+    alone took 0.63 s of CPU on one, ~0.4 s on another), and a fixed limit failed on the slower one with
+    nothing changed. Measured here (stop 18): libraries 0.92 s, status 1.37 s (0.44 s above; ~0.3 s more
+    before the holidays cache, Babel shortcuts and one print). CPU time, best of 3; above a load of one per
+    core the figures mean nothing and the test says so instead of failing. The benchmark reports wall time.
     """
     import os
 
     if os.getloadavg()[0] > (os.cpu_count() or 1):
         pytest.skip(f"machine busy (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): cold start not measurable")
-    best = None
-    for _ in range(3):
-        proc = subprocess.Popen([sys.executable, "-m", "plantrack.cli", "--db", loaded_sqlite, "status", "--today",
-                                 TODAY], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        assert proc.returncode == 0
-        cpu = usage.ru_utime + usage.ru_stime
-        best = cpu if best is None else min(best, cpu)
-    assert best <= 1.1, f"cold start took {best:.2f} s of CPU"
+    floor = _best_cpu(["-c", LIBRARIES])
+    status = _best_cpu(["-m", "plantrack.cli", "--db", loaded_sqlite, "status", "--today", TODAY])
+    assert status - floor <= 0.6, f"cold start {status:.2f} s of CPU, {status - floor:.2f} s above the libraries"
