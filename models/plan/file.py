@@ -8,8 +8,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache, wraps
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
@@ -63,23 +64,22 @@ class PlanFileError(Exception):
 LOADER_VERSION = "1"
 
 
-def collector_paused(fn):
-    """Run fn with Python's cyclic garbage collector paused (as it was before, after it).
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector paused inside, as it was before after (a decorator too).
 
     A plan's load builds hundreds of thousands of lists, dicts and models that form no cycle; the
     collector would walk them, and the cached national directory, again and again: a tenth of a load.
     The collector is process-wide: another thread's cycles wait for the end of the load.
     """
-    @wraps(fn)
-    def paused(*args, **kwargs):
-        if not gc.isenabled():
-            return fn(*args, **kwargs)
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            gc.enable()
-    return paused
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def load_key(file_sha256: str, directory_sha256: str, source_sha256: str | None) -> str:
@@ -233,13 +233,17 @@ def _validate(model, path: Path, text: str, data):
 
 
 def _solar(value) -> date:
-    if isinstance(value, LunarDay):
-        y, m, d = (int(x) for x in value.lunar.split("-"))
-        try:
-            return LunarDate(y, m, d).to_solar_date()
-        except ValueError:
-            raise ValueError(f"lunar date {value.lunar} does not exist") from None
-    return value
+    return _lunar_to_solar(value.lunar) if isinstance(value, LunarDay) else value
+
+
+@lru_cache(maxsize=4096)
+def _lunar_to_solar(lunar: str) -> date:
+    """The solar date of a lunar 'YYYY-M-D' (cached: the library walks the months, and plans repeat Tết and Trung thu)."""
+    y, m, d = (int(x) for x in lunar.split("-"))
+    try:
+        return LunarDate(y, m, d).to_solar_date()
+    except ValueError:
+        raise ValueError(f"lunar date {lunar} does not exist") from None
 
 
 @dataclass(frozen=True)
@@ -333,7 +337,7 @@ def text_file_sha256(path: Path) -> str | None:
         return None
 
 
-@collector_paused
+@collector_paused()
 def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPlan:
     """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem."""
     path = Path(path)

@@ -257,7 +257,7 @@ def _store_directory(session: Session, rp: ResolvedPlan, now: datetime, summary:
     return agency_ids
 
 
-@collector_paused
+@collector_paused()
 def store_plan(session: Session, rp: ResolvedPlan, now: datetime | None = None) -> LoadSummary:
     """Upsert agencies, people, plan, indicators and deliverables; reported status is never touched."""
     now = now or datetime.now(timezone.utc)

@@ -58,8 +58,8 @@ def _build(loader) -> object:
         return None
     anchors: dict[str, object] = {}
     plain: dict[str, object] = {}  # plain scalar text -> its value (str, int, float, bool or None)
-    # The stack holds open containers; for a mapping, a key waiting for its value (or _NO_KEY).
-    stack: list[list] = []
+    # The stack holds the open containers around the current one; in a mapping, key waits for its value.
+    stack: list[tuple] = []
     root: list = []
     container: object = root
     is_map = False
@@ -91,14 +91,14 @@ def _build(loader) -> object:
                 if key is _NO_KEY:
                     raise _Fallback  # a mapping or sequence as a key
                 container[key] = value
-                key = _NO_KEY
             else:
                 container.append(value)
-            stack.append([container, is_map, key])
+            stack.append((container, is_map))
             container, is_map, key = value, cls is MappingStartEvent, _NO_KEY
             continue
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
-            container, is_map, key = stack.pop()
+            container, is_map = stack.pop()
+            key = _NO_KEY  # a container's own key was used when it opened
             continue
         elif cls is AliasEvent:
             try:
