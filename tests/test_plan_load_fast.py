@@ -1,6 +1,7 @@
 """The fast plan load (issue 16) reads, refuses and stores exactly as before: same rows, same messages and lines."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -113,3 +114,89 @@ def test_a_bad_value_deep_in_a_national_plan_is_named_with_its_line(tmp_path):
     assert problems[0].startswith(f"{plan_file}:{bad_due + 1}: deliverables[") and ".due (" in problems[0]
     assert "'2024-02-30' is not a date (use YYYY-MM-DD or DD/MM/YYYY)" in problems[0]
     assert problems[1].startswith(f"{plan_file}:{bad_cat + 1}: deliverables[") and ".category (" in problems[1]
+
+
+def _national(tmp_path):
+    from bench.national import write_national
+
+    plans, _ = write_national(tmp_path / "plans", provinces=4, agencies=80, people=120, deliverables=400)
+    return plans
+
+
+def test_load_plans_stores_what_loading_each_file_stores(db_url, tmp_path):
+    """Several files at once (the next one read while one is written): the same rows as load_plan one by one."""
+    from sqlalchemy.engine import make_url
+
+    from plantrack.models.plan.load import load_plan, load_plans
+    from tests.plan_helpers import snapshot
+
+    plans = _national(tmp_path)
+    one_by_one = (f"sqlite:///{tmp_path / 'one.db'}" if db_url.startswith("sqlite")
+                  else str(make_url(db_url).set(database=make_url(db_url).database + "_one")))
+    if not db_url.startswith("sqlite"):
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{make_url(one_by_one).database}"')
+            conn.execute(f'CREATE DATABASE "{make_url(one_by_one).database}"')
+    for url in (db_url, one_by_one):
+        upgrade(url)
+    loaded = list(load_plans(session_factory(db_url), plans, now=NOW))
+    assert [p for p, _ in loaded] == plans and all(s.changed for _, s in loaded)
+    assert sum(s.deliverables.created for _, s in loaded) == 400
+    for f in plans:
+        with session_factory(one_by_one)() as s, s.begin():
+            load_plan(s, f, now=NOW)
+    try:
+        assert snapshot(db_url) == snapshot(one_by_one)
+    finally:
+        session_factory(one_by_one).kw["bind"].dispose()
+        session_factory.cache_clear()
+        if not db_url.startswith("sqlite"):
+            with psycopg.connect("postgresql://postgres@127.0.0.1/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{make_url(one_by_one).database}" WITH (FORCE)')
+
+
+def test_load_plans_stops_at_a_bad_file_which_writes_nothing(sqlite_url, tmp_path, monkeypatch):
+    import plantrack.models.plan.load as load
+    from tests.plan_helpers import snapshot
+
+    plans = _national(tmp_path)
+    edit(plans[2], "    category: ", "    category: festival\n    x: ")  # an unknown value and an unknown field
+    upgrade(sqlite_url)
+    Session = session_factory(sqlite_url)
+    with pytest.raises(PlanFileError) as expected:
+        read_plan(plans[2])
+    got = load.load_plans(Session, plans)
+    assert [next(got)[0], next(got)[0]] == plans[:2]
+    with pytest.raises(PlanFileError) as exc:
+        next(got)
+    assert exc.value.problems == expected.value.problems
+    with Session() as s:
+        assert s.scalars(select(Plan.number).order_by(Plan.number)).all() == ["1/KH-UBND-P01", "2/KH-UBND-P02"]
+    # loaded again: the first two are known by their hashes and not read; the bad one is refused again
+    before = snapshot(sqlite_url)
+    read = load.read_plan
+    monkeypatch.setattr(load, "read_plan", lambda path, limits: pytest.fail("read") if path in plans[:2] else read(path, limits))
+    got = load.load_plans(Session, plans)
+    assert all(next(got)[1].files_unchanged for _ in range(2))
+    with pytest.raises(PlanFileError):
+        next(got)
+    assert snapshot(sqlite_url) == before
+
+
+def test_cli_loads_several_files_and_names_the_bad_one(cli, sqlite_url, tmp_path):
+    from tests.plan_helpers import snapshot
+
+    plans = _national(tmp_path)
+    edit(plans[3], "lead: P04-UBND", "lead: P04-NOPE")
+    assert cli(sqlite_url, "init")[0] == 0
+    code, out, err = cli(sqlite_url, "plan", "load", *map(str, plans))
+    assert code == 1
+    assert re.findall(r"plan (\S+) loaded:", out) == [f"{n}/KH-UBND-P0{n}" for n in (1, 2, 3)]
+    assert "1 problem, nothing was loaded" in err and "unknown agency code 'P04-NOPE'" in err
+    assert " ".join(err.split()).count(f"{plans[3]}") == 2, err  # the file, then the file and line of the problem
+    before = snapshot(sqlite_url)
+    code, out, _ = cli(sqlite_url, "plan", "load", *map(str, plans[:3]))
+    assert code == 0 and out.count(" unchanged: ") == 3
+    assert snapshot(sqlite_url) == before
