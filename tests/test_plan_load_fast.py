@@ -177,7 +177,7 @@ def test_load_plans_stops_at_a_bad_file_which_writes_nothing(sqlite_url, tmp_pat
     # loaded again: the first two are known by their hashes and not read; the bad one is refused again
     before = snapshot(sqlite_url)
     read = load.read_plan
-    monkeypatch.setattr(load, "read_plan", lambda path, limits: pytest.fail("read") if path in plans[:2] else read(path, limits))
+    monkeypatch.setattr(load, "read_plan", lambda path, *a: pytest.fail("read") if path in plans[:2] else read(path, *a))
     got = load.load_plans(Session, plans)
     assert all(next(got)[1].files_unchanged for _ in range(2))
     with pytest.raises(PlanFileError):

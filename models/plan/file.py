@@ -58,6 +58,9 @@ class PlanFileError(Exception):
         super().__init__("\n".join(problems))
         self.problems = problems
 
+    def __reduce__(self):  # from the process that reads ahead (models.plan.load), with its list of problems
+        return PlanFileError, (self.problems,)
+
 
 # Bump when read_plan or store_plan would store anything differently from the same files: an unchanged
 # reload is recognised by file hashes and this version alone (models.plan.load), before any parsing.
@@ -338,11 +341,24 @@ def text_file_sha256(path: Path) -> str | None:
 
 
 @collector_paused()
-def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPlan:
-    """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem."""
+def read_plan_yaml(path: str | Path, limits: PlanLimits = PlanLimits()) -> tuple[str, object]:
+    """The plan file's NFC text and its YAML data, within limits (raises PlanFileError): read_plan's first step,
+    the only one that needs nothing but the file."""
     path = Path(path)
     text, data = _read_yaml(path, limits.max_bytes)
     _count_items(path, data, limits)
+    return text, data
+
+
+@collector_paused()
+def read_plan(path: str | Path, limits: PlanLimits = PlanLimits(),
+              parsed: tuple[str, object] | None = None) -> ResolvedPlan:
+    """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem.
+
+    parsed: what read_plan_yaml gave for this file, when it was read already.
+    """
+    path = Path(path)
+    text, data = parsed if parsed is not None else read_plan_yaml(path, limits)
     plan = _validate(PlanFile, path, text, data)
     dir_path = (path.parent / plan.directory).resolve()
     try:
