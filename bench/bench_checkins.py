@@ -61,9 +61,9 @@ async def bare_loop(host: str, port: int, msgs: list[tuple[str, list[str], bytes
 
 def clear_process_caches() -> None:
     """Empty every process-wide cache the rendering keeps between rounds (encoded addresses)."""
-    from plantrack.notifications.mail import checkin_message
+    from plantrack.notifications.mail import message
 
-    checkin_message._encode_address.cache_clear()
+    message._encode_address.cache_clear()
 
 
 def national_plan(Session, n_agencies: int) -> None:

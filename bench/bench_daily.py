@@ -267,7 +267,9 @@ print(json.dumps({"seconds": time.perf_counter() - t, "vmhwm_mb": int(hwm) / 102
 
 NATIONAL_FLOWS = [("send-checkins", "plantrack.flows.send_checkins:send_checkins"),
                   ("ingest-replies", "plantrack.flows.ingest_replies:ingest_replies_flow"),
-                  ("publish-calendars", "plantrack.flows.publish_calendars:publish_calendars_flow")]
+                  ("publish-calendars", "plantrack.flows.publish_calendars:publish_calendars_flow"),
+                  ("escalate-overdue", "plantrack.flows.escalate_overdue:escalate_overdue_flow"),
+                  ("send-weekly-digest", "plantrack.flows.send_weekly_digest:send_weekly_digest")]
 
 
 def national(deliverables: int, only: str | None = None) -> None:
@@ -289,7 +291,7 @@ def national(deliverables: int, only: str | None = None) -> None:
     server.wait_healthy()
     try:
         for name, path in NATIONAL_FLOWS:
-            if only and name != only:
+            if only and name not in only.split(","):
                 continue
             if name == "ingest-replies":  # every focal point answers this round's check-in
                 from plantrack.deployments.demo import focal_points as people
@@ -319,7 +321,7 @@ def main() -> None:
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--national", action="store_true")
-    ap.add_argument("--only", default=None, help="with --national: only this flow")
+    ap.add_argument("--only", default=None, help="with --national: only these flows (comma-separated names)")
     a = ap.parse_args()
     if a.demo:
         demo(a.seed)

@@ -61,13 +61,14 @@ def item_lines(r, w, width: int, with_plan: bool = False, style: str = "") -> li
 def print_items(rows, w, width: int, heading: str, with_plan: bool = False, styles: dict | None = None) -> None:
     from plantrack.cli.common import console
 
-    con = console()
-    for line in wrap(heading, width):
-        con.print(line, style="bold", highlight=False, soft_wrap=True)
+    from rich.text import Text
+
+    lines = [Text(line, style="bold") for line in wrap(heading, width)]
     for r in rows:
-        con.print("", soft_wrap=True)
-        for text in item_lines(r, w, width, with_plan, (styles or {}).get(r.status_key, "")):
-            con.print(text, highlight=False, soft_wrap=True)
+        lines.append(Text(""))
+        lines += item_lines(r, w, width, with_plan, (styles or {}).get(r.status_key, ""))
+    # One print of the whole block: rich costs ~0.5 ms per print call, more than the lines themselves.
+    console().print(Text("\n").join(lines), highlight=False, soft_wrap=True)
 
 
 def print_lines(text: str, width: int, style: str = "", indent: str = "") -> None:

@@ -1,6 +1,9 @@
 """plantrack run ...: start a Prefect flow now (imports Prefect, so only here)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from functools import partial
 from typing import Optional
 
 import typer
@@ -10,6 +13,7 @@ from plantrack.cli.common import fail, print_out, parse_today, require_schema, s
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, replies, escalate, digest).", no_args_is_help=True)
 VERBOSE = typer.Option(False, "--verbose", "-v", help="also print Prefect's logs (they are in the Prefect UI anyway)")
+TODAY = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")
 
 
 def _api(verbose: bool):
@@ -24,19 +28,55 @@ def _api(verbose: bool):
     return prefect_api()
 
 
-@app.command()
-def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
-              force: bool = typer.Option(False, "--force", help="rebuild every event even if nothing changed"),
-              verbose: bool = VERBOSE):
-    """Publish the iCalendar feeds (flow publish-calendars)."""
+def _run_flow(today: str | None, verbose: bool, start: Callable[[date], tuple[Callable, tuple]],
+              check: Callable | None = None):
+    """(settings, day, result) of running a flow now; its relay or source errors exit 1 with their message.
+
+    check(settings) refuses a bad configuration before Prefect starts; start(day) imports the flow once
+    Prefect is set up and returns (the call of the flow, the errors that end the command).
+    """
     settings = settings_for_flows()
     require_schema(settings.database_url)
     day = parse_today(today, settings.timezone)
+    if check is not None:
+        check(settings)
     api = _api(verbose)
-    from plantrack.flows.publish_calendars import publish_calendars_flow
+    call, errors = start(day)
+    try:
+        with api:
+            return settings, day, call()
+    except errors as exc:
+        fail(str(exc).strip("'\"") if isinstance(exc, LookupError) else str(exc))  # a KeyError's text is quoted
 
-    with api:
-        out = publish_calendars_flow(today=day, force=force)
+
+def _check_mail(settings) -> None:
+    """Exit when the mail identity or the transport of settings is unsafe."""
+    from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity
+    from plantrack.notifications.mail.transports import transport_from_settings
+
+    try:
+        mail_identity(settings)
+        transport_from_settings(settings)
+    except MailConfigError as exc:
+        fail(str(exc))
+
+
+def _sending(out, failed: int, demo: bool) -> str:
+    """What the outbox step of a run did, as the summaries end."""
+    return (f"sent {out.sent}, retried {out.retried}, failed {failed}, still queued {out.still_queued} "
+            f"({out.transport})" + (" [DEMO MODE]" if demo else ""))
+
+
+@app.command()
+def calendars(today: Optional[str] = TODAY,
+              force: bool = typer.Option(False, "--force", help="rebuild every event even if nothing changed"),
+              verbose: bool = VERBOSE):
+    """Publish the iCalendar feeds (flow publish-calendars)."""
+    def start(day):
+        from plantrack.flows.publish_calendars import publish_calendars_flow
+
+        return partial(publish_calendars_flow, today=day, force=force), ()
+    settings, _, out = _run_flow(today, verbose, start)
     written = out.written
     shown = ", ".join(written[:8]) + (f" and {len(written) - 8} more" if len(written) > 8 else "")
     head = "nothing changed" if out.unchanged else \
@@ -47,96 +87,75 @@ def calendars(today: Optional[str] = typer.Option(None, "--today", help="evaluat
 
 
 @app.command()
-def checkins(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
-             verbose: bool = VERBOSE):
+def checkins(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
     """Queue and send this round's check-in emails (flow send-checkins)."""
-    settings = settings_for_flows()
-    require_schema(settings.database_url)
-    day = parse_today(today, settings.timezone)
-    from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity
-    from plantrack.notifications.mail.transports import transport_from_settings
+    def start(day):
+        from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable, send_checkins
 
-    try:
-        mail_identity(settings)  # refuse an unsafe configuration before Prefect starts
-        transport_from_settings(settings)
-    except MailConfigError as exc:
-        fail(str(exc))
-    api = _api(verbose)
-    from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable, send_checkins
-
-    try:
-        with api:
-            out = send_checkins(today=day)
-    except (RelayUnreachable, RelayConfigError) as exc:
-        fail(str(exc))
+        return partial(send_checkins, today=day), (RelayUnreachable, RelayConfigError)
+    _, _, out = _run_flow(today, verbose, start, _check_mail)
     if out.locked_by:
         print_out(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
-                        "nothing queued or sent by this run")
+                  "nothing queued or sent by this run")
         return
     q = out.queued
-    print_out(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} "
-                    f"queued before; sent {out.sent}, retried {out.retried}, failed {out.failed + len(q.not_built)}, "
-                    f"still queued {out.still_queued} ({out.transport})" + (" [DEMO MODE]" if q.demo else ""))
+    print_out(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} queued before; "
+              + _sending(out, out.failed + len(q.not_built), q.demo))
 
 
-@app.command()
-def replies(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
-            verbose: bool = VERBOSE):
-    """Read the replies from IMAP or the Maildir, apply them and send the receipts (flow ingest-replies)."""
-    settings = settings_for_flows()
-    require_schema(settings.database_url)
-    day = parse_today(today, settings.timezone)
+def _check_intake(settings) -> None:
+    """Exit when reply intake is unsafe or has no source."""
     from plantrack.notifications.mail.checkin_round import MailConfigError
-    from plantrack.notifications.mail.inbound.ingest import IngestOptions, IntakeNotConfigured, SourceUnavailable
+    from plantrack.notifications.mail.inbound.ingest import IngestOptions, IntakeNotConfigured
 
     try:
-        IngestOptions.from_settings(settings)  # refuse an unsafe or missing configuration before Prefect starts
+        IngestOptions.from_settings(settings)
         if settings.imap_host is None and settings.maildir is None:
             raise IntakeNotConfigured("no reply source: set PLANTRACK_IMAP_HOST (and _USER, _PASSWORD) or "
                                       "PLANTRACK_MAILDIR")
     except (MailConfigError, IntakeNotConfigured) as exc:
         fail(str(exc))
-    api = _api(verbose)
-    from plantrack.flows.ingest_replies import ingest_replies_flow
 
-    try:
-        with api:
-            r = ingest_replies_flow(today=day)
-    except SourceUnavailable as exc:
-        fail(str(exc))
+
+@app.command()
+def replies(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
+    """Read the replies from IMAP or the Maildir, apply them and send the receipts (flow ingest-replies)."""
+    def start(day):
+        from plantrack.flows.ingest_replies import ingest_replies_flow
+        from plantrack.notifications.mail.inbound.ingest import SourceUnavailable
+
+        return partial(ingest_replies_flow, today=day), (SourceUnavailable,)
+    _, _, r = _run_flow(today, verbose, start, _check_intake)
     print_out(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
-                    f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "
-                    f"{r.automated} automated, {r.bounces} bounces, {r.duplicates} duplicates; {r.reports} report "
-                    f"lines recorded, {r.receipts} receipts queued")
+              f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "
+              f"{r.automated} automated, {r.bounces} bounces, {r.duplicates} duplicates; {r.reports} report "
+              f"lines recorded, {r.receipts} receipts queued")
     for sender in r.rejected_senders:
         print_out(f"  rejected: {sender}")
     for addr in r.undeliverable:
         print_out(f"  undeliverable: {addr}")
 
 
-@app.command()
-def escalate(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
-             verbose: bool = VERBOSE):
-    """Record today's escalations and send their emails (flow escalate-overdue); nothing on a day off."""
-    settings = settings_for_flows()
-    require_schema(settings.database_url)
-    day = parse_today(today, settings.timezone)
+def _check_escalation(settings) -> None:
+    """Exit when the mail setup is unsafe or the ladder or working-days file is bad."""
     from plantrack.models.yamlconf import ConfigFileError
     from plantrack.notifications.mail.checkin_round import MailConfigError
     from plantrack.notifications.mail.escalation import EscalationOptions
 
     try:
-        EscalationOptions.from_settings(settings)  # refuse an unsafe mail setup or a bad ladder before Prefect
+        EscalationOptions.from_settings(settings)
     except (MailConfigError, ConfigFileError) as exc:
         fail(str(exc))
-    api = _api(verbose)
-    from plantrack.flows.escalate_overdue import RelayUnreachable, escalate_overdue_flow
 
-    try:
-        with api:
-            out = escalate_overdue_flow(today=day)
-    except RelayUnreachable as exc:
-        fail(str(exc))
+
+@app.command()
+def escalate(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
+    """Record today's escalations and send their emails (flow escalate-overdue); nothing on a day off."""
+    def start(day):
+        from plantrack.flows.escalate_overdue import RelayUnreachable, escalate_overdue_flow
+
+        return partial(escalate_overdue_flow, today=day), (RelayUnreachable,)
+    _, day, out = _run_flow(today, verbose, start, _check_escalation)
     if out.locked_by:
         print_out(f"escalations: another run holds the send lock ({out.locked_by}); nothing recorded or sent")
         return
@@ -148,45 +167,31 @@ def escalate(today: Optional[str] = typer.Option(None, "--today", help="evaluate
         per_level[f.level] = per_level.get(f.level, 0) + 1
     levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(per_level.items())) or "none"
     print_out(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
-                    f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
-                    f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""))
+              f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
+              f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""))
 
 
 @app.command()
-def digest(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+def digest(today: Optional[str] = TODAY,
            plan: Optional[str] = typer.Option(None, "--plan", help="only this plan (default: every plan)"),
            verbose: bool = VERBOSE):
     """Queue and send this week's digest to each plan's Deputy Chair (flow send-weekly-digest)."""
-    settings = settings_for_flows()
-    require_schema(settings.database_url)
-    day = parse_today(today, settings.timezone)
-    from plantrack.notifications.mail.checkin_round import MailConfigError, mail_identity
-    from plantrack.notifications.mail.transports import transport_from_settings
+    def start(day):
+        from plantrack.flows.send_weekly_digest import RelayConfigError, RelayUnreachable, send_weekly_digest
+        from plantrack.notifications.mail.digest import DigestConfigError
 
-    try:
-        mail_identity(settings)  # refuse an unsafe configuration before Prefect starts
-        transport_from_settings(settings)
-    except MailConfigError as exc:
-        fail(str(exc))
-    api = _api(verbose)
-    from plantrack.flows.send_weekly_digest import RelayConfigError, RelayUnreachable, send_weekly_digest
-    from plantrack.notifications.mail.digest import DigestConfigError
-
-    try:
-        with api:
-            out = send_weekly_digest(today=day, plan_number=plan)
-    except (RelayUnreachable, RelayConfigError, DigestConfigError, LookupError) as exc:
-        fail(str(exc).strip("'\""))
+        return (partial(send_weekly_digest, today=day, plan_number=plan),
+                (RelayUnreachable, RelayConfigError, DigestConfigError, LookupError))
+    _, _, out = _run_flow(today, verbose, start, _check_mail)
     q = out.queued
     for d in q.digests:
         what = "queued now" if d.queued else "already queued this week (not sent again)"
         print_out(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
-                        + (f", cc {', '.join(d.cc)}" if d.cc else "")
-                        + f"; {d.overdue} overdue, {d.new_blockers} new blockers")
+                  + (f", cc {', '.join(d.cc)}" if d.cc else "")
+                  + f"; {d.overdue} overdue, {d.new_blockers} new blockers")
     for number in q.no_recipient:
         print_out(f"digest {number}: no recipient (the plan file's digest_to is empty)")
-    tail = f"sent {out.sent}, retried {out.retried}, failed {out.failed}, still queued {out.still_queued} " \
-           f"({out.transport})" + (" [DEMO MODE]" if q.demo else "")
+    tail = _sending(out, out.failed, q.demo)
     if out.locked_by:
         tail = f"another run holds the send lock ({out.locked_by}): it sends the digest"
     print_out(tail)

@@ -57,11 +57,11 @@ def report(result: EscalationResult) -> str:
 def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     """Escalate what is late, silent or blocked (today: default the date in PLANTRACK_TIMEZONE).
 
-    Steps (notifications/mail/escalation.py, as tasks): take-send-lock (when another live run holds it,
-    only the artifact says so); record-escalations (on a working day, the set-based sweep records the
-    rungs due today and queues one email per recipient; on a day off nothing); list-queued-mail and
-    send-queued-mail per batch (the check-ins' sending path); release-send-lock; then the artifact
-    `escalate-overdue`, today's escalations by level and agency; publish-status-board
+    Steps (notifications/mail/escalation.py, as tasks): take_send_lock (when another live run holds it,
+    only the artifact says so); record_escalations (on a working day, the set-based sweep records the
+    rungs due today and queues one email per recipient; on a day off nothing); list_queued_mail and
+    send_queued_mail per batch (the check-ins' sending path); release_send_lock; then the artifact
+    `escalate-overdue`, today's escalations by level and agency; publish_status_board
     (`plan-status-board`, `overdue`, with the levels just recorded). Fails after the artifacts when the
     relay was unreachable (a rerun sends the rest).
     """

@@ -29,10 +29,10 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     Steps: ingest_replies, once per batch until the source (IMAP or Maildir) is drained (each message
     stored raw and committed, then read, matched, authorised, applied in date order, answered with a
     receipt queued in the outbox, then moved out of the source); the outbox sent with the check-ins'
-    steps (take-send-lock, list-queued-mail, send-queued-mail per batch, release-send-lock), so receipts
+    steps (take_send_lock, list_queued_mail, send_queued_mail per batch, release_send_lock), so receipts
     leave by the same transport and dispatcher as check-ins (when another run holds the send lock, that
     run sends them); the artifact `ingest-replies` (applied / partly understood / rejected / automated,
-    rejected senders, undeliverable addresses); publish-status-board (`plan-status-board`, `overdue`);
+    rejected senders, undeliverable addresses); publish_status_board (`plan-status-board`, `overdue`);
     when a reply changed the board, the event
     plantrack.reports.changed (the publish-calendars deployment runs after it).
     """

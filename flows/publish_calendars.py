@@ -43,7 +43,7 @@ def publish_calendars_flow(today: date | None = None, force: bool = False) -> Pu
     database, options and status window are those of the last run and its files are present, stop);
     collect_calendar_events (one read of all deliverables; stamps of changed events stored);
     write_changed_feeds (only feeds whose content key changed, atomically); then the artifact
-    `publish-calendars` and publish-status-board (`plan-status-board`, `overdue`).
+    `publish-calendars` and publish_status_board (`plan-status-board`, `overdue`).
     """
     settings = load_settings()
     day = today or settings.today()

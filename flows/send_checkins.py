@@ -55,10 +55,10 @@ def _artifact(result: CheckinResult) -> str:
 def send_checkins(today: date | None = None, plan_number: str | None = None) -> CheckinResult:
     """Ask every agency with open work for its status (today: default the date in PLANTRACK_TIMEZONE).
 
-    Steps (notifications/mail/checkins.py, as tasks): take-send-lock (when another live run holds it,
-    only the artifact says so); queue-checkins (open the round, one message per agency into the
-    outbox); list-queued-mail; send-queued-mail per batch; release-send-lock; then the artifact
-    `send-checkins` and publish-status-board (`plan-status-board`, `overdue`). Fails after the artifacts
+    Steps (notifications/mail/checkins.py, as tasks): take_send_lock (when another live run holds it,
+    only the artifact says so); queue_checkins (open the round, one message per agency into the
+    outbox); list_queued_mail; send_queued_mail per batch; release_send_lock; then the artifact
+    `send-checkins` and publish_status_board (`plan-status-board`, `overdue`). Fails after the artifacts
     when the relay was unreachable, or refused our TLS/AUTH configuration (RelayConfigError; not
     retried): a rerun sends the rest.
     """

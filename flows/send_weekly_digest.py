@@ -45,10 +45,10 @@ def _artifact(result: DigestResult) -> str:
 def send_weekly_digest(today: date | None = None, plan_number: str | None = None) -> DigestResult:
     """Send each plan's weekly digest to its digest_to people (today: default the date in PLANTRACK_TIMEZONE).
 
-    Steps (notifications/mail/digest.py, as tasks): queue-digest (the figures as of today, compared with the
+    Steps (notifications/mail/digest.py, as tasks): queue_digest (the figures as of today, compared with the
     last week's snapshot; the message and this week's snapshot into the outbox in one transaction, once a
-    week); then the check-ins' sending path: take-send-lock, list-queued-mail, send-queued-mail per batch,
-    release-send-lock; the artifact `send-weekly-digest`; publish-status-board (`plan-status-board`,
+    week); then the check-ins' sending path: take_send_lock, list_queued_mail, send_queued_mail per batch,
+    release_send_lock; the artifact `send-weekly-digest`; publish_status_board (`plan-status-board`,
     `overdue`). Fails after the artifacts when the relay was unreachable or refused our TLS/AUTH
     configuration (a rerun sends what is queued).
     """

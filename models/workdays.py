@@ -12,6 +12,9 @@ province's coordinator can correct without a new release of a library.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -74,9 +77,40 @@ def _library_days(year: int) -> tuple[dict[date, str], frozenset[date]]:
     return names, work
 
 
+def _cache_file(year: int) -> Path | None:
+    """Where the library's answer for year is kept between processes (user cache dir, per library version)."""
+    try:
+        version = importlib.metadata.version("holidays")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "plantrack" / f"holidays-vn-{version}-{year}.json"
+
+
 @lru_cache(maxsize=64)
 def library_days(year: int) -> tuple[dict[date, str], frozenset[date]]:
-    return _library_days(year)
+    """_library_days, computed once per library version and year and then read from the user's cache folder:
+    importing the library costs every command ~0.25 s. An unreadable cache is recomputed and rewritten."""
+    path = _cache_file(year)
+    if path is not None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return ({date.fromisoformat(d): n for d, n in data["holidays"].items()},
+                    frozenset(date.fromisoformat(d) for d in data["weekend_workdays"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+    names, work = _library_days(year)
+    if path is not None:
+        data = {"holidays": {d.isoformat(): n for d, n in sorted(names.items())},
+                "weekend_workdays": sorted(d.isoformat() for d in work)}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)  # readers see the old file or the whole new one
+        except OSError:
+            pass  # a read-only home: compute again next time
+    return names, work
 
 
 def read_decisions(path: Path) -> list[Decision]:

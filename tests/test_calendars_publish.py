@@ -124,3 +124,39 @@ def test_deliverable_without_a_date_is_left_out_and_listed(loaded_db, tmp_path):
     plan = icalendar.Calendar.from_ical((tmp_path / "feeds" / "plan.ics").read_bytes())
     assert "60_kh-ubnd.iii-11@plantrack" not in {str(e["UID"]) for e in plan.walk("VEVENT")}
     assert len(_parse_both(tmp_path / "feeds" / "plan.ics")) == 89
+
+
+def test_a_write_that_fails_midway_leaves_the_old_feeds_whole_and_records_nothing(loaded_db, tmp_path, monkeypatch):
+    """The disk fills up while the changed feeds are written: subscribers keep the previous files, whole; no
+    temporary file is left behind; the next run writes the feeds again (nothing was recorded as published)."""
+    from plantrack.notifications.calendar import publish as publishing
+
+    out = tmp_path / "feeds"
+    publish(loaded_db, out, TODAY, force=True)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with session_factory(loaded_db)() as s, s.begin():  # a report changes some feeds
+        s.execute(update(Deliverable).where(Deliverable.code == "III.3").values(progress=40))
+    flushes = 0
+    real_flush = publishing.FeedFiles.flush
+
+    def flush_then_fail(self):
+        nonlocal flushes
+        flushes += 1
+        if flushes == 1:
+            real_flush(self)  # some temporary files filled
+            raise OSError(28, "No space left on device")
+        real_flush(self)
+
+    monkeypatch.setattr(publishing.FeedFiles, "BUDGET", 1)  # every piece flushed: fail early, files half-written
+    monkeypatch.setattr(publishing.FeedFiles, "flush", flush_then_fail)
+    try:
+        publish(loaded_db, out, date(2024, 3, 2))
+    except OSError as exc:
+        assert exc.errno == 28
+    else:
+        raise AssertionError("the write error was swallowed")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # old feeds, whole; no .tmp left
+    monkeypatch.undo()
+    again = publish(loaded_db, out, date(2024, 3, 2))
+    assert "plan.ics" in again.written
+    assert (out / "plan.ics").read_bytes() != before["plan.ics"]

@@ -8,40 +8,19 @@ background (WCAG 2 relative luminance, computed from the styles the browser appl
 from __future__ import annotations
 
 import email
-import os
-import shutil
 from datetime import date
 from email.policy import default
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-CHROMIUM = os.environ.get("PLANTRACK_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("PLANTRACK_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
-FIRST_SCREEN = 800  # px at 390 px wide
+from tests.browser_helpers import CONTRAST_JS, FIRST_SCREEN, browser, fit_and_contrast_problems, \
+    measure  # noqa: F401  (browser: a fixture)
+
 GMAIL_CLIP = 102 * 1024  # Gmail shows "[Message clipped]" above this many bytes of HTML
 
 # Measures the page: overflow, where the deadline and the box are, the lowest text contrast.
-MEASURE = r"""
-function rgba(s) {
-  const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return [0, 0, 0, 0];
-  const p = m[1].split(',').map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
-}
-function over(top, under) {  // top colour composited over an opaque one
-  const a = top[3]; return [0, 1, 2].map(i => top[i] * a + under[i] * (1 - a)).concat([1]);
-}
-function background(el) {  // the opaque colour behind el: its own and its ancestors' backgrounds, white last
-  const layers = [];
-  for (let e = el; e; e = e.parentElement) layers.push(rgba(getComputedStyle(e).backgroundColor));
-  let c = [255, 255, 255, 1];
-  for (let i = layers.length - 1; i >= 0; i--) c = over(layers[i], c);
-  return c;
-}
-function lum(c) {
-  const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-  return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
-}
+MEASURE = CONTRAST_JS + r"""
 let worst = {ratio: 99, text: '', color: '', background: ''};
 for (const el of document.body.querySelectorAll('*')) {
   const own = [...el.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim()).map(n => n.textContent.trim());
@@ -78,34 +57,6 @@ def _seed_round(url: str, lang: str) -> dict[str, str]:
             for code, raw in rows}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Headless chromium under chromedriver (Debian packages; never downloads a browser)."""
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} are needed (apt install chromium chromium-driver)")
-        pytest.skip("no chromium/chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _measure(driver, path: Path, width: int) -> dict:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": width, "height": FIRST_SCREEN, "deviceScaleFactor": 1, "mobile": width < 600})
-    driver.get(path.as_uri())
-    return driver.execute_script(MEASURE)
-
-
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_message_of_the_seed_round_reads_on_a_phone_and_a_desktop(loaded_sqlite, tmp_path, browser, lang):
     pages = _seed_round(loaded_sqlite, lang)
@@ -116,15 +67,9 @@ def test_every_message_of_the_seed_round_reads_on_a_phone_and_a_desktop(loaded_s
         path = tmp_path / f"{code}.{lang}.html"
         path.write_text(html, encoding="utf-8")
         for width in (390, 1200):
-            m = _measure(browser, path, width)
+            m = measure(browser, path, width, MEASURE)
             where = f"{code} {lang} at {width} px"
-            if m["innerWidth"] != width:
-                problems.append(f"{where}: layout viewport is {m['innerWidth']} px (viewport meta missing?)")
-            if m["scrollWidth"] > m["innerWidth"]:
-                problems.append(f"{where}: document is {m['scrollWidth']} px wide")
-            if m["worst"]["ratio"] < 4.5:
-                w = m["worst"]
-                problems.append(f"{where}: contrast {w['ratio']:.2f}:1 for {w['text']!r} ({w['color']} on {w['background']})")
+            problems += fit_and_contrast_problems(m, width, where)
             if width == 390:
                 if m["replyBy"] is None or m["replyBy"]["bottom"] > FIRST_SCREEN:
                     problems.append(f"{where}: reply deadline not within the first {FIRST_SCREEN} px: {m['replyBy']}")

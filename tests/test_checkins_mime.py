@@ -1,4 +1,4 @@
-"""The hand-written MIME builder (checkin_message.Message.as_bytes) against the stdlib `email` parser.
+"""The hand-written MIME builder (message.Message.as_bytes) against the stdlib `email` parser.
 
 Property: on random Vietnamese/Unicode input, the parser reads back exactly the subject, the From,
 To, Cc and Reply-To display names and addresses, and the text and HTML bodies the builder meant,
@@ -20,7 +20,7 @@ from email.utils import getaddresses
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from plantrack.notifications.mail.checkin_message import Contact, Message, _addr, _fmt
+from plantrack.notifications.mail.message import Contact, Message, mailbox, mailboxes
 
 VIETNAMESE = "ạảãàáâậầấẩẫăắằặẳẵóòọõỏôộổỗồốơờớợởỡéèẻẹẽêếềệểễúùủũụưựữửừứíìỉĩịýỳỷỹỵđĐƯƠÂĂÊÔ"
 # Display names and subjects: letters of every script, Vietnamese, ASCII punctuation that needs quoting
@@ -53,10 +53,10 @@ def _rfc2047(values: list[str]) -> list[tuple[str, str]]:
        reply_to=ADDRESS, subject=SUBJECT_TEXT, ref=st.from_regex(r"[A-Z2-7]{5}", fullmatch=True),
        text=BODY, html=BODY)
 def test_email_parser_reads_back_what_the_builder_meant(sender, to, cc, reply_to, subject, ref, text, html):
-    headers = [("From", _addr(sender.name, sender.email)), ("To", _fmt(tuple(to)))]
+    headers = [("From", mailbox(sender.name, sender.email)), ("To", mailboxes(tuple(to)))]
     if cc:
-        headers.append(("Cc", _fmt(tuple(cc))))
-    headers += [("Reply-To", _addr(sender.name, reply_to)), ("Message-ID", f"<ck.{ref.lower()}@laocai.example.org>")]
+        headers.append(("Cc", mailboxes(tuple(cc))))
+    headers += [("Reply-To", mailbox(sender.name, reply_to)), ("Message-ID", f"<ck.{ref.lower()}@laocai.example.org>")]
     meant_subject = f"[KH 60/KH-UBND #{ref}] {subject}".rstrip()
     msg = Message(subject=meant_subject, text=text, html=html, headers=tuple(headers), envelope_from=sender.email,
                   recipients=tuple(c.email for c in to + cc))

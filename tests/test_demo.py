@@ -232,3 +232,9 @@ def test_the_deputy_chair_gets_one_digest_a_week_browsable_from_the_index(demo_o
     index = (out / "index.html").read_text(encoding="utf-8")
     assert all(f'href="digests/{p.name}"' in index for p in pages)
     assert all("60/KH-UBND" in p.read_text(encoding="utf-8") for p in pages)
+    from email import message_from_bytes
+    from email.utils import parsedate_to_datetime
+
+    sent_on = sorted(parsedate_to_datetime(message_from_bytes(p.read_bytes())["Date"]).date()
+                     for p in (out / "mail").glob("*digest.*.eml"))
+    assert sent_on == [date(2024, 6, 7), date(2024, 6, 14), date(2024, 6, 21)]  # dated on the simulated Fridays

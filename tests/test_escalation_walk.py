@@ -88,5 +88,6 @@ def test_six_month_report_walked_day_by_day(loaded_db):
         assert "quá hạn 1 ngày làm việc" in part and "chưa có báo cáo" in part and "VI.1/SYT" in part
     assert "MỨC 2: QUÁ HẠN" in m.text
     assert m.msg["Auto-Submitted"] == "auto-generated" and m.msg["From"].addresses[0].addr_spec.startswith("theodoi@")
+    assert m.msg["X-Auto-Response-Suppress"] == "OOF, AutoReply"  # not All: a dead address must still bounce back
     soon = by_day["2024-06-13"]["daumoi.syt@laocai.example.org"]
     assert "1 sắp đến hạn" in soon.subject and "còn 1 ngày làm việc" in soon.text and not soon.cc

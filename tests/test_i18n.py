@@ -76,3 +76,19 @@ def test_babel_formats_numbers_money_and_days():
     assert i18n.format_dated(date(2024, 6, 30), "vi") == "30/06/2024 (Chủ nhật)"
     assert i18n.format_dated(date(2024, 6, 17), "vi") == "17/06/2024 (thứ Hai)"
     assert i18n.format_moment(datetime(2024, 5, 22, 16, 0), "vi") == "16:00 thứ Tư, 22/05/2024"
+
+
+@pytest.mark.parametrize("lang", sorted(i18n.SMALL_INTS_PLAIN | set(i18n.WEEKDAYS)))
+def test_the_shortcuts_past_babel_write_what_babel_writes(lang):
+    """Small numbers and weekday names are written without loading Babel's locale data; they must be exactly
+    what Babel writes (a new language without an entry goes through Babel)."""
+    from datetime import timedelta
+
+    from babel.numbers import format_decimal
+
+    if lang in i18n.SMALL_INTS_PLAIN:
+        assert all(i18n.format_number(n, lang) == format_decimal(n, format="#,##0.##", locale=lang)
+                   for n in range(0, 1000))
+    monday = date(2024, 6, 10)
+    days = [monday + timedelta(days=k) for k in range(7)]
+    assert [i18n.weekday(d, lang) for d in days] == [i18n.babel_weekday(d, lang) for d in days]

@@ -63,7 +63,7 @@ def test_html_only_reply_is_converted_without_its_quote(seed_checkins):
 
 def test_whole_checkin_pasted_without_quote_marks_keeps_examples_out(seed_checkins):
     """A reply that pastes the whole check-in with no header at all: handled by the intake (remove_pasted)."""
-    from plantrack.notifications.mail.inbound.apply import remove_pasted
+    from plantrack.notifications.mail.inbound.recording import remove_pasted
 
     ck = seed_checkins["SLDTBXH"]
     text = "III.5: 30%\n\n" + ck.text

@@ -128,6 +128,28 @@ def test_library_agrees_with_the_config_file_where_both_speak():
     assert all(not cal.is_working_day(day) for day in names)
 
 
+def test_the_holiday_cache_gives_the_library_answer_and_survives_a_broken_file(tmp_path, monkeypatch):
+    """library_days keeps the library's answer in the user's cache folder; the next process reads the same days
+    from there, and a damaged file is recomputed and rewritten, not believed."""
+    from plantrack.models import workdays
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fresh = workdays._library_days(2025)
+    library_days.cache_clear()
+    assert library_days(2025) == fresh  # computed and written
+    (cached,) = (tmp_path / "plantrack").glob("holidays-vn-*-2025.json")
+    library_days.cache_clear()
+    monkeypatch.setattr(workdays, "_library_days", lambda year: pytest.fail("the cache was not read"))
+    assert library_days(2025) == fresh  # read back, identical
+    cached.write_text('{"holidays": {"2025-13-01": "x"}', encoding="utf-8")
+    library_days.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert library_days(2025) == fresh
+    assert "2025-01-29" in cached.read_text(encoding="utf-8")  # Tết rewritten
+    library_days.cache_clear()
+
+
 def test_every_entry_cites_its_decision():
     for d in read_decisions(WORKDAYS_DIR / "vn-2024.yaml"):
         assert "VPCP" in d.source or "LĐTBXH" in d.source, d

@@ -3,11 +3,12 @@ digest computes "since last week" (newly done, newly overdue, the change of ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from plantrack.config import clock
 from plantrack.models.base import Base, UTCDateTime
 from plantrack.models.status import StatusKey
 
@@ -76,7 +77,7 @@ def store_snapshot(session: Session, plan_id: int, snap: Snapshot) -> bool:
         return False
     counts = {str(k): v for k, v in snap.counts.items()}
     counts[NEVER_REPORTED] = snap.never_reported
-    session.add(DigestSnapshot(plan_id=plan_id, week=snap.week, as_of=snap.as_of, taken_at=datetime.now(timezone.utc),
+    session.add(DigestSnapshot(plan_id=plan_id, week=snap.week, as_of=snap.as_of, taken_at=clock.now(),
                                counts=counts, statuses={c: str(k) for c, k in snap.statuses.items()}))
     session.flush()
     return True

@@ -118,7 +118,7 @@ def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int
     """Agency id -> its answers to plan_id's check-in rounds opened on or before today.
 
     A round's answer window ends at the reply deadline its check-ins stated (reply_deadline). Answered:
-    models/mail/outbox.unanswered's rule (a report from the agency after its check-in was sent, later
+    the rule of unanswered in models/mail/outbox.py (a report from the agency after its check-in was sent, later
     reports answering earlier rounds too). On time: such a report by the deadline.
     """
     R, O, S = CheckinRound.__table__.c, Outbox.__table__.c, StatusReport.__table__.c

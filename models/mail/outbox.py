@@ -3,7 +3,7 @@
 Every message is written here before it is sent. States: queued -> sending -> sent | failed,
 and sending -> queued again for a retry. A row is marked 'sending' (committed) before it is
 handed to SMTP and 'sent' soon after the relay accepted it (in small groups, see
-notifications/dispatch.py), so after a crash only rows still 'sending' may have gone out; they
+notifications/mail/dispatch.py), so after a crash only rows still 'sending' may have gone out; they
 are sent again (the in-flight duplicates), and everything 'queued' is sent.
 """
 from __future__ import annotations

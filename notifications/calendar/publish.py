@@ -11,8 +11,6 @@ import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -42,12 +40,13 @@ def render_version() -> str:
     'unchanged' by the fast path (no version to bump by hand)."""
     from plantrack.config.i18n import catalog_files
 
-    import holidays
+    from importlib.metadata import version
 
     from plantrack.models import workdays
 
     here = Path(__file__).resolve().parent
-    h = hashlib.sha256(holidays.__version__.encode())  # days off move effective deadlines and alarms
+    # days off move effective deadlines and alarms; the version without importing the library (~0.2 s)
+    h = hashlib.sha256(version("holidays").encode())
     for path in [here / n for n in RENDERER_FILES] + [Path(workdays.__file__)] + catalog_files():
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -167,6 +166,7 @@ def collect_calendar_events(opts: PublishOptions, today: date, now: datetime | N
         valid_until = earliest_status_change(
             ((r.state, r.start, r.due, None) for r in rows if isinstance(r, DeliverableRow)), today, due_soon_days,
             opts.events.deadlines.calendar)
+        del rows  # the events hold what the feeds need; the rows would double the peak at national scale
         seen: set[str] = set()
         unique = []
         for ev in events:
@@ -258,29 +258,10 @@ def content_key(meta: CalendarMeta, idx: list[int], roles: list[int] | None, ver
     return hashlib.sha256(head + body.encode()).hexdigest()
 
 
-def write_atomic(path: Path, body: bytes | list[bytes]) -> None:
-    """Write body (bytes, or its parts in order) to path so that readers see the old file or the new one,
-    never a part. Parts are written as they are: joining them first would hold a second copy of the
-    feed (plan.ics is ~150 MB at 100,000 deliverables).
-
-    No fsync: os.replace is atomic for readers, and a process that dies mid-run leaves whole files
-    (old or new) whose keys are recorded only after every file is written, so the next run rewrites
-    them. fsync per file cost about 2 s per 150 MB here; what survives a power cut is the file
-    system's business (ext4 flushes a file replaced by rename before the rename commits).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        if isinstance(body, bytes):
-            fh.write(body)
-        else:
-            fh.writelines(body)
-    os.replace(tmp, path)
-
-
 def write_changed_feeds(opts: PublishOptions, c: Collected, fingerprint: str | None = None,
                         now: datetime | None = None) -> tuple[str, ...]:
-    """Render and write (one at a time) the feeds whose key changed or whose file is missing, then record
-    their keys and, given the fingerprint taken before collecting, the run's state; returns the names written."""
+    """Render and write the feeds whose key changed or whose file is missing, then record their keys and, given
+    the fingerprint taken before collecting, the run's state; returns the names written."""
     now = now or clock.now()
     feeds_dir, refresh_hours, timezone_name = opts.feeds_dir, opts.refresh_hours, opts.timezone
     Session = session_factory(opts.database_url)
@@ -293,18 +274,9 @@ def write_changed_feeds(opts: PublishOptions, c: Collected, fingerprint: str | N
         present = set()
     written: list[dict] = []
     names: list[str] = []
-    # One writer thread: file system calls release the GIL, so writing overlaps the next feed's rendering.
-    # Two feeds in flight at most bound the memory (plan.ics alone is ~150 MB at 100,000 deliverables).
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
-    pending: deque = deque()
-    with _no_cyclic_gc():
-        _render_and_write(c, feeds_dir, refresh_hours, timezone_name, known, present, writer, pending, written, names,
-                          now)
-    try:
-        for fut in pending:
-            fut.result()  # raises a write error here, before anything is recorded
-    finally:
-        writer.shutdown(wait=True)
+    with _no_cyclic_gc(), FeedFiles(feeds_dir) as files:
+        _render_and_write(c, refresh_hours, timezone_name, known, present, files, written, names, now)
+        files.commit()  # every changed feed replaced, or (on an error above) none, and no temporary file left
     with Session() as s, s.begin():  # after every file is on disk: a record never claims a missing feed
         save_feeds(s, written, set(published_feeds(s)))
         if fingerprint is not None:
@@ -313,18 +285,74 @@ def write_changed_feeds(opts: PublishOptions, c: Collected, fingerprint: str | N
     return tuple(w["name"] for w in written)
 
 
-def _render_and_write(c: Collected, feeds_dir: Path, refresh_hours: int, timezone_name: str, known: dict[str, str],
-                      present: set[str], writer: ThreadPoolExecutor, pending: deque, written: list[dict],
-                      names: list[str], now: datetime) -> None:
-    """write_changed's loop: feeds in order, each event's text rendered at most once per role."""
+class FeedFiles:
+    """The feeds being written, each as a temporary file beside its final name, filled in pieces.
+
+    Pieces wait in memory until BUDGET bytes are held across all feeds, then each waiting feed's pieces are
+    appended to its file: memory stays bounded however many feeds an event belongs to (at 100,000
+    deliverables the 5,000 agency feeds together hold twice the plan's ~150 MB). commit() renames every
+    file into place; leaving the block without commit() removes them, so readers see the old feeds or the
+    new ones, never a part.
+
+    No fsync: os.replace is atomic for readers, and a process that dies mid-run leaves whole files (old or
+    new) whose keys are recorded only after every file is in place, so the next run rewrites them. fsync per
+    file cost about 2 s per 150 MB here; what survives a power cut is the file system's business (ext4
+    flushes a file replaced by rename before the rename commits).
+    """
+
+    BUDGET = 32 << 20
+
+    def __init__(self, feeds_dir: Path) -> None:
+        self.dir = feeds_dir
+        self.waiting: dict[str, list[bytes]] = {}
+        self.started: list[str] = []
+        self.held = 0
+
+    def tmp(self, name: str) -> Path:
+        return self.dir / f".{name}.{os.getpid()}.tmp"
+
+    def start(self, name: str, head: bytes) -> None:
+        self.started.append(name)
+        self.tmp(name).write_bytes(b"")
+        self.add(name, head)
+
+    def add(self, name: str, *pieces: bytes) -> None:
+        waiting = self.waiting.get(name)
+        if waiting is None:
+            waiting = self.waiting[name] = []
+        waiting += pieces
+        for piece in pieces:
+            self.held += len(piece)
+        if self.held > self.BUDGET:
+            self.flush()
+
+    def flush(self) -> None:
+        for name, pieces in self.waiting.items():
+            with open(self.tmp(name), "ab") as fh:
+                fh.writelines(pieces)
+        self.waiting.clear()
+        self.held = 0
+
+    def commit(self) -> None:
+        self.flush()
+        for name in self.started:
+            os.replace(self.tmp(name), self.dir / name)
+        self.started = []
+
+    def __enter__(self) -> FeedFiles:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for name in self.started:  # not committed: an error on the way
+            self.tmp(name).unlink(missing_ok=True)
+
+
+def _render_and_write(c: Collected, refresh_hours: int, timezone_name: str, known: dict[str, str],
+                      present: set[str], files: FeedFiles, written: list[dict], names: list[str],
+                      now: datetime) -> None:
+    """write_changed's pass: each feed to write started, then every event rendered once (its text once per role)
+    and added to each such feed it belongs to (feed_members' rule), in event order; then each feed ended."""
     versions = [f"{h}{st.sequence}" for h, st in zip(c.hashes, c.stamps)]
-    n = len(c.events)
-    heads: list[bytes | None] = [None] * n
-    bodies: list[bytes | None] = [None] * n
-    role_parts: list[list] = [[None] * n, [None] * n, [None] * n]
-    tails: list[bytes | None] = [None] * n
-    lang = c.lang
-    events, stamps = c.events, c.stamps
     for scope, (meta, idx, roles) in feed_members(c).items():
         meta = CalendarMeta(meta.name, meta.description, refresh_hours, timezone_name)
         name = feed_filename(scope)
@@ -332,27 +360,36 @@ def _render_and_write(c: Collected, feeds_dir: Path, refresh_hours: int, timezon
         key = content_key(meta, idx, roles, versions)
         if known.get(name) == key and name in present:
             continue
-        pieces = [calendar_head(meta)]
+        files.start(name, calendar_head(meta))
         if not idx:  # nothing to show: still a valid calendar, which needs one component
-            pieces.append(timezone_component(timezone_name))
-        for j, i in enumerate(idx):
-            r = 0 if roles is None else roles[j]
-            head = heads[i]
-            if head is None:
-                ev = events[i]
-                head = heads[i] = event_head(ev, stamps[i])
-                bodies[i] = event_body(ev)
-                tails[i] = summary_tail(ev)
-            rp = role_parts[r][i]
-            if rp is None:
-                rp = role_parts[r][i] = event_role(events[i], ROLES[r], lang, tails[i])
-            pieces += (head, rp[0], bodies[i], rp[1])
-        pieces.append(CALENDAR_END)
-        pending.append(writer.submit(write_atomic, feeds_dir / name, pieces))
-        del pieces
-        while len(pending) > 2:
-            pending.popleft().result()
+            files.add(name, timezone_component(timezone_name))
         written.append({"name": name, "content_key": key, "events": len(idx), "written_at": now})
+    del versions
+    writing = {w["name"] for w in written}
+    plan = feed_filename("plan") if feed_filename("plan") in writing else None
+    agency = {code: n for code, _ in c.agencies if (n := feed_filename(f"agency:{code}")) in writing}
+    category: dict[str, str | None] = {}
+    lang = c.lang
+    for ev, stamp in zip(c.events, c.stamps):
+        cat = category.get(ev.category, "")
+        if cat == "":
+            n = feed_filename(f"category:{ev.category}")
+            cat = category[ev.category] = n if n in writing else None
+        feeds = [(n, 0) for n in (plan, cat) if n is not None]
+        if ev.lead in agency:
+            feeds.append((agency[ev.lead], 1))
+        feeds += [(agency[code], 2) for code in ev.supporting if code in agency]
+        if not feeds:
+            continue
+        head, body, tail = event_head(ev, stamp), event_body(ev), summary_tail(ev)
+        parts: list = [None, None, None]
+        for name, r in feeds:
+            rp = parts[r]
+            if rp is None:
+                rp = parts[r] = event_role(ev, ROLES[r], lang, tail)
+            files.add(name, head, rp[0], body, rp[1])
+    for w in written:
+        files.add(w["name"], CALENDAR_END)
 
 
 @dataclass(frozen=True)

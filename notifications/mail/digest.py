@@ -10,11 +10,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plantrack.config import clock
 from plantrack.models.db import session_factory
 from plantrack.models.digest.figures import FigureOptions, PlanFigures, plan_figures, plans
 from plantrack.models.digest.snapshot import store_snapshot
@@ -138,7 +139,7 @@ def digest_message(f: PlanFigures, opts: DigestOptions, to: list[Contact], cc: l
     ident = opts.identity
     domain = ident.mail_from.rpartition("@")[2]
     slug = "".join(ch if ch.isalnum() else "-" for ch in f.plan_number.lower())
-    data = DigestData(f, tuple(to), tuple(cc), ident.mail_from, datetime.now(timezone.utc),
+    data = DigestData(f, tuple(to), tuple(cc), ident.mail_from, clock.now(),
                       f"<digest.{f.week.lower()}.{slug}.{secrets.token_hex(4)}@{domain}>", ident.demo)
     return build_digest_message(data, ident.lang)
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.utils import format_datetime
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
 from plantrack.models.digest.figures import STATUS_ORDER, Counts, OverdueItem, PlanFigures, TargetLine, Trend
 from plantrack.models.status import StatusKey, label
-from plantrack.notifications.mail.checkin_message import TEMPLATES, Contact, Message, _addr, _fmt
+from plantrack.notifications.mail.message import Contact, Message, auto_headers, template_environment
 from plantrack.notifications.palette import PALETTE
 
 TITLE_CHARS = 90  # a title cut to about two lines of a phone
@@ -117,23 +116,14 @@ def _env(lang: str) -> Environment:
     """One environment per language: jinja2.ext.i18n bound to its catalog, Babel formats as filters."""
     from plantrack.config import i18n
 
-    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                      autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      extensions=["jinja2.ext.i18n"])
-    env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_translations(i18n.translations(lang), newstyle=True)
-    env.filters.update(
-        day=lambda v: i18n.format_day(v, lang),
-        dated=lambda v: i18n.format_dated(v, lang),
+    return template_environment(
+        lang, newstyle=True,
         num=lambda v: i18n.format_number(v, lang),
-        amount=lambda v, unit: i18n.format_amount(v, unit, lang),
         share=lambda v: "-" if v is None else i18n.format_number(round(100 * v), lang, 0) + "%",
         status=lambda k: label(k, lang),
         signed=lambda n: ("+" if n > 0 else "−" if n < 0 else "±") + str(abs(n)),
         short=short,
     )
-    return env
 
 
 @lru_cache(maxsize=8)
@@ -219,17 +209,8 @@ def build_digest_message(data: DigestData, lang: str = "vi") -> Message:
     text = _template("digest.txt.j2", lang).render(ctx)
     html = _template("digest.html.j2", lang).render(ctx)
     name = sender_name(f, lang)
-    headers = [("From", _addr(name, data.mail_from)), ("To", _fmt(data.to))]
-    if data.cc:
-        headers.append(("Cc", _fmt(data.cc)))
-    headers += [
-        ("Date", format_datetime(data.written_at)),
-        ("Message-ID", data.message_id),
-        ("Auto-Submitted", "auto-generated"),
-        ("X-Auto-Response-Suppress", "OOF, AutoReply"),
-        ("X-Plantrack-Ref", f"digest {f.plan_number} {f.week}"),
-    ]
-    if data.demo:
-        headers.append(("X-Plantrack-Demo", "demo mode: sent to the local .eml folder only"))
+    headers = auto_headers(name, data.mail_from, data.to, data.cc, None, data.written_at, data.message_id,
+                           f"digest {f.plan_number} {f.week}",
+                           "demo mode: sent to the local .eml folder only" if data.demo else None)
     return Message(subject=ctx["subject"], text=text, html=html, headers=tuple(headers),
                    envelope_from=data.mail_from, recipients=tuple(c.email for c in data.to + data.cc))

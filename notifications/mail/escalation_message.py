@@ -2,7 +2,7 @@
 
 One template per shape (escalation.txt.j2, escalation.html.j2); its words are English message ids
 (WORDS) translated by the catalog of each language (config/locale), so a third language is one more catalog. Headers and MIME are the
-check-ins' (Message from checkin_message): same identity, threading by In-Reply-To/References.
+check-ins' (Message from message.py): same identity, threading by In-Reply-To/References.
 """
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from datetime import date, datetime
 from email.utils import format_datetime
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
-from plantrack.notifications.mail.checkin_message import MAX_ITEMS, TEMPLATES, Contact, Message, _addr, check_headers
+from plantrack.notifications.mail.checkin_message import MAX_ITEMS
+from plantrack.notifications.mail.message import Contact, Message, check_headers, mailbox, mailboxes, \
+    template_environment
 
 
 @dataclass(frozen=True)
@@ -182,9 +184,7 @@ def subject_for(data: EscalationData, lang: str) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                       autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return template_environment(None)  # the words come translated in the context (WORDS), not from the template
 
 
 @lru_cache(maxsize=4)
@@ -214,14 +214,15 @@ def build_escalation_message(data: EscalationData, lang: str = "vi", max_items: 
     }
     text = _template("escalation.txt.j2").render(ctx)
     html = _template("escalation.html.j2").render(ctx)
-    headers = [("From", _addr(data.sender_name, data.mail_from)), ("To", _addr(data.to.name, data.to.email))]
+    headers = [("From", mailbox(data.sender_name, data.mail_from)), ("To", mailbox(data.to.name, data.to.email))]
     if data.cc:
-        headers.append(("Cc", ", ".join(_addr(c.name, c.email) for c in data.cc)))
-    headers += [("Reply-To", _addr(data.sender_name, data.reply_to)), ("Date", format_datetime(data.written_at)),
+        headers.append(("Cc", mailboxes(data.cc)))
+    headers += [("Reply-To", mailbox(data.sender_name, data.reply_to)), ("Date", format_datetime(data.written_at)),
                 ("Message-ID", data.message_id)]
     if data.in_reply_to:
         headers += [("In-Reply-To", data.in_reply_to), ("References", data.in_reply_to)]
-    headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All"),
+    # Not "All": that also suppresses the non-delivery reports that tell the intake an address is dead.
+    headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "OOF, AutoReply"),
                 ("X-Plantrack-Ref", f"escalation {data.today.isoformat()}{f' {data.ref}' if data.ref else ''}")]
     if data.demo:
         headers.append(("X-Plantrack-Demo", "demo key: reply tokens are not secret"))

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import format_datetime
 
-from plantrack.notifications.mail.checkin_message import Message, _addr, _template
+from plantrack.notifications.mail.checkin_message import _template
+from plantrack.notifications.mail.message import Message, mailbox
 
 # Words of the receipt that are not in its template, per language.
 WORDS = {
@@ -106,9 +107,9 @@ def build_receipt(data: ReceiptData, lang: str = "vi") -> Message:
     page = ('<!DOCTYPE html><html><body><div style="font-family:Arial,sans-serif;font-size:14px;'
             f'white-space:pre-wrap">{body}</div></body></html>\n')
     refs = tuple(dict.fromkeys(data.references[-10:] + ((data.in_reply_to,) if data.in_reply_to else ())))
-    headers = [("From", _addr(data.sender_name, data.mail_from)), ("To", _addr(data.to_name, data.to))]
+    headers = [("From", mailbox(data.sender_name, data.mail_from)), ("To", mailbox(data.to_name, data.to))]
     if data.reply_to:
-        headers.append(("Reply-To", _addr(data.sender_name, data.reply_to)))
+        headers.append(("Reply-To", mailbox(data.sender_name, data.reply_to)))
     headers += [("Date", format_datetime(data.written_at)), ("Message-ID", data.message_id)]
     if data.in_reply_to:
         headers.append(("In-Reply-To", data.in_reply_to))
