@@ -35,10 +35,13 @@ def init():
 
 
 @plan_app.command("load")
-def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names its agency directory)")):
-    """Validate a plan file and its directory, then upsert both in one transaction (unchanged files: nothing)."""
+def plan_load(files: list[Path] = typer.Argument(..., help="plan YAML files (each names its agency directory)")):
+    """Validate each plan file and its directory, then upsert both in one transaction a file (unchanged files: nothing).
+
+    Files load in order; the first one with problems stops the run and writes nothing, the ones before it stay loaded.
+    """
     from plantrack.models.plan.file import PlanFileError, PlanLimits
-    from plantrack.models.plan.load import load_plan
+    from plantrack.models.plan.load import load_plans
 
     settings = state.settings()
     try:
@@ -47,17 +50,18 @@ def plan_load(file: Path = typer.Argument(..., help="plan YAML file (it names it
         fail(str(exc))
     url = settings.database_url
     require_schema(url)
-    Session = state.session_factory()
+    done = 0  # files loaded or found unchanged, in order: the one after them is the one with problems
     try:
-        with Session() as session, session.begin():
-            summary = load_plan(session, file, limits=limits)
+        for _, summary in load_plans(state.session_factory(), files, limits=limits):
+            done += 1
+            verb = "loaded" if summary.changed else "unchanged"
+            console().print(f"plan {summary.plan_number} {verb}: deliverables {summary.deliverables}; "
+                            f"indicators {summary.indicators}; agencies {summary.agencies}; people {summary.people}",
+                            highlight=False)
     except PlanFileError as exc:
         n = len(exc.problems)
-        fail(f"{file}: {n} problem{'s' if n > 1 else ''}, nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
-    verb = "loaded" if summary.changed else "unchanged"
-    console().print(f"plan {summary.plan_number} {verb}: deliverables {summary.deliverables}; "
-                  f"indicators {summary.indicators}; agencies {summary.agencies}; people {summary.people}",
-                  highlight=False)
+        fail(f"{files[done]}: {n} problem{'s' if n > 1 else ''}, nothing was loaded:\n"
+             + "\n".join(f"  {p}" for p in exc.problems))
 
 
 @plan_app.command("show")

@@ -77,6 +77,7 @@ def test_plain_scalars_resolve_as_the_library_resolves_them(words):
     "a:\n  b:\n    c: |\n      line 1\n      line 2\n    d: >\n      folded\n      text\n",
     "a: 1\na: 2\n",  # a repeated key: the last wins, as in the library
     "time: 2024-01-15 10:00:00\n",  # timestamps are not resolved by plan files' loader
+    "yes: yes\nno: [no, 'no', no, yes]\n1: 1\n'1': 1\n~: [~, '~', ~]\n0x1F: [0x1F, 0x1F]\n",  # repeats: resolved once
 ])
 def test_tricky_documents(text):
     _check(text)

@@ -5,8 +5,10 @@ NFC, so a copy saved in NFD (some Mac and Windows tools do) is the same plan, wi
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date
@@ -56,10 +58,31 @@ class PlanFileError(Exception):
         super().__init__("\n".join(problems))
         self.problems = problems
 
+    def __reduce__(self):  # from the process that reads ahead (models.plan.load), with its list of problems
+        return PlanFileError, (self.problems,)
+
 
 # Bump when read_plan or store_plan would store anything differently from the same files: an unchanged
 # reload is recognised by file hashes and this version alone (models.plan.load), before any parsing.
 LOADER_VERSION = "1"
+
+
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector paused inside, as it was before after (a decorator too).
+
+    A plan's load builds hundreds of thousands of lists, dicts and models that form no cycle; the
+    collector would walk them, and the cached national directory, again and again: a tenth of a load.
+    The collector is process-wide: another thread's cycles wait for the end of the load.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def load_key(file_sha256: str, directory_sha256: str, source_sha256: str | None) -> str:
@@ -213,19 +236,31 @@ def _validate(model, path: Path, text: str, data):
 
 
 def _solar(value) -> date:
-    if isinstance(value, LunarDay):
-        y, m, d = (int(x) for x in value.lunar.split("-"))
-        try:
-            return LunarDate(y, m, d).to_solar_date()
-        except ValueError:
-            raise ValueError(f"lunar date {value.lunar} does not exist") from None
-    return value
+    return _lunar_to_solar(value.lunar) if isinstance(value, LunarDay) else value
+
+
+@lru_cache(maxsize=4096)
+def _lunar_to_solar(lunar: str) -> date:
+    """The solar date of a lunar 'YYYY-M-D' (cached: the library walks the months, and plans repeat Tết and Trung thu)."""
+    y, m, d = (int(x) for x in lunar.split("-"))
+    try:
+        return LunarDate(y, m, d).to_solar_date()
+    except ValueError:
+        raise ValueError(f"lunar date {lunar} does not exist") from None
+
+
+@dataclass(frozen=True)
+class _CheckedDirectory:
+    directory: DirectoryFile
+    problems: tuple[str, ...]  # the directory's own problems
+    refs: frozenset[str]  # what a plan may name as an agency: its codes and @group names
+    emails: frozenset[str]  # its people's addresses, lower case
 
 
 @lru_cache(maxsize=4)
-def _directory(path: Path, _sha256: str, max_bytes: int) -> tuple[DirectoryFile, tuple[str, ...]]:
-    """The validated directory and its own problems, cached by content: loading 34 provincial
-    plans parses one national directory once, not 34 times."""
+def _directory(path: Path, _sha256: str, max_bytes: int) -> _CheckedDirectory:
+    """The validated directory, its own problems and the names plans check against, cached by content:
+    loading 34 provincial plans parses one national directory once, not 34 times."""
     text, data = _read_yaml(path, max_bytes)
     directory = _validate(DirectoryFile, path, text, data)
     problems: list[str] = []
@@ -261,7 +296,8 @@ def _directory(path: Path, _sha256: str, max_bytes: int) -> tuple[DirectoryFile,
         for k, code in enumerate(members):
             if code not in codes:
                 problems.append(f"{place(('groups', name, k), data)}: unknown agency code '{code}'")
-    return directory, tuple(problems)
+    return _CheckedDirectory(directory, tuple(problems), frozenset(codes) | {f"@{g}" for g in directory.groups},
+                             frozenset(emails))
 
 
 def _count_items(path: Path, data, limits: PlanLimits) -> None:
@@ -304,32 +340,47 @@ def text_file_sha256(path: Path) -> str | None:
         return None
 
 
-def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPlan:
-    """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem."""
+@collector_paused()
+def read_plan_yaml(path: str | Path, limits: PlanLimits = PlanLimits()) -> tuple[str, object]:
+    """The plan file's NFC text and its YAML data, within limits (raises PlanFileError): read_plan's first step,
+    the only one that needs nothing but the file."""
     path = Path(path)
     text, data = _read_yaml(path, limits.max_bytes)
     _count_items(path, data, limits)
+    return text, data
+
+
+@collector_paused()
+def read_plan(path: str | Path, limits: PlanLimits = PlanLimits(),
+              parsed: tuple[str, object] | None = None) -> ResolvedPlan:
+    """Parse and check a plan file and the directory it names; raise PlanFileError listing every problem.
+
+    parsed: what read_plan_yaml gave for this file, when it was read already.
+    """
+    path = Path(path)
+    text, data = parsed if parsed is not None else read_plan_yaml(path, limits)
     plan = _validate(PlanFile, path, text, data)
     dir_path = (path.parent / plan.directory).resolve()
     try:
         dir_sha = _text_sha256(dir_path.read_bytes())  # as the plan file: an NFD copy is the same directory
     except OSError as exc:
         raise PlanFileError([f"{dir_path}: cannot read the directory named by {path}: {exc.strerror}"]) from None
-    directory, dir_problems = _directory(dir_path, dir_sha, limits.max_bytes)
-    problems: list[str] = list(dir_problems)
+    checked = _directory(dir_path, dir_sha, limits.max_bytes)
+    directory, known = checked.directory, checked.refs
+    problems: list[str] = list(checked.problems)
     pplace = _Places(path, text)
-    codes = {a.code for a in directory.agencies}
 
     def check_refs(refs: list[str], loc: tuple, listed: bool = True) -> None:
         for k, ref in enumerate(refs):
+            if ref in known:
+                continue
             if ref.startswith("@"):
-                if ref[1:] not in directory.groups:
-                    known = ", ".join(sorted(directory.groups)) or "none"
-                    problems.append(f"{pplace(loc + (k,) if listed else loc, data)}: unknown agency group '{ref}' (groups: {known})")
-            elif ref not in codes:
+                groups = ", ".join(sorted(directory.groups)) or "none"
+                problems.append(f"{pplace(loc + (k,) if listed else loc, data)}: unknown agency group '{ref}' (groups: {groups})")
+            else:
                 problems.append(f"{pplace(loc + (k,) if listed else loc, data)}: unknown agency code '{ref}'")
 
-    emails = {p.email.lower() for a in directory.agencies for p in a.people}
+    emails = checked.emails
     people_refs = [(("plan", "signed_by"), plan.plan.signed_by)]
     people_refs += [(("plan", "digest_to", k), m) for k, m in enumerate(plan.plan.digest_to)]
     for loc, email in people_refs:
@@ -351,9 +402,11 @@ def read_plan(path: str | Path, limits: PlanLimits = PlanLimits()) -> ResolvedPl
             problems.append(f"{pplace(loc + ('due',), data)}: due {d.due} is before start {d.start}")
         if d.schedule == "span" and not (d.start and d.due):
             problems.append(f"{pplace(loc + ('schedule',), data)}: a 'span' deliverable needs both start and due")
-        check_refs([d.lead], loc + ("lead",), listed=False)
-        check_refs(d.supporting, loc + ("supporting",))
-        if d.report_to:
+        if d.lead not in known:
+            check_refs([d.lead], loc + ("lead",), listed=False)
+        if not known.issuperset(d.supporting):
+            check_refs(d.supporting, loc + ("supporting",))
+        if d.report_to and d.report_to not in known:
             check_refs([d.report_to], loc + ("report_to",), listed=False)
         dates = {}
         for j, m in enumerate(d.milestones):

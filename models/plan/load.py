@@ -1,14 +1,19 @@
-"""Load a plan file into the database: skip on unchanged file hashes, else read, validate and store it."""
+"""Load plan files into the database: skip on unchanged file hashes, else read, validate and store each."""
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from plantrack.models.entities import AgencyDirectory, Deliverable, Indicator, Plan
-from plantrack.models.plan.file import PlanLimits, load_key, plan_file_sha256, read_plan, text_file_sha256
+from plantrack.models.plan.file import (
+    PlanLimits, collector_paused, load_key, plan_file_sha256, read_plan, read_plan_yaml, text_file_sha256,
+)
 from plantrack.models.plan.store import Counts, LoadSummary, store_plan
 
 
@@ -54,3 +59,37 @@ def load_plan(session: Session, path: str | Path, now: datetime | None = None,
     if quick is not None:
         return quick
     return store_plan(session, read_plan(path, limits), now)
+
+
+def load_plans(Session: sessionmaker, paths: list[str | Path], now: datetime | None = None,
+               limits: PlanLimits = PlanLimits()) -> Iterator[tuple[Path, LoadSummary]]:
+    """Load plan files in order, each in its own transaction as load_plan does; yields (path, summary) as each commits.
+
+    The first file with problems raises PlanFileError: it writes nothing, the files before it stay loaded.
+    While one plan is written, a second process parses the next changed file's YAML (most of reading a plan):
+    on two cores the two overlap. (A thread would not: the parse holds the interpreter lock.)
+    """
+    paths = [Path(p) for p in paths]
+    changed: list[Path] = []  # what to read ahead: one file is just read
+    if len(paths) > 1:
+        with Session() as s:  # a first look, to read ahead only files that will be read; each load looks again
+            changed = [p for p in paths if unchanged_load(s, p) is None]
+    # fork: the parser starts at once with what this process imported (a plan load runs no other thread)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        ahead: dict[Path, Future[tuple[str, object]]] = {}
+
+        def read_after(path: Path | None) -> None:
+            rest = changed[changed.index(path) + 1:] if path in changed else changed
+            if rest and rest[0] not in ahead:
+                ahead[rest[0]] = pool.submit(read_plan_yaml, rest[0], limits)
+
+        read_after(None)
+        for path in paths:
+            with collector_paused(), Session() as s, s.begin():
+                summary = unchanged_load(s, path)
+                if summary is None:
+                    future = ahead.pop(path, None)
+                    parsed = future.result() if future is not None else None
+                    read_after(path)
+                    summary = store_plan(s, read_plan(path, limits, parsed), now)
+            yield path, summary

@@ -28,12 +28,15 @@ TEXT_RE = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
 DIRECTIONS = tuple(d.value for d in Direction)  # increase / decrease: a direction only, no target number
 
 
+_DMY = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*")
+
+
 def _parse_date(value):
     """Accept ISO dates (YAML gives date objects) and Vietnamese dd/mm/yyyy strings."""
     if isinstance(value, date) or value is None:
         return value
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", value)
+        m = _DMY.fullmatch(value) if "/" in value else None  # a plan has thousands of ISO dates
         if m:
             d, mth, y = (int(x) for x in m.groups())
             try:
@@ -96,17 +99,17 @@ class AgencyEntry(Strict):
     name_en: Line | None = None
     short_name: Line | None = None
     kind: Literal[AGENCY_KINDS]  # type: ignore[valid-type]
-    aliases: list[Line] = []
+    aliases: list[Line] = Field(default_factory=list)
     parent: Line | None = None
     successor: Line | None = None
-    people: list[PersonEntry] = []
+    people: list[PersonEntry] = Field(default_factory=list)
 
 
 class DirectoryFile(Strict):
     """The agency directory: agencies, their people, and named groups of agencies."""
 
     agencies: list[AgencyEntry]
-    groups: dict[Line, list[Line]] = {}
+    groups: dict[Line, list[Line]] = Field(default_factory=dict)
 
 
 class PlanHeader(Strict):
@@ -117,7 +120,7 @@ class PlanHeader(Strict):
     signer: Line | None = None  # as printed under the signature, e.g. "Giàng Thị Dung, Phó Chủ tịch UBND tỉnh"
     signed_as: Line | None = None  # the signing block, e.g. "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
     signed_by: Email | None = None  # the signer's email in the directory
-    digest_to: list[Email] = []  # directory people who get the weekly digest
+    digest_to: list[Email] = Field(default_factory=list)  # directory people who get the weekly digest
     # The agency whose office monitors the plan and signs its check-ins (its 'coordinator' person is the contact).
     coordinator: Annotated[str, Field(pattern=CODE_RE)] | None = None
     period_start: Day
@@ -145,17 +148,17 @@ class DeliverableEntry(Strict):
     short_title: Annotated[str, Field(pattern=LINE_RE, max_length=60)] | None = None  # calendar titles; default: the title, shortened
     category: Literal[CATEGORIES]  # type: ignore[valid-type]
     lead: Line
-    supporting: list[Line] = []  # agency codes or @group names
+    supporting: list[Line] = Field(default_factory=list)  # agency codes or @group names
     report_to: Line | None = None
     description: Text | None = None
-    quantities: list[Quantity] = []
+    quantities: list[Quantity] = Field(default_factory=list)
     funding: Text | None = None
     start: Day | None = None
     due: Day | None = None
     # The plan's wording of the deadline: "trước ngày" -> before, "đến ngày" / "hạn" -> by (the default).
     due_wording: Literal["before", "by"] = "by"
     schedule: Literal["deadline", "span"] = "deadline"
-    milestones: list[Milestone] = []
+    milestones: list[Milestone] = Field(default_factory=list)
     assumption: Text | None = None  # what the plan text does not say and we chose
 
 
@@ -185,6 +188,6 @@ class PlanFile(Strict):
 
     plan: PlanHeader
     directory: Line  # path of the agency directory file, relative to the plan file
-    assumptions: list[Text] = []
-    indicators: list[IndicatorEntry] = []
+    assumptions: list[Text] = Field(default_factory=list)
+    indicators: list[IndicatorEntry] = Field(default_factory=list)
     deliverables: list[DeliverableEntry]

@@ -19,7 +19,7 @@ from plantrack.models.entities import (
     Plan,
     deliverable_support,
 )
-from plantrack.models.plan.file import ResolvedPlan
+from plantrack.models.plan.file import ResolvedPlan, collector_paused
 
 
 @dataclass
@@ -206,11 +206,12 @@ def _deliverable_rows(rp: ResolvedPlan, agency_ids: dict[str, int]) -> dict[str,
     return rows
 
 
-def _store_support(session: Session, rp: ResolvedPlan, plan_id: int, agency_ids: dict[str, int]) -> set[str]:
-    """Make supporting agencies match the file; returns codes of deliverables whose set changed."""
+def _store_support(session: Session, rp: ResolvedPlan, plan_id: int, agency_ids: dict[str, int],
+                   new_plan: bool) -> set[str]:
+    """Make supporting agencies match the file (a new plan has none yet); returns codes of deliverables whose set changed."""
     ids = dict(session.execute(select(Deliverable.code, Deliverable.id).where(Deliverable.plan_id == plan_id)).all())
     code_of = {v: k for k, v in ids.items()}
-    have: set[tuple[int, int]] = set(
+    have: set[tuple[int, int]] = set() if new_plan else set(
         session.execute(
             select(deliverable_support.c.deliverable_id, deliverable_support.c.agency_id)
             .join(Deliverable, Deliverable.id == deliverable_support.c.deliverable_id)
@@ -229,7 +230,8 @@ def _store_support(session: Session, rp: ResolvedPlan, plan_id: int, agency_ids:
             deliverable_support.c.deliverable_id == bindparam("d"), deliverable_support.c.agency_id == bindparam("a")),
             [{"d": d, "a": a} for d, a in gone])
     if new:
-        bulk_insert(session, deliverable_support, [{"deliverable_id": d, "agency_id": a} for d, a in new])
+        # in key order: each row lands beside the last in the primary key's index
+        bulk_insert(session, deliverable_support, [{"deliverable_id": d, "agency_id": a} for d, a in sorted(new)])
     return {code_of[d] for d, _ in gone | new}
 
 
@@ -257,6 +259,7 @@ def _store_directory(session: Session, rp: ResolvedPlan, now: datetime, summary:
     return agency_ids
 
 
+@collector_paused()
 def store_plan(session: Session, rp: ResolvedPlan, now: datetime | None = None) -> LoadSummary:
     """Upsert agencies, people, plan, indicators and deliverables; reported status is never touched."""
     now = now or datetime.now(timezone.utc)
@@ -269,7 +272,7 @@ def store_plan(session: Session, rp: ResolvedPlan, now: datetime | None = None) 
     existing = _existing(session, Deliverable, d_cols, Deliverable.plan_id == plan_id)
     summary.deliverables, touched = _upsert_rows(session, Deliverable, existing, d_rows, "code", now,
                                                  {"plan_id": plan_id, "state": "not_started"})
-    touched = _store_support(session, rp, plan_id, agency_ids) - touched
+    touched = _store_support(session, rp, plan_id, agency_ids, new_plan=not existing) - touched
     if touched:  # only the supporting set changed: still an update of that deliverable
         session.execute(update(Deliverable).where(Deliverable.plan_id == plan_id, Deliverable.code.in_(touched))
                         .values(updated_at=now))

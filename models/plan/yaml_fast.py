@@ -57,8 +57,9 @@ def _build(loader) -> object:
     if isinstance(ev, StreamEndEvent):
         return None
     anchors: dict[str, object] = {}
-    # The stack holds open containers; for a mapping, a key waiting for its value (or _NO_KEY).
-    stack: list[list] = []
+    plain: dict[str, object] = {}  # plain scalar text -> its value (str, int, float, bool or None)
+    # The stack holds the open containers around the current one; in a mapping, key waits for its value.
+    stack: list[tuple] = []
     root: list = []
     container: object = root
     is_map = False
@@ -71,25 +72,13 @@ def _build(loader) -> object:
             tag = ev.tag
             if tag is not None and tag != "!":
                 raise _Fallback
-            if not ev.style and ev.implicit[0]:  # the C parser gives plain scalars style '' 
+            if not ev.style and ev.implicit[0]:  # the C parser gives plain scalars style ''
                 # Plain scalar: only values starting with a resolver's first character can be non-strings.
-                if value and value[0] not in first_chars:
-                    pass
-                else:
-                    tag = resolve(ScalarNode, value, (True, False))
-                    if tag == STR:
-                        pass
-                    elif tag == NULL:
-                        value = None
-                    elif tag == INT:
-                        value = int(value) if value.isdigit() and (value[0] != "0" or value == "0") else \
-                            loader.construct_yaml_int(ScalarNode(tag, value))
-                    elif tag == FLOAT:
-                        value = loader.construct_yaml_float(ScalarNode(tag, value))
-                    elif tag == BOOL:
-                        value = bools[value.lower()]
-                    else:
-                        raise _Fallback  # merge keys, timestamps, values: the library knows them
+                # Keys and words repeat thousands of times in a plan: each is resolved once.
+                try:
+                    value = plain[value]
+                except KeyError:
+                    value = plain[value] = _plain(loader, value, first_chars, resolve, bools)
             if ev.anchor is not None:
                 anchors[ev.anchor] = value
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
@@ -102,14 +91,14 @@ def _build(loader) -> object:
                 if key is _NO_KEY:
                     raise _Fallback  # a mapping or sequence as a key
                 container[key] = value
-                key = _NO_KEY
             else:
                 container.append(value)
-            stack.append([container, is_map, key])
+            stack.append((container, is_map))
             container, is_map, key = value, cls is MappingStartEvent, _NO_KEY
             continue
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
-            container, is_map, key = stack.pop()
+            container, is_map = stack.pop()
+            key = _NO_KEY  # a container's own key was used when it opened
             continue
         elif cls is AliasEvent:
             try:
@@ -126,17 +115,32 @@ def _build(loader) -> object:
             raise _Fallback
         # A scalar or an alias: a key, a value of a mapping, or an item of a sequence.
         if is_map:
-            if key is _NO_KEY:
-                try:
-                    hash(value)
-                except TypeError:
-                    raise _Fallback from None
+            if key is _NO_KEY:  # scalars hash; an alias of a mapping or sequence fell back above
                 key = value
             else:
                 container[key] = value
                 key = _NO_KEY
         else:
             container.append(value)
+
+
+def _plain(loader, value: str, first_chars, resolve, bools) -> object:
+    """The value of a plain scalar, as the library's resolver and constructors make it."""
+    if value and value[0] not in first_chars:
+        return value
+    tag = resolve(ScalarNode, value, (True, False))
+    if tag == STR:
+        return value
+    if tag == NULL:
+        return None
+    if tag == INT:
+        return int(value) if value.isdigit() and (value[0] != "0" or value == "0") else \
+            loader.construct_yaml_int(ScalarNode(tag, value))
+    if tag == FLOAT:
+        return loader.construct_yaml_float(ScalarNode(tag, value))
+    if tag == BOOL:
+        return bools[value.lower()]
+    raise _Fallback  # merge keys, timestamps, values: the library knows them
 
 
 class _Everything:
