@@ -6,15 +6,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 
 from plantrack.config.i18n import format_number, gettext_for, ngettext_for
-from plantrack.models.board import (
-    STATUS_ORDER,
-    BoardRow,
-    BoardView,
-    GroupBy,
-    IndicatorRow,
-    Tally,
-    json_labels,
-)
+from plantrack.models.board import BoardRow, IndicatorRow, json_labels
+from plantrack.models.board_view import STATUS_ORDER, BoardView, GroupBy, Tally
 from plantrack.models.status import OPEN_STATUSES, StatusKey, not_reported
 
 STATUS_STYLE = {
@@ -257,7 +250,7 @@ def write_plain(rows: Iterable[BoardRow], w: Words, out=None) -> Tally:
 def print_all(rows: Iterator[BoardRow], w: Words, day: date, agency: str | None) -> None:
     """Every row: a rich table while there are few, plain fixed-width text beyond RICH_MAX_ROWS (streamed)."""
     from plantrack.cli.common import console
-    from plantrack.models.board import board_view
+    from plantrack.models.board_view import board_view
 
     head: list[BoardRow] = []
     for r in rows:

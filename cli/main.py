@@ -126,7 +126,7 @@ def status(
             fail(f"--category {category!r} is not a category (one of: {', '.join((*CATEGORIES, 'indicator'))})")
     group_by = None
     if by is not None:
-        from plantrack.models.board import GroupBy
+        from plantrack.models.board_view import GroupBy
 
         try:
             group_by = GroupBy(by)
@@ -171,7 +171,7 @@ def _print_status(rows, day, lang: str, agency: str | None, as_json: bool, all_r
     if all_rows:
         out.print_all(rows, words, day, agency)
         return
-    from plantrack.models.board import board_view
+    from plantrack.models.board_view import board_view
 
     view = board_view(rows, threshold=STATUS_THRESHOLD, limit=limit, group_by=group_by)
     if view.complete:

@@ -80,7 +80,7 @@ def print_lines(text: str, width: int, style: str = "", indent: str = "") -> Non
 
 def summary_lines(view, w, keys, width: int) -> None:
     """The summary table as one wrapped paragraph per plan or lead agency, then the total."""
-    from plantrack.models.board import GroupBy, Tally
+    from plantrack.models.board_view import GroupBy, Tally
 
     _ = w._
     by_plan = view.group_by == GroupBy.PLAN

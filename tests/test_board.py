@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, create_engine, insert, select
 
 from bench.national import write_national
-from plantrack.models.board import URGENCY, BoardQuery, iter_board, status_prefilter
+from plantrack.models.board import BoardQuery, iter_board, status_prefilter
+from plantrack.models.board_view import URGENCY
 from plantrack.models.status import StatusKey, derive_status
 from tests.conftest import init_and_load
 from tests.plan_helpers import copy_seed, edit
