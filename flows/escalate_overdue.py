@@ -9,9 +9,9 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import day_name
 from plantrack.notifications.board import BoardOptions
-from plantrack.notifications.mail.escalation import EscalationOptions, EscalationResult, escalate_overdue
+from plantrack.notifications.mail.escalation import EscalationOptions, EscalationResult
 from plantrack.tasks.board import publish_status_board
-from plantrack.tasks.escalation import TASK_STEPS
+from plantrack.tasks.escalation import escalate_overdue
 
 LEVELS = {1: "reminder", 2: "overdue", 3: "coordinator", 4: "Deputy Chair"}
 
@@ -57,10 +57,10 @@ def report(result: EscalationResult) -> str:
 def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     """Escalate what is late, silent or blocked (today: default the date in PLANTRACK_TIMEZONE).
 
-    Steps (notifications/mail/escalation.py, as tasks): take_send_lock (when another live run holds it,
-    only the artifact says so); record_escalations (on a working day, the set-based sweep records the
-    rungs due today and queues one email per recipient; on a day off nothing); list_queued_mail and
-    send_queued_mail per batch (the check-ins' sending path); release_send_lock; then the artifact
+    Steps: escalate_overdue, one task for the use case (notifications/mail/escalation.py): take the send
+    lock (when another live run holds it, only the artifact says so); on a working day, the set-based sweep
+    records the rungs due today and queues one email per recipient (on a day off nothing), and the outbox is
+    sent in batches (the check-ins' sending path); the lock is given back; then the artifact
     `escalate-overdue`, today's escalations by level and agency; publish_status_board
     (`plan-status-board`, `overdue`, with the levels just recorded). Fails after the artifacts when the
     relay was unreachable (a rerun sends the rest).
@@ -70,7 +70,7 @@ def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     settings = load_settings()
     opts = EscalationOptions.from_settings(settings)  # a bad ladder or mail setup fails before anything runs
     day = today or settings.today()
-    result = escalate_overdue(opts, day, flow_run.id, steps=TASK_STEPS)
+    result = escalate_overdue(opts, day, flow_run.id)
     create_markdown_artifact(key="escalate-overdue", markdown=report(result),
                              description=f"{len(result.fired)} escalations on {result.today.isoformat()}")
     publish_status_board(BoardOptions.from_settings(settings), day)

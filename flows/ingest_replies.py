@@ -1,7 +1,6 @@
 """Flow ingest-replies: read the focal points' replies, apply what they report, answer each one."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from prefect import flow
@@ -13,11 +12,10 @@ from plantrack.deployments.specs import REPORTS_CHANGED
 from plantrack.flows.naming import day_name
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.checkins import CheckinOptions
-from plantrack.notifications.mail.inbound.send import send_outbox
 from plantrack.notifications.mail.inbound.ingest import IngestOptions, IngestResult
 from plantrack.notifications.mail.inbound.replies_artifact import artifact_markdown
 from plantrack.tasks.board import publish_status_board
-from plantrack.tasks.checkins import TASK_STEPS
+from plantrack.tasks.checkins import send_outbox
 from plantrack.tasks.replies import ingest_replies
 
 
@@ -28,12 +26,11 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
 
     Steps: ingest_replies, once per batch until the source (IMAP or Maildir) is drained (each message
     stored raw and committed, then read, matched, authorised, applied in date order, answered with a
-    receipt queued in the outbox, then moved out of the source); the outbox sent with the check-ins'
-    steps (take_send_lock, list_queued_mail, send_queued_mail per batch, release_send_lock), so receipts
-    leave by the same transport and dispatcher as check-ins (when another run holds the send lock, that
-    run sends them); the artifact `ingest-replies` (applied / partly understood / rejected / automated,
-    rejected senders, undeliverable addresses); publish_status_board (`plan-status-board`, `overdue`);
-    when a reply changed the board, the event
+    receipt queued in the outbox, then moved out of the source); send_outbox (send lock, batches, the lock
+    given back: the check-ins' sending path), so receipts leave by the same transport and dispatcher as
+    check-ins (when another run holds the send lock, that run sends them); the artifact `ingest-replies`
+    (applied / partly understood / rejected / automated, rejected senders, undeliverable addresses);
+    publish_status_board (`plan-status-board`, `overdue`); when a reply changed the board, the event
     plantrack.reports.changed (the publish-calendars deployment runs after it).
     """
     from prefect.runtime import flow_run
@@ -47,7 +44,7 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
         total = res if total is None else total + res
         if not res.more:
             break
-    sent = send_outbox(CheckinOptions.from_settings(settings), flow_run.id, steps=TASK_STEPS)
+    sent = send_outbox(CheckinOptions.from_settings(settings), flow_run.id)
     create_markdown_artifact(key="ingest-replies", description="Replies read by this run",
                              markdown=artifact_markdown(total, sent.sent, sent.failed, sent.locked_by))
     publish_status_board(BoardOptions.from_settings(settings), today)

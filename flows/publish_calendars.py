@@ -7,11 +7,11 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
-from plantrack.notifications.calendar.publish import PublishOptions, PublishResult, publish_calendars
+from plantrack.notifications.calendar.publish import PublishOptions, PublishResult
 from plantrack.flows.naming import day_name
 from plantrack.notifications.board import BoardOptions
 from plantrack.tasks.board import publish_status_board
-from plantrack.tasks.calendars import TASK_STEPS
+from plantrack.tasks.calendars import publish_calendars
 
 LISTED = 50  # names shown in the artifact before "and N more"
 
@@ -39,15 +39,15 @@ def _report(today: date, r: PublishResult) -> str:
 def publish_calendars_flow(today: date | None = None, force: bool = False) -> PublishResult:
     """Publish the feeds: whole plan, one per agency, one per category (today: default the plan's date).
 
-    Steps (notifications/calendar/publish.py, as tasks): check_calendars (a few aggregates; when the
-    database, options and status window are those of the last run and its files are present, stop);
-    collect_calendar_events (one read of all deliverables; stamps of changed events stored);
-    write_changed_feeds (only feeds whose content key changed, atomically); then the artifact
-    `publish-calendars` and publish_status_board (`plan-status-board`, `overdue`).
+    Steps: publish_calendars, one task for the use case (notifications/calendar/publish.py): check (a few
+    aggregates; when the database, options and status window are those of the last run and its files are
+    present, stop), collect the events (one read of all deliverables; stamps of changed events stored), write
+    the feeds whose content key changed (atomically); then the artifact `publish-calendars` and
+    publish_status_board (`plan-status-board`, `overdue`).
     """
     settings = load_settings()
     day = today or settings.today()
-    result = publish_calendars(PublishOptions.from_settings(settings), day, force=force, steps=TASK_STEPS)
+    result = publish_calendars(PublishOptions.from_settings(settings), day, force)
     create_markdown_artifact(key="publish-calendars", markdown=_report(day, result),
                              description=f"{len(result.written)} feeds changed")
     publish_status_board(BoardOptions.from_settings(settings), day)

@@ -7,11 +7,11 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
-from plantrack.notifications.mail.checkins import CheckinOptions, CheckinResult, run_checkin_round
+from plantrack.notifications.mail.checkins import CheckinOptions, CheckinResult
 from plantrack.flows.naming import round_name
 from plantrack.notifications.board import BoardOptions
 from plantrack.tasks.board import publish_status_board
-from plantrack.tasks.checkins import TASK_STEPS
+from plantrack.tasks.checkins import run_checkin_round
 
 
 class RelayUnreachable(RuntimeError):
@@ -55,10 +55,10 @@ def _artifact(result: CheckinResult) -> str:
 def send_checkins(today: date | None = None, plan_number: str | None = None) -> CheckinResult:
     """Ask every agency with open work for its status (today: default the date in PLANTRACK_TIMEZONE).
 
-    Steps (notifications/mail/checkins.py, as tasks): take_send_lock (when another live run holds it,
-    only the artifact says so); queue_checkins (open the round, one message per agency into the
-    outbox); list_queued_mail; send_queued_mail per batch; release_send_lock; then the artifact
-    `send-checkins` and publish_status_board (`plan-status-board`, `overdue`). Fails after the artifacts
+    Steps: run_checkin_round, one task for the use case (notifications/mail/checkins.py): take the send
+    lock (when another live run holds it, only the artifact says so), open the round (one message per agency
+    into the outbox), send everything due in batches, give the lock back; then the artifact `send-checkins`
+    and publish_status_board (`plan-status-board`, `overdue`). Fails after the artifacts
     when the relay was unreachable, or refused our TLS/AUTH configuration (RelayConfigError; not
     retried): a rerun sends the rest.
     """
@@ -67,7 +67,7 @@ def send_checkins(today: date | None = None, plan_number: str | None = None) -> 
     settings = load_settings()
     opts = CheckinOptions.from_settings(settings, plan_number)
     day = today or settings.today()
-    result = run_checkin_round(opts, day, flow_run.id, steps=TASK_STEPS)
+    result = run_checkin_round(opts, day, flow_run.id)
     create_markdown_artifact(key="send-checkins", markdown=_artifact(result),
                              description="Check-in emails of this run")
     publish_status_board(BoardOptions.from_settings(settings), day)

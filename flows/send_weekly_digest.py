@@ -10,9 +10,9 @@ from plantrack.config.settings import load_settings
 from plantrack.flows.naming import week_name
 from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable
 from plantrack.notifications.board import BoardOptions
-from plantrack.notifications.mail.digest import DigestOptions, DigestResult, run_digest
+from plantrack.notifications.mail.digest import DigestOptions, DigestResult
 from plantrack.tasks.board import publish_status_board
-from plantrack.tasks.digest import TASK_STEPS
+from plantrack.tasks.digest import run_digest
 
 __all__ = ["RelayConfigError", "RelayUnreachable", "send_weekly_digest"]  # the check-ins' errors: one per cause
 
@@ -45,10 +45,10 @@ def _artifact(result: DigestResult) -> str:
 def send_weekly_digest(today: date | None = None, plan_number: str | None = None) -> DigestResult:
     """Send each plan's weekly digest to its digest_to people (today: default the date in PLANTRACK_TIMEZONE).
 
-    Steps (notifications/mail/digest.py, as tasks): queue_digest (the figures as of today, compared with the
-    last week's snapshot; the message and this week's snapshot into the outbox in one transaction, once a
-    week); then the check-ins' sending path: take_send_lock, list_queued_mail, send_queued_mail per batch,
-    release_send_lock; the artifact `send-weekly-digest`; publish_status_board (`plan-status-board`,
+    Steps: run_digest, one task for the use case (notifications/mail/digest.py): queue the digest (the
+    figures as of today, compared with the last week's snapshot; the message and this week's snapshot into
+    the outbox in one transaction, once a week), then the check-ins' sending path (send lock, batches, the
+    lock given back); the artifact `send-weekly-digest`; publish_status_board (`plan-status-board`,
     `overdue`). Fails after the artifacts when the relay was unreachable or refused our TLS/AUTH
     configuration (a rerun sends what is queued).
     """
@@ -57,7 +57,7 @@ def send_weekly_digest(today: date | None = None, plan_number: str | None = None
     settings = load_settings()
     day = today or settings.today()
     opts = DigestOptions.from_settings(settings, plan_number)
-    result = run_digest(opts, day, flow_run.id, steps=TASK_STEPS)
+    result = run_digest(opts, day, flow_run.id)
     create_markdown_artifact(key="send-weekly-digest", markdown=_artifact(result),
                              description="The weekly digest of this run")
     publish_status_board(BoardOptions.from_settings(settings), day)

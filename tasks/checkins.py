@@ -1,4 +1,5 @@
-"""Prefect tasks of send-checkins: thin wrappers over the steps in notifications/mail/checkins.py."""
+"""Prefect tasks of the mail flows' sending: the check-in round and the outbox, each one task over its use case in
+notifications/mail/ (the send lock is taken and given back within the one task run, also when it fails)."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,64 +8,53 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from plantrack.notifications.mail import checkins
-from plantrack.notifications.mail.checkins import CheckinOptions, CheckinSteps, LockResult, SendsMail
-from plantrack.notifications.mail.checkin_round import RoundSummary
-from plantrack.notifications.mail.dispatch import SendReport
+from plantrack.notifications.mail.checkins import CheckinOptions, CheckinResult
+from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.inbound import send
+from plantrack.notifications.mail.inbound.send import Sent
 from plantrack.tasks.mail_rate import shared_mail_rate
 
 
-@task(cache_policy=NO_CACHE)
-def take_send_lock(opts: SendsMail, run_id: str | None = None) -> LockResult:
-    """Take the one-sender lock for this run, or say which live run holds it."""
-    lock = checkins.take_send_lock(opts, run_id)
-    if lock.held_by:
-        get_run_logger().warning("%s: this run sends nothing", lock.message)
-    return lock
-
-
-@task(cache_policy=NO_CACHE)
-def queue_checkins(opts: CheckinOptions, today: date) -> RoundSummary:
-    """Open this period's round and queue every message not queued yet."""
-    summary = checkins.queue_checkins(opts, today)
+def log_sending(sent: int, retried: int, failed: int, failures: tuple[Failure, ...] = (),
+                unreachable: str | None = None, config_error: str | None = None, locked: str = "") -> None:
+    """The run log's account of sending: counts, each failure, and why sending stopped or never started."""
     log = get_run_logger()
-    if summary.demo:
-        log.warning("DEMO MODE: PLANTRACK_SECRET_KEY is not set; reply tokens use the published demo key "
-                    "and mail only goes to %s", opts.sending.transport.describe())
-    log.info("round %s: %d agencies with open work, %d messages queued, %d already queued",
-             ", ".join(summary.round_keys), summary.agencies_open, summary.queued, summary.already_queued)
-    if summary.skipped_no_contact:
-        log.warning("no focal point, not asked: %s", ", ".join(summary.skipped_no_contact))
-    for nb in summary.not_built:
-        log.warning("check-in of %s to %s not built, marked failed: %s", nb.agency, nb.to, nb.reason)
-    return summary
-
-
-@task(cache_policy=NO_CACHE)
-def list_queued_mail(opts: SendsMail) -> list[list[int]]:
-    """Ids of the outbox rows to send now, cut into batches."""
-    return checkins.list_queued_mail(opts)
-
-
-@task(cache_policy=NO_CACHE)
-def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None) -> SendReport:
-    """Send one batch of outbox rows over the transport, at the mail rate shared by every flow."""
-    report = checkins.send_queued_mail(opts, ids, holder, shared_mail_rate(opts.sending.rate_per_minute))
-    log = get_run_logger()
-    log.info("batch of %d: %d sent, %d retried, %d failed", len(ids), report.sent, report.retried, report.failed)
-    for f in report.failures:
+    if locked:
+        log.warning("%s: this run sends nothing", locked)
+        return
+    log.info("sent %d, retried %d, failed %d", sent, retried, failed)
+    for f in failures:
         log.warning("failed: %s (%s): %s", f.to, f.subject, f.reason)
-    if report.config_error:
-        log.error("relay configuration error (%s), nothing more sent, messages stay queued: %s",
-                  report.relay_problem, report.config_error)
-    elif report.unreachable:
-        log.error("relay unreachable, messages stay queued: %s", report.unreachable)
-    return report
+    if config_error:
+        log.error("relay configuration error, nothing more sent, messages stay queued: %s", config_error)
+    elif unreachable:
+        log.error("relay unreachable, messages stay queued: %s", unreachable)
 
 
 @task(cache_policy=NO_CACHE)
-def release_send_lock(opts: SendsMail, holder: str) -> None:
-    """Give the send lock back."""
-    checkins.release_send_lock(opts, holder)
+def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = None) -> CheckinResult:
+    """Take the send lock, open this period's round and queue every message not queued yet, send everything due
+    at the mail rate shared by every flow, give the lock back."""
+    r = checkins.run_checkin_round(opts, today, run_id, shared_mail_rate(opts.sending.rate_per_minute))
+    log = get_run_logger()
+    if (summary := r.queued) is not None:
+        if summary.demo:
+            log.warning("DEMO MODE: PLANTRACK_SECRET_KEY is not set; reply tokens use the published demo key "
+                        "and mail only goes to %s", opts.sending.transport.describe())
+        log.info("round %s: %d agencies with open work, %d messages queued, %d already queued",
+                 ", ".join(summary.round_keys), summary.agencies_open, summary.queued, summary.already_queued)
+        if summary.skipped_no_contact:
+            log.warning("no focal point, not asked: %s", ", ".join(summary.skipped_no_contact))
+        for nb in summary.not_built:
+            log.warning("check-in of %s to %s not built, marked failed: %s", nb.agency, nb.to, nb.reason)
+    log_sending(r.sent, r.retried, r.failed, r.failures, r.unreachable, r.config_error, r.lock_message)
+    return r
 
 
-TASK_STEPS = CheckinSteps(take_send_lock, queue_checkins, list_queued_mail, send_queued_mail, release_send_lock)
+@task(cache_policy=NO_CACHE)
+def send_outbox(opts: CheckinOptions, run_id: str | None = None) -> Sent:
+    """Take the send lock, send everything due at the mail rate shared by every flow, give the lock back."""
+    r = send.send_outbox(opts, run_id, shared_mail_rate(opts.sending.rate_per_minute))
+    log_sending(r.sent, 0, r.failed, unreachable=r.unreachable,
+                locked=f"another run holds the send lock ({r.locked_by})" if r.locked_by else "")
+    return r

@@ -1,14 +1,13 @@
 """Publishing the calendar feeds as plain functions (no Prefect): options, the steps and the whole job.
 
-Each step works on one batch (all events, all feeds). The flow publish-calendars runs the same
-steps as Prefect tasks (tasks/calendars.py) through publish_calendars(..., steps=...).
+Each step works on one batch (all events, all feeds). The flow publish-calendars runs the whole job as
+one Prefect task (tasks/calendars.py).
 """
 from __future__ import annotations
 
 import gc
 import hashlib
 import os
-from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -392,26 +391,13 @@ def _render_and_write(c: Collected, refresh_hours: int, timezone_name: str, know
         files.add(w["name"], CALENDAR_END)
 
 
-@dataclass(frozen=True)
-class PublishSteps:
-    """The steps as callables: plain functions by default, Prefect tasks in the flow."""
-
-    check_calendars: Callable = check_calendars
-    collect_calendar_events: Callable = collect_calendar_events
-    write_changed_feeds: Callable = write_changed_feeds
-
-
-PLAIN = PublishSteps()
-
-
-def publish_calendars(opts: PublishOptions, today: date, *, force: bool = False,
-                      steps: PublishSteps = PLAIN) -> PublishResult:
+def publish_calendars(opts: PublishOptions, today: date, *, force: bool = False) -> PublishResult:
     """The whole job: stop early when nothing changed (unless force), else rebuild and write what changed."""
-    chk = steps.check_calendars(opts, today)
+    chk = check_calendars(opts, today)
     if chk.unchanged and not force:
         run = chk.run
         return PublishResult((), run.events, 0, (), tuple(run.skipped), True, run.valid_until, run.valid_from)
-    c = steps.collect_calendar_events(opts, today)
-    written = steps.write_changed_feeds(opts, c, chk.fingerprint)
+    c = collect_calendar_events(opts, today)
+    written = write_changed_feeds(opts, c, chk.fingerprint)
     return PublishResult(tuple(written), len(c.events), c.new_events, tuple(c.changed_events),
                          tuple(f"{k.plan} {k.code}" for k in c.skipped), False, c.valid_until)

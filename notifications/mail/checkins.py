@@ -1,12 +1,13 @@
 """The check-in round as plain functions (no Prefect): options, the steps, and the whole job.
 
-The flow send-checkins runs the same steps as Prefect tasks (tasks/checkins.py) through
-run_checkin_round(..., steps=...): one sequence, bound to plain calls or to task runs.
+The flow send-checkins runs the whole job as one Prefect task (tasks/checkins.py): the send lock is taken
+and released in the same call, and a task run costs the Prefect API more than most of these steps do.
 """
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -112,6 +113,17 @@ def release_send_lock(opts: SendsMail, holder: str) -> None:
     Lease(session_factory(opts.database_url), holder, opts.sending.lock_seconds).release()
 
 
+@contextmanager
+def send_lock(opts: SendsMail, run_id: str | None = None) -> Iterator[LockResult]:
+    """The send lock for the block (released when it ends, however it ends), or who holds it (lock.held_by)."""
+    lock = take_send_lock(opts, run_id)
+    try:
+        yield lock
+    finally:
+        if lock.holder:
+            release_send_lock(opts, lock.holder)
+
+
 def queue_checkins(opts: CheckinOptions, today: date) -> RoundSummary:
     """Open this period's round and queue every message not queued yet (one transaction)."""
     with session_factory(opts.database_url)() as s, s.begin():
@@ -141,45 +153,32 @@ def send_queued_mail(opts: SendsMail, ids: list[int], holder: str | None = None,
                                   limiter=limiter, group_size=snd.sent_group, lease=lease).run(ids))
 
 
-@dataclass(frozen=True)
-class CheckinSteps:
-    """The steps of a round as callables: plain functions by default, Prefect tasks in the flow."""
-
-    take_send_lock: Callable = take_send_lock
-    queue_checkins: Callable = queue_checkins
-    list_queued_mail: Callable = list_queued_mail
-    send_queued_mail: Callable = send_queued_mail
-    release_send_lock: Callable = release_send_lock
-
-
-PLAIN = CheckinSteps()
+def send_due_mail(opts: SendsMail, holder: str, limiter: RateLimiter | None = None) -> SendReport:
+    """Send everything due, batch after batch, under the send lock holder holds; the counts are the batches'
+    sums. Stops at the first batch whose relay is unreachable or refuses our configuration (the rest stays
+    queued)."""
+    total = SendReport()
+    for batch in list_queued_mail(opts):
+        r = send_queued_mail(opts, batch, holder, limiter)
+        total = SendReport(total.sent + r.sent, total.retried + r.retried, total.failed + r.failed,
+                           total.failures + r.failures, r.still_queued, r.unreachable, r.config_error,
+                           r.relay_problem)
+        if r.unreachable or r.config_error:
+            break
+    return total
 
 
 def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = None,
-                      steps: CheckinSteps = PLAIN) -> CheckinResult:
-    """The whole job: lock, queue this round, send everything due in batches, unlock.
+                      limiter: RateLimiter | None = None) -> CheckinResult:
+    """The whole job: lock, queue this round, send everything due in batches (send_due_mail), unlock.
 
-    Stops sending at the first batch whose relay is unreachable or refuses our configuration (nothing is
-    lost: it stays queued).
+    limiter: paces the messages (default: PLANTRACK_SMTP_RATE_PER_MINUTE in this process).
     """
-    lock = steps.take_send_lock(opts, run_id)
-    if lock.held_by:
-        return CheckinResult(None, locked_by=lock.held_by, lock_message=lock.message,
-                             transport=opts.sending.transport.describe())
-    sent = retried = failed = still = 0
-    failures: list[Failure] = []
-    unreachable = config_error = problem = None
-    try:
-        queued = steps.queue_checkins(opts, today)
-        for batch in steps.list_queued_mail(opts):
-            report = steps.send_queued_mail(opts, batch, lock.holder)
-            sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
-            failures += report.failures
-            still, unreachable = report.still_queued, report.unreachable
-            config_error, problem = report.config_error, report.relay_problem
-            if unreachable or config_error:
-                break
-    finally:
-        steps.release_send_lock(opts, lock.holder)
-    return CheckinResult(queued, sent, retried, failed, tuple(failures), still, unreachable, config_error, problem,
-                         transport=opts.sending.transport.describe())
+    with send_lock(opts, run_id) as lock:
+        if lock.held_by:
+            return CheckinResult(None, locked_by=lock.held_by, lock_message=lock.message,
+                                 transport=opts.sending.transport.describe())
+        queued = queue_checkins(opts, today)
+        r = send_due_mail(opts, lock.holder, limiter)
+    return CheckinResult(queued, r.sent, r.retried, r.failed, tuple(r.failures), r.still_queued, r.unreachable,
+                         r.config_error, r.relay_problem, transport=opts.sending.transport.describe())

@@ -2,13 +2,12 @@
 
 One email a plan a week to the plan's digest_to people (the Deputy Chair), Cc by directory role,
 queued in the outbox with the week's snapshot in one transaction, then sent by the check-ins' sending
-path (send lock, batches, Dispatcher). The flow send-weekly-digest runs the same steps as Prefect tasks
-(tasks/digest.py) through run_digest(..., steps=...).
+path (send lock, batches, Dispatcher). The flow send-weekly-digest runs run_digest as one Prefect task
+(tasks/digest.py).
 """
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,9 +24,10 @@ from plantrack.models.mail.outbox import enqueue, existing_keys
 from plantrack.notifications.mail import checkins
 from plantrack.notifications.mail.checkin_message import Contact
 from plantrack.notifications.mail.checkin_round import MailIdentity, mail_identity
-from plantrack.notifications.mail.checkins import LockResult, SendOptions
+from plantrack.notifications.mail.checkins import SendOptions
 from plantrack.notifications.mail.digest_message import DigestData, build_digest_message
-from plantrack.notifications.mail.dispatch import Failure, SendReport
+from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.smtp import RateLimiter
 
 
 class DigestConfigError(ValueError):
@@ -174,43 +174,19 @@ def queue_digest(opts: DigestOptions, today: date) -> DigestSummary:
     return DigestSummary(tuple(digests), tuple(missing), opts.identity.demo)
 
 
-@dataclass(frozen=True)
-class DigestSteps:
-    """The steps of a digest run as callables: plain functions by default, Prefect tasks in the flow."""
-
-    queue_digest: Callable = queue_digest
-    take_send_lock: Callable = checkins.take_send_lock
-    list_queued_mail: Callable = checkins.list_queued_mail
-    send_queued_mail: Callable = checkins.send_queued_mail
-    release_send_lock: Callable = checkins.release_send_lock
-
-
-PLAIN = DigestSteps()
-
-
-def run_digest(opts: DigestOptions, today: date, run_id: str | None = None, steps: DigestSteps = PLAIN) -> DigestResult:
+def run_digest(opts: DigestOptions, today: date, run_id: str | None = None,
+               limiter: RateLimiter | None = None) -> DigestResult:
     """The whole job: queue this week's digests (with their snapshots), then send the outbox under the send lock.
 
     When another live run holds the lock, the digest stays queued and that run (or the next) sends it; sending
     stops at the first batch whose relay is unreachable or refuses our configuration (it all stays queued).
+    limiter: paces the messages (default: PLANTRACK_SMTP_RATE_PER_MINUTE in this process).
     """
-    summary = steps.queue_digest(opts, today)
-    lock: LockResult = steps.take_send_lock(opts, run_id)
+    summary = queue_digest(opts, today)
     transport = opts.sending.transport.describe()
-    if lock.held_by:
-        return DigestResult(summary, locked_by=lock.held_by, lock_message=lock.message, transport=transport)
-    sent = retried = failed = still = 0
-    failures: list[Failure] = []
-    unreachable = config_error = None
-    try:
-        for batch in steps.list_queued_mail(opts):
-            report: SendReport = steps.send_queued_mail(opts, batch, lock.holder)
-            sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
-            failures += report.failures
-            still, unreachable, config_error = report.still_queued, report.unreachable, report.config_error
-            if unreachable or config_error:
-                break
-    finally:
-        steps.release_send_lock(opts, lock.holder)
-    return DigestResult(summary, sent, retried, failed, tuple(failures), still, unreachable, config_error,
-                        transport=transport)
+    with checkins.send_lock(opts, run_id) as lock:
+        if lock.held_by:
+            return DigestResult(summary, locked_by=lock.held_by, lock_message=lock.message, transport=transport)
+        r = checkins.send_due_mail(opts, lock.holder, limiter)
+    return DigestResult(summary, r.sent, r.retried, r.failed, tuple(r.failures), r.still_queued, r.unreachable,
+                        r.config_error, transport=transport)

@@ -1,9 +1,10 @@
-"""Send the receipts: the outbox as the check-ins send it (same steps, transport and dispatcher), without a round."""
+"""Send the receipts: the outbox as the check-ins send it (same lock, transport and dispatcher), without a round."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plantrack.notifications.mail.checkins import PLAIN, CheckinOptions, CheckinSteps
+from plantrack.notifications.mail.checkins import CheckinOptions, send_due_mail, send_lock
+from plantrack.notifications.mail.smtp import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -14,19 +15,10 @@ class Sent:
     unreachable: str | None = None
 
 
-def send_outbox(opts: CheckinOptions, run_id: str | None = None, steps: CheckinSteps = PLAIN) -> Sent:
+def send_outbox(opts: CheckinOptions, run_id: str | None = None, limiter: RateLimiter | None = None) -> Sent:
     """Take the send lock, send everything due in batches (receipts and anything else queued), give it back."""
-    lock = steps.take_send_lock(opts, run_id)
-    if lock.held_by:
-        return Sent(locked_by=lock.held_by)
-    sent = failed = 0
-    unreachable = None
-    try:
-        for batch in steps.list_queued_mail(opts):
-            report = steps.send_queued_mail(opts, batch, lock.holder)
-            sent, failed, unreachable = sent + report.sent, failed + report.failed, report.unreachable
-            if unreachable:
-                break
-    finally:
-        steps.release_send_lock(opts, lock.holder)
-    return Sent(sent, failed, None, unreachable)
+    with send_lock(opts, run_id) as lock:
+        if lock.held_by:
+            return Sent(locked_by=lock.held_by)
+        r = send_due_mail(opts, lock.holder, limiter)
+    return Sent(r.sent, r.failed, None, r.unreachable)
