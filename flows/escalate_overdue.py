@@ -8,6 +8,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import day_name
+from plantrack.flows.results import NO_RESULTS
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.escalation import EscalationOptions, EscalationResult
 from plantrack.tasks.board import publish_status_board
@@ -53,7 +54,7 @@ def report(result: EscalationResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-@flow(name="escalate-overdue", flow_run_name=day_name("escalate-overdue"))
+@flow(name="escalate-overdue", flow_run_name=day_name("escalate-overdue"), **NO_RESULTS)
 def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     """Escalate what is late, silent or blocked (today: default the date in PLANTRACK_TIMEZONE).
 

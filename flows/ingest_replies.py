@@ -10,6 +10,7 @@ from prefect.events import emit_event
 from plantrack.config.settings import load_settings
 from plantrack.deployments.specs import REPORTS_CHANGED
 from plantrack.flows.naming import day_name
+from plantrack.flows.results import NO_RESULTS
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.checkins import CheckinOptions
 from plantrack.notifications.mail.inbound.ingest import IngestOptions, IngestResult
@@ -19,7 +20,7 @@ from plantrack.tasks.checkins import send_outbox
 from plantrack.tasks.replies import ingest_replies
 
 
-@flow(name="ingest-replies", flow_run_name=day_name("ingest-replies"))
+@flow(name="ingest-replies", flow_run_name=day_name("ingest-replies"), **NO_RESULTS)
 def ingest_replies_flow(today: date | None = None) -> IngestResult:
     """Read every reply waiting in the configured source and answer it (today: default the date in
     PLANTRACK_TIMEZONE).

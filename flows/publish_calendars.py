@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.notifications.calendar.publish import PublishOptions, PublishResult
 from plantrack.flows.naming import day_name
+from plantrack.flows.results import NO_RESULTS
 from plantrack.notifications.board import BoardOptions
 from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.calendars import publish_calendars
@@ -35,7 +36,7 @@ def _report(today: date, r: PublishResult) -> str:
     return "\n".join(lines)
 
 
-@flow(name="publish-calendars", flow_run_name=day_name("publish-calendars"))
+@flow(name="publish-calendars", flow_run_name=day_name("publish-calendars"), **NO_RESULTS)
 def publish_calendars_flow(today: date | None = None, force: bool = False) -> PublishResult:
     """Publish the feeds: whole plan, one per agency, one per category (today: default the plan's date).
 

@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.notifications.mail.checkins import CheckinOptions, CheckinResult
 from plantrack.flows.naming import round_name
+from plantrack.flows.results import NO_RESULTS
 from plantrack.notifications.board import BoardOptions
 from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.checkins import run_checkin_round
@@ -51,7 +52,7 @@ def _artifact(result: CheckinResult) -> str:
     return "\n".join(lines)
 
 
-@flow(name="send-checkins", flow_run_name=round_name("send-checkins"))
+@flow(name="send-checkins", flow_run_name=round_name("send-checkins"), **NO_RESULTS)
 def send_checkins(today: date | None = None, plan_number: str | None = None) -> CheckinResult:
     """Ask every agency with open work for its status (today: default the date in PLANTRACK_TIMEZONE).
 

@@ -8,6 +8,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import week_name
+from plantrack.flows.results import NO_RESULTS
 from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.digest import DigestOptions, DigestResult
@@ -41,7 +42,7 @@ def _artifact(result: DigestResult) -> str:
     return "\n".join(lines)
 
 
-@flow(name="send-weekly-digest", flow_run_name=week_name("send-weekly-digest"))
+@flow(name="send-weekly-digest", flow_run_name=week_name("send-weekly-digest"), **NO_RESULTS)
 def send_weekly_digest(today: date | None = None, plan_number: str | None = None) -> DigestResult:
     """Send each plan's weekly digest to its digest_to people (today: default the date in PLANTRACK_TIMEZONE).
 
