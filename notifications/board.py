@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from plantrack.models.db import session_factory
-from plantrack.models.digest.figures import FigureOptions, plan_figures, plans
+from plantrack.models.digest.figures import FigureOptions, board_figures, plans
 from plantrack.models.digest.sources import LastAnswer
 from plantrack.models.status import StatusKey, label
 
@@ -74,12 +74,12 @@ def status_board(opts: BoardOptions, today: date) -> StatusBoard:
     agencies, overdue, numbers = [], [], []
     with session_factory(opts.database_url)() as s:
         for plan in plans(s, opts.figures.plan_number):
-            f = plan_figures(s, plan, today, opts.figures, opts.lang)
+            f = board_figures(s, plan, today, opts.figures, opts.lang)
             numbers.append(plan.number)
             agencies += [AgencyRow(plan.number, a.code, a.name, a.counts.by_status, a.counts.total,
                                    a.counts.never_reported, a.last_answer) for a in f.agencies]
             overdue += [OverdueRow(plan.number, o.code, o.title, o.lead, o.due, o.working_days_late, o.level,
-                                   o.last_report) for o in f.all_overdue]
+                                   o.last_report) for o in f.overdue]
     overdue.sort(key=lambda o: (-o.working_days_late, -(o.level or 0), o.plan, o.code))
     return StatusBoard(today, tuple(numbers), tuple(agencies), tuple(overdue))
 

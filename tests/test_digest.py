@@ -282,3 +282,30 @@ def test_on_time_means_by_the_reply_deadline_the_check_in_stated(loaded_sqlite):
     early = {a.code: a for a in figures(loaded_sqlite, date(2024, 6, 4)).agencies}  # before the deadline
     assert (early["CAT"].reports_due, early["CAT"].missed_in_a_row, early["CAT"].last_answer) == (0, 0, "waiting")
     assert early["SYT"].last_answer == "answered" and early["SYT"].reports_due == 1  # answered early: counted
+
+
+def test_the_board_reads_what_the_digest_reads_of_agencies_and_overdue_items(loaded_sqlite):
+    """The status board (board_figures: the latest round only, after every flow run) shows the digest's figures:
+    per lead agency its counts and its answer to the latest round it was asked in; the overdue items."""
+    from datetime import timedelta
+
+    from plantrack.models.db import session_factory
+    from plantrack.models.digest.figures import FigureOptions, board_figures, plan_figures, plans
+    from tests.digest_helpers import MON_W23, MON_W24, TZ, checkin_round, reply
+
+    checkin_round(loaded_sqlite, MON_W23)
+    reply(loaded_sqlite, "VI.1/SYT", date(2024, 6, 5), "SYT", hour=16, progress=10)  # on time
+    reply(loaded_sqlite, "VI.1/SGDDT", date(2024, 6, 7), "SGDDT", progress=20)  # late
+    checkin_round(loaded_sqlite, MON_W24)
+    reply(loaded_sqlite, "VI.1/SGDDT", date(2024, 6, 11), "SGDDT", state="done")
+    opts = FigureOptions(tz=TZ)
+    seen = set()
+    with session_factory(loaded_sqlite)() as s:
+        plan = plans(s)[0]
+        for day in (MON_W23 - timedelta(days=1) + timedelta(days=n) for n in range(16)):
+            full, board = plan_figures(s, plan, day, opts), board_figures(s, plan, day, opts)
+            assert [(a.code, a.name, a.counts, a.last_answer) for a in full.agencies] == \
+                [(a.code, a.name, a.counts, a.last_answer) for a in board.agencies], day
+            assert sorted(full.all_overdue, key=lambda o: o.code) == sorted(board.overdue, key=lambda o: o.code), day
+            seen |= {a.last_answer for a in board.agencies}
+    assert seen == {"not_asked", "waiting", "answered", "missed"}

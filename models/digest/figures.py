@@ -277,31 +277,18 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
     never = sum(1 for r in deliverables if r.last_report_at is None)
     counts = Counts.of(Counter(status.values()), never)
 
-    overdue = []
-    for r in deliverables:
-        if r.status_key != StatusKey.OVERDUE:
-            continue
-        overdue.append(OverdueItem(
-            r.code, r.title, r.lead, names.get(r.lead, r.lead), r.due, -r.working_days_left,
-            (today - r.due).days, levels.get(r.code), local_day(r.last_report_at, tz), r.progress))
-    overdue.sort(key=lambda o: (-o.working_days_late, -(o.level or 0), o.code))
+    overdue = _overdue(deliverables, names, levels, today, tz)
     top = tuple(o for o in overdue if (o.level or 0) >= TOP_LEVEL)
 
     answers = {codes_by_id[a]: x for a, x in
                sources.checkin_answers(session, plan.id, today, opts.reply_days, opts.reply_time, tz,
                                        opts.deadlines.calendar).items()}
-    by_lead: dict[str, Counter] = {}
-    never_by_lead: Counter = Counter()
-    for r in deliverables:
-        by_lead.setdefault(r.lead, Counter())[StatusKey(r.status_key)] += 1
-        never_by_lead[r.lead] += r.last_report_at is None
     agencies = []
-    for code, c in by_lead.items():
+    for code, c in _lead_counts(deliverables).items():
         a = answers.get(code)
-        agencies.append(AgencyLine(code, names.get(code, code), Counts.of(c, never_by_lead[code]),
-                                   a.due if a else 0, a.on_time if a else 0, a.last if a else LastAnswer.NOT_ASKED,
-                                   a.missed_in_a_row if a else 0))
-    agencies.sort(key=lambda a: (-a.overdue, -a.counts[StatusKey.DUE_SOON], a.name))
+        agencies.append(AgencyLine(code, names.get(code, code), c, a.due if a else 0, a.on_time if a else 0,
+                                   a.last if a else LastAnswer.NOT_ASKED, a.missed_in_a_row if a else 0))
+    agencies.sort(key=_most_urgent_agency)
     silent = sorted((Silent(code, names.get(code, code), a.missed_in_a_row)
                      for code, a in answers.items() if a.missed_in_a_row > 0),
                     key=lambda s: (-s.rounds, s.name))
@@ -350,6 +337,64 @@ def plan_figures(session: Session, plan: Plan, today: date, opts: FigureOptions,
     return PlanFigures(plan.id, plan.number, plan.title, today, week, counts, top,
                        tuple(o for o in overdue if o not in top), tuple(agencies), tuple(silent), tuple(upcoming),
                        tuple(targets), changes, opts.upcoming_days, snap)
+
+
+def _overdue(deliverables: list, names: dict[str, str], levels: dict[str, int], today: date,
+             tz: ZoneInfo) -> list[OverdueItem]:
+    """The overdue board rows as OverdueItems, most late first (then highest escalation level)."""
+    out = [OverdueItem(r.code, r.title, r.lead, names.get(r.lead, r.lead), r.due, -r.working_days_left,
+                       (today - r.due).days, levels.get(r.code), local_day(r.last_report_at, tz), r.progress)
+           for r in deliverables if r.status_key == StatusKey.OVERDUE]
+    out.sort(key=lambda o: (-o.working_days_late, -(o.level or 0), o.code))
+    return out
+
+
+def _lead_counts(deliverables: list) -> dict[str, Counts]:
+    """Lead agency code -> its deliverables per status and never reported."""
+    by_lead: dict[str, Counter] = {}
+    never_by_lead: Counter = Counter()
+    for r in deliverables:
+        by_lead.setdefault(r.lead, Counter())[StatusKey(r.status_key)] += 1
+        never_by_lead[r.lead] += r.last_report_at is None
+    return {code: Counts.of(c, never_by_lead[code]) for code, c in by_lead.items()}
+
+
+def _most_urgent_agency(a) -> tuple:
+    return -a.counts[StatusKey.OVERDUE], -a.counts[StatusKey.DUE_SOON], a.name
+
+
+@dataclass(frozen=True)
+class LeadAgency:
+    """A lead agency on the status board: its deliverables per status, how it stands on its latest check-in."""
+
+    code: str
+    name: str
+    counts: Counts
+    last_answer: LastAnswer
+
+
+@dataclass(frozen=True)
+class BoardFigures:
+    """The part of a plan's figures that the status board shows after every flow run."""
+
+    agencies: tuple[LeadAgency, ...]  # most overdue first, as PlanFigures.agencies
+    overdue: tuple[OverdueItem, ...]  # most late first: PlanFigures.all_overdue's items
+
+
+def board_figures(session: Session, plan: Plan, today: date, opts: FigureOptions, lang: str = "vi") -> BoardFigures:
+    """plan_figures' agencies (without answer rates) and overdue items, as of today, at a fraction of its reads:
+    the latest check-in round only (sources.last_answers), no snapshot, no blockers, no indicators."""
+    names = _names(session, lang)
+    rows = board(session, today, plan_number=plan.number, due_soon_days=opts.due_soon_days, deadlines=opts.deadlines,
+                 indicators=False)
+    deliverables = [r for r in rows if r.kind == "deliverable"]
+    codes_by_id = dict(session.execute(select(Agency.id, Agency.code)).all())
+    last = {codes_by_id[a]: x for a, x in sources.last_answers(
+        session, plan.id, today, opts.reply_days, opts.reply_time, opts.tz, opts.deadlines.calendar).items()}
+    agencies = sorted((LeadAgency(code, names.get(code, code), c, last.get(code, LastAnswer.NOT_ASKED))
+                       for code, c in _lead_counts(deliverables).items()), key=_most_urgent_agency)
+    overdue = _overdue(deliverables, names, sources.escalation_levels(session, plan.id), today, opts.tz)
+    return BoardFigures(tuple(agencies), tuple(overdue))
 
 
 def plans(session: Session, plan_number: str | None = None) -> list[Plan]:

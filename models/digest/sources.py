@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from plantrack.models.base import as_utc
 from plantrack.models.entities import Deliverable, StatusReport
 from plantrack.models.enums import OutboxKind, OutboxStatus
 from plantrack.models.escalation.table import Escalation
@@ -167,6 +168,39 @@ def checkin_answers(session: Session, plan_id: int, today: date, reply_days: int
                 else:
                     t.missed_in_a_row += 1
     return {a: Answers(t.due, t.on_time, t.last, t.missed_in_a_row, t.last_round) for a, t in tally.items()}
+
+
+def last_answers(session: Session, plan_id: int, today: date, reply_days: int, reply_time: time, tz: ZoneInfo,
+                 cal: WorkCalendar | None = None) -> dict[int, LastAnswer]:
+    """Agency id -> how it stands on the latest of plan_id's rounds opened on or before today that it was sent:
+    checkin_answers(...)[agency].last, reading that round's check-ins and each agency's latest report only (the
+    status board asks after every flow run; reading every round, as the digest's answer rates need, costs more)."""
+    R, O, S = CheckinRound.__table__.c, Outbox.__table__.c, StatusReport.__table__.c
+    sent = (O.kind == OutboxKind.CHECKIN) & (O.status == OutboxStatus.SENT)
+    newest = dict(session.execute(
+        select(O.agency_id, func.max(R.key)).join(CheckinRound.__table__, R.id == O.round_id)
+        .where(R.plan_id == plan_id, R.as_of <= today, sent).group_by(O.agency_id)).all())
+    if not newest:
+        return {}
+    asked: dict[int, tuple[datetime, date]] = {}
+    for agency_id, key, as_of, at in session.execute(
+            select(O.agency_id, R.key, R.as_of, O.sent_at).join(CheckinRound.__table__, R.id == O.round_id)
+            .where(R.plan_id == plan_id, R.key.in_(set(newest.values())), sent)).all():
+        if newest.get(agency_id) == key:
+            asked[agency_id] = (at, as_of)
+    latest = dict(session.execute(select(S.agency_id, func.max(S.reported_at))
+                                  .where(S.agency_id.in_(list(asked))).group_by(S.agency_id)).all())
+    closed_by = end_of_day(today, tz)
+    out = {}
+    for agency_id, (sent_at, as_of) in asked.items():
+        last = latest.get(agency_id)
+        if last is not None and as_utc(last) >= sent_at:  # unanswered()'s rule: a report after the check-in
+            out[agency_id] = LastAnswer.ANSWERED
+        elif reply_deadline(as_of, reply_days, reply_time, tz, cal) <= closed_by:
+            out[agency_id] = LastAnswer.MISSED
+        else:
+            out[agency_id] = LastAnswer.WAITING
+    return out
 
 
 @dataclass
