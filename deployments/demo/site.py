@@ -81,7 +81,8 @@ def _message_files(folder: Path) -> dict[str, Path]:
     return out
 
 
-def _page(out: Path, eml: Path, nav_depth: int) -> tuple[str, ShownMessage]:
+def write_page(out: Path, eml: Path, nav_depth: int) -> tuple[str, ShownMessage]:
+    """The readable page beside eml (.html): its path relative to out, and the message as shown."""
     shown = parse_message(eml.read_bytes(), eml.name)
     page = eml.with_suffix(".html")
     up = "../" * nav_depth
@@ -89,8 +90,9 @@ def _page(out: Path, eml: Path, nav_depth: int) -> tuple[str, ShownMessage]:
     return page.relative_to(out).as_posix(), shown
 
 
-def sent_mail(out: Path, url: str) -> list[SentMail]:
-    """Every sent message with its kind and week, each given a readable page beside its .eml."""
+def sent_mail(out: Path, url: str, written: set[str] = frozenset()) -> list[SentMail]:
+    """Every sent message with its kind and week, each given a readable page beside its .eml (written: the .eml
+    names whose page is there already, pages.PageWriter's)."""
     files = _message_files(out / "mail")
     with session_factory(url)() as s:
         rows = s.execute(select(Outbox.kind, Outbox.message_id, Outbox.subject, Outbox.recipients, Outbox.sent_at)
@@ -100,7 +102,10 @@ def sent_mail(out: Path, url: str) -> list[SentMail]:
         eml = files.get(mid)
         if eml is None:
             continue
-        page, _ = _page(out, eml, 1)
+        if eml.name in written:
+            page = eml.with_suffix(".html").relative_to(out).as_posix()
+        else:
+            page, _ = write_page(out, eml, 1)
         y, w, _ = sent_at.isocalendar()
         mails.append(SentMail(str(kind), f"{y}-W{w:02d}", eml.relative_to(out).as_posix(), page, subject,
                               ", ".join(recipients)))
@@ -120,7 +125,7 @@ def received_mail(out: Path, maildir: Path) -> list[tuple[str, str, ShownMessage
     for box, p in found:
         eml = target / (re.sub(r"[^A-Za-z0-9._-]+", "_", p.name.split(":")[0])[:100] + ".eml")
         eml.write_bytes(p.read_bytes())
-        page, shown = _page(out, eml, 1)
+        page, shown = write_page(out, eml, 1)
         out_list.append((box.lstrip(".") or "unread", page, shown))
     out_list.sort(key=lambda t: (t[2].date.isoformat() if t[2].date else "", t[1]))
     return out_list
@@ -224,8 +229,9 @@ def write_digests(out: Path, mails: list[SentMail]) -> list[Path]:
     return written
 
 
-def write_site(opts, result, day: date) -> None:
-    """board.json, board.xlsx, a page per message, each digest as HTML, index.html."""
+def write_site(opts, result, day: date, written: set[str] = frozenset()) -> None:
+    """board.json, board.xlsx, a page per message (written: the sent ones whose page is there), each digest as
+    HTML, index.html."""
     import os
 
     url = os.environ["PLANTRACK_DATABASE_URL"]
@@ -233,7 +239,7 @@ def write_site(opts, result, day: date) -> None:
     (opts.out / "board.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=_iso), encoding="utf-8")
     write_board_xlsx(rows, opts.out / "board.xlsx", day, opts.lang)
     (opts.out / "mail").mkdir(exist_ok=True)
-    mails = sent_mail(opts.out, url)
+    mails = sent_mail(opts.out, url, written)
     write_digests(opts.out, mails)
     replies = received_mail(opts.out, opts.state / "maildir")
     write_index(opts.out, opts.seed, day, summary_lines(result, mails, replies), rows, mails, replies, opts.lang)

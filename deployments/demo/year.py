@@ -101,10 +101,12 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
     phase = on_phase or (lambda text: None)
     result = DemoResult()
 
+    from plantrack.deployments.demo.pages import PageWriter
     from plantrack.deployments.local_api import LocalPrefectServer
 
     phase("starting a local Prefect API")
     server = LocalPrefectServer(opts.state / "prefect", lean=True)  # boots while the plan loads
+    pages = PageWriter(opts.out)  # writes the sent messages' pages while the year runs
     try:
         phase("loading the plan 60/KH-UBND")
         _load_plan(os.environ["PLANTRACK_DATABASE_URL"])
@@ -129,6 +131,7 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
                     SyncClientContext.get_or_create():
                 for i, monday in enumerate(mondays):
                     week = run_week(monday, opts.seed)
+                    pages.add_new()
                     result.weeks.append(week)
                     if on_week:
                         on_week(i + 1, len(mondays), week)
@@ -136,6 +139,9 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
         finally:
             clock.move_to(None)
         result.year_seconds = time.monotonic() - t0
+    except BaseException:
+        pages.proc.kill()
+        raise
     finally:
         server.stop()
     phase("writing the site")
@@ -143,7 +149,7 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
     from plantrack.deployments.demo.site import write_site
 
     last = min(LAST_DAY, opts.mondays()[-1] + timedelta(days=6)) if opts.mondays() else opts.start
-    write_site(opts, result, last)
+    write_site(opts, result, last, pages.finish())
     result.site_seconds = time.monotonic() - t0
     return result
 
