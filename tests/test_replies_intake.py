@@ -269,7 +269,7 @@ def test_receipt_is_threaded_and_says_what_was_not_understood(replies_db, seed_c
 
 
 def test_answered_the_round_counts_email_and_report_by(replies_db, seed_checkins, tmp_path, cli):
-    from plantrack.models.mail.outbox import unanswered
+    from plantrack.models.mail.outbox import latest_reports, unanswered
 
     ingest(replies_db, tmp_path, [reply(seed_checkins["SYT"], "V.6: 60%")])
     code, _, err = cli(replies_db, "report", "V.3", "--progress", "10", "--by", "SGDDT", "--today", "2024-05-21")
@@ -280,6 +280,7 @@ def test_answered_the_round_counts_email_and_report_by(replies_db, seed_checkins
     assert code == 1 and "NOPE" in err
     with session_factory(replies_db)() as s:
         missing = unanswered(s, 1)
+        assert unanswered(s, 1, latest_reports(s)) == missing  # the escalation sweep's way: reports read once
         from plantrack.models.entities import Agency
 
         codes = {a.id: a.code for a in s.scalars(select(Agency))}

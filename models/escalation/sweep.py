@@ -25,7 +25,7 @@ from plantrack.models.entities import Deliverable, deliverable_support
 from plantrack.models.enums import CLOSED_STATES, ReportedState
 from plantrack.models.escalation.ladder import Ladder, Rung
 from plantrack.models.escalation.table import Escalation, Reason
-from plantrack.models.mail.outbox import CheckinRound, unanswered
+from plantrack.models.mail.outbox import CheckinRound, latest_reports, unanswered
 from plantrack.models.workdays import WorkCalendar
 
 CLOSED = tuple(CLOSED_STATES)
@@ -219,12 +219,13 @@ def silences(session: Session, today: date, skipped_rounds: int) -> dict[tuple[i
     if not rounds:
         return {}
     busy = open_agencies(session)
+    latest = latest_reports(session)  # read once: the streaks may go back through every round
     out: dict[tuple[int, int], Silence] = {}
     for plan_id, closed in rounds.items():
         streak: dict[int, list[str]] = {}
         alive: set[int] | None = None
         for rid, key in closed:  # newest first, until nobody's streak continues
-            missed = unanswered(session, rid)
+            missed = unanswered(session, rid, latest)
             alive = set(missed) if alive is None else alive & missed
             if not alive:
                 break

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    func,
     or_,
     select,
     update,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plantrack.config import clock
-from plantrack.models.base import Base, UTCDateTime
+from plantrack.models.base import Base, UTCDateTime, as_utc
 from plantrack.models.entities import StatusReport
 from plantrack.models.enums import Channel, OutboxKind, OutboxStatus, RoundPeriod, db_enum
 
@@ -181,14 +182,25 @@ def previous_round(session: Session, rnd: CheckinRound) -> CheckinRound | None:
                            .order_by(CheckinRound.key.desc()).limit(1)).first()
 
 
-def unanswered(session: Session, round_id: int) -> set[int]:
+def latest_reports(session: Session) -> dict[int, datetime]:
+    """Agency id -> when its latest report was recorded (status_report.agency_id; agencies that never reported
+    are left out)."""
+    return {a: as_utc(at) for a, at in session.execute(
+        select(StatusReport.agency_id, func.max(StatusReport.reported_at))
+        .where(StatusReport.agency_id.is_not(None)).group_by(StatusReport.agency_id)).all()}
+
+
+def unanswered(session: Session, round_id: int, latest: dict[int, datetime] | None = None) -> set[int]:
     """Agencies sent a check-in in round_id with no accepted report from them after it: by email, or recorded
-    for them with `plantrack report --by` (derived from status_report.agency_id)."""
+    for them with `plantrack report --by` (derived from status_report.agency_id). latest: latest_reports(session),
+    when the caller asks about many rounds (the same answer, one read of the reports for all of them)."""
     sent = dict(session.execute(
         select(Outbox.agency_id, Outbox.sent_at)
         .where(Outbox.round_id == round_id, Outbox.kind == OutboxKind.CHECKIN, Outbox.status == SENT)).all())
     if not sent:
         return set()
+    if latest is not None:
+        return {a for a, t in sent.items() if a not in latest or latest[a] < t}
     first = min(sent.values())
     answered: dict[int, datetime] = {}
     for agency_id, at in session.execute(
