@@ -111,6 +111,7 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
         phase("loading the plan 60/KH-UBND")
         _load_plan(os.environ["PLANTRACK_DATABASE_URL"])
         import plantrack.flows  # noqa: F401  (Prefect defaults before Prefect loads)
+        import fastapi.encoders  # noqa: F401  (Prefect imports it in the first flow run: ~0.5 s; now, as the API boots)
         from prefect.context import SyncClientContext
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
