@@ -137,7 +137,12 @@ def status(
                        indicators=not overdue, due_soon_days=settings.due_soon_days, deadlines=state.deadlines())
     with state.session_factory()() as s:
         try:
-            rows = iter_board(s, day, query)
+            if as_json:
+                from plantrack.models.board_sql import board_json
+
+                rows = board_json(s, day, query, lang)  # JSON text built by the database
+            else:
+                rows = iter_board(s, day, query)
         except LookupError:
             fail(f"unknown agency code {agency!r}: see 'plantrack agencies'")
         if plan is not None and not _plan_exists(s, plan):
@@ -165,7 +170,7 @@ def _print_status(rows, day, lang: str, agency: str | None, as_json: bool, all_r
     from plantrack.cli import board as out
 
     if as_json:
-        out.write_json(rows, lang)
+        out.write_json(rows)
         return
     words = out.Words(lang)
     if all_rows:

@@ -282,7 +282,7 @@ def indicator_achieved(direction: str, target: Decimal | None, value: Decimal | 
 _STATES = {m.value: m for m in ReportedState}
 _SCHEDULES = {m.value: m for m in Schedule}
 _WORDINGS = {m.value: m for m in DueWording}
-_CLOSED = (ReportedState.DONE, ReportedState.PAUSED, ReportedState.CANCELLED)
+CLOSED_STATES = (ReportedState.DONE, ReportedState.PAUSED, ReportedState.CANCELLED)
 _PREFILTERED = OPEN_STATUSES | {StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, StatusKey.PAUSED, StatusKey.CANCELLED}
 
 
@@ -298,7 +298,7 @@ def status_prefilter(state_col, due_col, statuses: frozenset[StatusKey], today: 
     conds = []
     open_wanted = statuses & OPEN_STATUSES
     if open_wanted:
-        open_state = state_col.not_in([s.value for s in _CLOSED])
+        open_state = state_col.not_in([s.value for s in CLOSED_STATES])
         if open_wanted == {StatusKey.OVERDUE}:
             conds.append(and_(open_state, due_col.is_not(None), due_col <= today))
         elif open_wanted <= {StatusKey.OVERDUE, StatusKey.DUE_SOON}:
