@@ -232,6 +232,7 @@ class BoardQuery:
     indicators: bool = True
     due_soon_days: int = DUE_SOON_WORKING_DAYS  # working days
     deadlines: DeadlinePolicy = DeadlinePolicy()  # written deadline -> effective one, and the working days
+    ids: frozenset[int] | None = None  # only these deliverables (the summary's most urgent rows)
 
 
 def _final(succ: dict[int, int | None]) -> dict[int, int]:
@@ -471,6 +472,8 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
     )
     if query.category:
         q = q.where(D.category == query.category)
+    if query.ids is not None:
+        q = q.where(D.id.in_(sorted(query.ids)))
     pre = status_prefilter(D.state, D.due_date, query.statuses, today)
     if pre is not None:
         q = q.where(pre)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import orjson
@@ -19,9 +19,11 @@ from sqlalchemy import (Column, Date, Integer, MetaData, Table, Text, and_, bind
 from sqlalchemy.orm import Session
 
 from plantrack.models.base import as_utc
-from plantrack.models.board import (CLOSED_STATES, BoardQuery, _Agencies, _agencies, _driver_chunks, _Memo,
+from plantrack.models.board import (CLOSED_STATES, BoardQuery, BoardRow, _Agencies, _agencies, _driver_chunks, _Memo,
                                     _milestone_json, _milestones, _quantities, iter_board, json_labels,
                                     status_prefilter)
+from plantrack.models.board_view import (LAST_RANK, NO_DUE, URGENCY, BoardView, Counts, GroupBy, counted_view,
+                                         urgency)
 from plantrack.models.deadlines import deadline_text
 from plantrack.models.entities import Deliverable, Plan, deliverable_support
 from plantrack.models.enums import DueWording, ReportedState
@@ -59,7 +61,7 @@ def _object(pg: bool, *pairs):
     return func.concat(*parts)
 
 
-def _fill(session: Session, today: date, query: BoardQuery, ags: _Agencies, lang: str) -> None:
+def _fill(session: Session, today: date, query: BoardQuery, ags: _Agencies, lang: str = "vi") -> None:
     """Create and fill the two temporary tables on the session's connection."""
     conn = session.connection()
     for t in (DUE, AGENCY):
@@ -92,13 +94,19 @@ def _drop(session: Session) -> None:
         pass
 
 
-def _statement(session: Session, today: date, query: BoardQuery, ags: _Agencies, lang: str):
-    """The per-plan query, in plan order: three JSON objects of the keys in order and between them what Python
-    writes itself (the supporting codes joined by SEP, last_report_at, planned_lead or NULL, schedule, milestones,
-    quantities)."""
-    D, S = Deliverable.__table__.c, deliverable_support.c
-    pg = session.get_bind().dialect.name == "postgresql"
-    lead_a, report_a, supp_a = AGENCY.alias("lead_a"), AGENCY.alias("report_a"), AGENCY.alias("supp_a")
+@dataclass(frozen=True)
+class _Derived:
+    """The SQL expressions of what iter_board derives per deliverable, over deliverable joined to its lead and DUE."""
+
+    status: object  # the status key (derive_status)
+    lead: object  # the code of the lead agency as the board shows it
+    lead_a: Table
+    pg: bool
+
+
+def _derived(session: Session, today: date) -> _Derived:
+    D = Deliverable.__table__.c
+    lead_a = AGENCY.alias("lead_a")
     day = literal(today, Date)
     S_ = StatusKey
     status = case(  # derive_status (models/status.py), with the calendar's part read from DUE.open_status
@@ -113,6 +121,37 @@ def _statement(session: Session, today: date, query: BoardQuery, ags: _Agencies,
         else_=S_.ON_TRACK.value)
     # Open work (a status in OPEN_STATUSES: exactly the states not closed) is led by the successor now.
     lead = case((D.state.in_([s.value for s in CLOSED_STATES]), lead_a.c.code), else_=lead_a.c.now_code)
+    return _Derived(status, lead, lead_a, session.get_bind().dialect.name == "postgresql")
+
+
+def _board_rows(stmt, d: _Derived, today: date, query: BoardQuery, ags: _Agencies):
+    """stmt over the deliverables the query keeps (live ones, its filters), joined to their lead and DUE."""
+    D, S = Deliverable.__table__.c, deliverable_support.c
+    stmt = (stmt.select_from(Deliverable.__table__)
+            .join(d.lead_a, d.lead_a.c.id == D.lead_agency_id)
+            .outerjoin(DUE, and_(DUE.c.written == D.due_date, DUE.c.wording == D.due_wording))
+            .where(D.archived.is_(False)))
+    if query.category:
+        stmt = stmt.where(D.category == query.category)
+    pre = status_prefilter(D.state, D.due_date, query.statuses, today)
+    if pre is not None:
+        stmt = stmt.where(pre)
+    if query.statuses:
+        stmt = stmt.where(d.status.in_(sorted(k.value for k in query.statuses)))
+    if ags.wanted is not None:
+        supported = select(S.deliverable_id).where(S.agency_id.in_(ags.wanted))
+        stmt = stmt.where(or_(D.lead_agency_id.in_(ags.wanted), D.id.in_(supported)))
+    return stmt
+
+
+def _json_statement(session: Session, today: date, query: BoardQuery, ags: _Agencies, lang: str):
+    """The per-plan query, in plan order: three JSON objects of the keys in order and between them what Python
+    writes itself (the supporting codes joined by SEP, last_report_at, planned_lead or NULL, schedule, milestones,
+    quantities)."""
+    D, S = Deliverable.__table__.c, deliverable_support.c
+    d = _derived(session, today)
+    pg, status, lead, lead_a = d.pg, d.status, d.lead, d.lead_a
+    report_a, supp_a = AGENCY.alias("report_a"), AGENCY.alias("supp_a")
     # A simple CASE form evaluates the status expression once.
     labels = json_labels(lang)
     label = case({k.value: literal(labels[k], Text) for k in StatusKey}, value=status)
@@ -129,25 +168,12 @@ def _statement(session: Session, today: date, query: BoardQuery, ags: _Agencies,
                     ("working_days_left", DUE.c.working_days_left),
                     ("reported", _Raw(case((D.last_report_at.is_(None), "false"), else_="true"))))
     planned = case((lead != lead_a.c.code, lead_a.c.code))
-    stmt = (select(first, supporting, second, D.last_report_at, third, planned, D.schedule, cast(D.milestones, Text),
-                   cast(D.quantities, Text))
-            .select_from(Deliverable.__table__)
-            .join(lead_a, lead_a.c.id == D.lead_agency_id)
+    stmt = select(first, supporting, second, D.last_report_at, third, planned, D.schedule, cast(D.milestones, Text),
+                  cast(D.quantities, Text))
+    return (_board_rows(stmt, d, today, query, ags)
             .outerjoin(report_a, report_a.c.id == D.report_to_agency_id)
-            .outerjoin(DUE, and_(DUE.c.written == D.due_date, DUE.c.wording == D.due_wording))
-            .where(D.plan_id == bindparam("plan_id"), D.archived.is_(False))
+            .where(D.plan_id == bindparam("plan_id"))
             .order_by(D.position))
-    if query.category:
-        stmt = stmt.where(D.category == query.category)
-    pre = status_prefilter(D.state, D.due_date, query.statuses, today)
-    if pre is not None:
-        stmt = stmt.where(pre)
-    if query.statuses:
-        stmt = stmt.where(status.in_(sorted(k.value for k in query.statuses)))
-    if ags.wanted is not None:
-        supported = select(S.deliverable_id).where(S.agency_id.in_(ags.wanted))
-        stmt = stmt.where(or_(D.lead_agency_id.in_(ags.wanted), D.id.in_(supported)))
-    return stmt
 
 
 def board_json(session: Session, today: date, query: BoardQuery = BoardQuery(), lang: str = "vi") -> Iterator[str]:
@@ -180,7 +206,7 @@ def deliverable_json(session: Session, today: date, query: BoardQuery = BoardQue
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))  # as iter_board: a cursor read once never repays JIT
     _fill(session, today, query, ags, lang)
-    return _objects(session, _statement(session, today, query, ags, lang), number_of)
+    return _objects(session, _json_statement(session, today, query, ags, lang), number_of)
 
 
 def _objects(session: Session, stmt, number_of: dict[int, str]) -> Iterator[str]:
@@ -224,3 +250,50 @@ def _json_list(stored, memo: _Memo, out: _Memo, parse, milestones: bool) -> str:
             [{"what": i.what, "amount": i.amount, "unit": i.unit} for i in items]
         hit = out.put(stored, orjson.dumps(objs).decode())
     return hit
+
+
+def board_summary(session: Session, today: date, query: BoardQuery = BoardQuery(), *, threshold: int = 200,
+                  limit: int | None = None, group_by: GroupBy | None = None) -> BoardView | None:
+    """board_view's summary of the board, the deliverables counted and ranked by the database; None when there are
+    at most threshold rows and no limit was asked for (the caller shows every row). LookupError for an unknown
+    agency."""
+    ags = _agencies(session, query.agency)
+    keep = limit if limit is not None else 20
+    counts: Counts = {}
+    urgent: list[tuple[tuple, BoardRow]] = []  # ((rank, days left, kind, order), row)
+    D, P = Deliverable.__table__.c, Plan.__table__.c
+    plans = select(P.id, P.number)
+    if query.plan:
+        plans = plans.where(P.number == query.plan)
+    number_of = dict(session.execute(plans).all())
+    if query.deliverables and query.category != "indicator" and number_of:
+        _fill(session, today, query, ags)
+        try:
+            d = _derived(session, today)
+            never = D.last_report_at.is_(None)
+            grouped = (_board_rows(select(D.plan_id, d.lead, d.status, never, func.count()), d, today, query, ags)
+                       .where(D.plan_id.in_(list(number_of))).group_by(text("1, 2, 3, 4")))
+            for plan_id, lead, status, no_report, n in session.execute(grouped):
+                counts[(number_of[plan_id], lead, StatusKey(status), bool(no_report))] = n
+            rank = case({k.value: URGENCY.get(k, LAST_RANK) for k in StatusKey}, value=d.status, else_=LAST_RANK)
+            days = func.coalesce(DUE.c.days_left, NO_DUE)
+            most = (_board_rows(select(D.id, P.number, D.code, rank, days), d, today, query, ags)
+                    .join(Plan.__table__, P.id == D.plan_id).where(D.plan_id.in_(list(number_of)))
+                    .order_by(rank, days, P.number, D.position).limit(keep))
+            ranked = session.execute(most).all() if keep else []
+        finally:
+            _drop(session)
+        if ranked:
+            rows = {(r.plan, r.code): r for r in iter_board(
+                session, today, replace(query, ids=frozenset(r[0] for r in ranked), indicators=False))}
+            urgent = [((r_rank, r_days, 0, n), rows[(number, code)])
+                      for n, (_, number, code, r_rank, r_days) in enumerate(ranked)]
+    if query.indicators and query.category in (None, "indicator"):
+        for n, row in enumerate(iter_board(session, today, replace(query, deliverables=False))):
+            key = (row.plan, row.lead, row.status_key, row.last_report_at is None)
+            counts[key] = counts.get(key, 0) + 1
+            urgent.append(((*urgency(row), 1, n), row))
+    if sum(counts.values()) <= threshold and limit is None:
+        return None
+    shown = [row for _, row in sorted(urgent, key=lambda item: item[0])[:keep]]
+    return counted_view(counts, shown, False, group_by)

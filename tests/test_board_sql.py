@@ -133,3 +133,28 @@ def test_an_unknown_agency_is_refused_before_anything_is_written(reported):
     url, _ = reported
     with session_factory(url)() as s, pytest.raises(LookupError):
         board_json(s, TODAY, BoardQuery(agency="NO-SUCH-AGENCY"))
+
+
+@pytest.mark.parametrize("limit", [None, 7, 0])
+def test_the_database_counts_and_ranks_the_summary_as_board_view_does(reported, limit):
+    from plantrack.models.board_sql import board_summary
+    from plantrack.models.board_view import GroupBy, board_view
+
+    url, absorbing = reported
+    summaries = 0
+    for query in _queries(absorbing):
+        for group_by in (None, GroupBy.AGENCY):
+            with session_factory(url)() as s:
+                expected = board_view(iter_board(s, TODAY, query), threshold=200, limit=limit, group_by=group_by)
+            with session_factory(url)() as s:
+                got = board_summary(s, TODAY, query, threshold=200, limit=limit, group_by=group_by)
+            if expected.complete:
+                assert got is None, query
+                continue
+            assert got is not None and not got.complete, query
+            assert (got.total, got.groups, got.group_by, got.plans) == \
+                (expected.total, expected.groups, expected.group_by, expected.plans), query
+            assert [(r.plan, r.code) for r in got.rows] == [(r.plan, r.code) for r in expected.rows], (query, limit)
+            assert got.rows == expected.rows
+            summaries += 1
+    assert summaries >= 8  # most queries of the generated board are summaries, not whole tables
