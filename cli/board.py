@@ -20,21 +20,28 @@ GROUPS_SHOWN = 15
 JSON_CHUNK = 1000
 
 
-def write_json(objects: Iterable[str], out=None) -> int:
-    """Stream JSON objects (text) as a JSON array, one object a line ("[", objects joined by ",", "]"); returns
-    the count. Written JSON_CHUNK at a time as they come: memory does not grow with the board."""
+def write_json(rows: Iterable[BoardRow], lang: str, out=None) -> int:
+    """Stream rows as a JSON array, one object a line ("[", objects joined by ",", "]"); returns the count.
+
+    Objects are written as they come from the database, JSON_CHUNK at a time: memory does not grow
+    with the board.
+    """
+    import orjson
+
+    labels = json_labels(lang)
     out = out or sys.stdout.buffer
     sys.stdout.flush()
     out.write(b"[\n")
-    n, sep, chunk = 0, "", []
-    for obj in objects:
-        chunk.append(obj)
+    n, sep, chunk = 0, b"", []
+    dumps = orjson.dumps
+    for row in rows:
+        chunk.append(dumps(row.as_json(lang, labels)))
         if len(chunk) >= JSON_CHUNK:
-            out.write((sep + ",\n".join(chunk)).encode())
-            n, sep = n + len(chunk), ",\n"
+            out.write(sep + b",\n".join(chunk))
+            n, sep = n + len(chunk), b",\n"
             chunk.clear()
     if chunk:
-        out.write((sep + ",\n".join(chunk)).encode())
+        out.write(sep + b",\n".join(chunk))
         n += len(chunk)
     out.write(b"\n]\n")
     out.flush()

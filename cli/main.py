@@ -137,17 +137,7 @@ def status(
                        indicators=not overdue, due_soon_days=settings.due_soon_days, deadlines=state.deadlines())
     with state.session_factory()() as s:
         try:
-            if as_json:
-                from plantrack.models.board_sql import board_json
-
-                rows = board_json(s, day, query, lang)  # JSON text built by the database
-            elif all_rows:
-                rows = iter_board(s, day, query)
-            else:  # counted and ranked by the database; None: few rows, every one is shown
-                from plantrack.models.board_sql import board_summary
-
-                rows = board_summary(s, day, query, threshold=STATUS_THRESHOLD, limit=limit, group_by=group_by) \
-                    or iter_board(s, day, query)
+            rows = iter_board(s, day, query)
         except LookupError:
             fail(f"unknown agency code {agency!r}: see 'plantrack agencies'")
         if plan is not None and not _plan_exists(s, plan):
@@ -175,16 +165,15 @@ def _print_status(rows, day, lang: str, agency: str | None, as_json: bool, all_r
     from plantrack.cli import board as out
 
     if as_json:
-        out.write_json(rows)
+        out.write_json(rows, lang)
         return
     words = out.Words(lang)
     if all_rows:
         out.print_all(rows, words, day, agency)
         return
-    from plantrack.models.board_view import BoardView, board_view
+    from plantrack.models.board_view import board_view
 
-    view = rows if isinstance(rows, BoardView) else board_view(rows, threshold=STATUS_THRESHOLD, limit=limit,
-                                                                 group_by=group_by)
+    view = board_view(rows, threshold=STATUS_THRESHOLD, limit=limit, group_by=group_by)
     if view.complete:
         out.print_small(view, words, day, agency)
     else:

@@ -232,7 +232,6 @@ class BoardQuery:
     indicators: bool = True
     due_soon_days: int = DUE_SOON_WORKING_DAYS  # working days
     deadlines: DeadlinePolicy = DeadlinePolicy()  # written deadline -> effective one, and the working days
-    ids: frozenset[int] | None = None  # only these deliverables (the summary's most urgent rows)
 
 
 def _final(succ: dict[int, int | None]) -> dict[int, int]:
@@ -283,7 +282,7 @@ def indicator_achieved(direction: str, target: Decimal | None, value: Decimal | 
 _STATES = {m.value: m for m in ReportedState}
 _SCHEDULES = {m.value: m for m in Schedule}
 _WORDINGS = {m.value: m for m in DueWording}
-CLOSED_STATES = (ReportedState.DONE, ReportedState.PAUSED, ReportedState.CANCELLED)
+_CLOSED = (ReportedState.DONE, ReportedState.PAUSED, ReportedState.CANCELLED)
 _PREFILTERED = OPEN_STATUSES | {StatusKey.DONE_ON_TIME, StatusKey.DONE_LATE, StatusKey.PAUSED, StatusKey.CANCELLED}
 
 
@@ -299,7 +298,7 @@ def status_prefilter(state_col, due_col, statuses: frozenset[StatusKey], today: 
     conds = []
     open_wanted = statuses & OPEN_STATUSES
     if open_wanted:
-        open_state = state_col.not_in([s.value for s in CLOSED_STATES])
+        open_state = state_col.not_in([s.value for s in _CLOSED])
         if open_wanted == {StatusKey.OVERDUE}:
             conds.append(and_(open_state, due_col.is_not(None), due_col <= today))
         elif open_wanted <= {StatusKey.OVERDUE, StatusKey.DUE_SOON}:
@@ -472,8 +471,6 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
     )
     if query.category:
         q = q.where(D.category == query.category)
-    if query.ids is not None:
-        q = q.where(D.id.in_(sorted(query.ids)))
     pre = status_prefilter(D.state, D.due_date, query.statuses, today)
     if pre is not None:
         q = q.where(pre)

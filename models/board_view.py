@@ -18,10 +18,9 @@ class GroupBy(StrEnum):
 # Most urgent first: overdue (longest late first), due soon, on track, not started, then closed work.
 URGENCY = {StatusKey.OVERDUE: 0, StatusKey.DUE_SOON: 1, StatusKey.ON_TRACK: 2, StatusKey.NOT_STARTED: 3,
            StatusKey.PAUSED: 4, StatusKey.DONE_LATE: 5, StatusKey.DONE_ON_TIME: 6, StatusKey.CANCELLED: 7}
-LAST_RANK = len(URGENCY)  # a status added later sorts after these
-STATUS_ORDER = tuple(sorted(StatusKey, key=lambda k: URGENCY.get(k, LAST_RANK)))
-NO_DUE = 1 << 40  # days left of a row without a deadline: after every dated one
-Counts = dict[tuple[str, str, StatusKey, bool], int]  # (plan, lead now, status, never reported) -> rows
+_LAST = len(URGENCY)  # a status added later sorts after these
+STATUS_ORDER = tuple(sorted(StatusKey, key=lambda k: URGENCY.get(k, _LAST)))
+_NO_DUE = 1 << 40
 
 
 @dataclass
@@ -57,7 +56,7 @@ class BoardView:
 
 def urgency(row: BoardRow) -> tuple[int, int]:
     """Sort key, smallest most urgent: status rank, then days left (most days late first)."""
-    return URGENCY.get(row.status_key, LAST_RANK), NO_DUE if row.days_left is None else row.days_left
+    return URGENCY.get(row.status_key, _LAST), _NO_DUE if row.days_left is None else row.days_left
 
 
 def board_view(rows: Iterator[BoardRow], *, threshold: int = 200, limit: int | None = None,
@@ -70,7 +69,7 @@ def board_view(rows: Iterator[BoardRow], *, threshold: int = 200, limit: int | N
     keep = limit if limit is not None else 20
     first: list[BoardRow] | None = []
     heap: list[tuple[tuple[int, int, int], BoardRow]] = []  # ((-rank, -days, -seq), row): heap[0] least urgent kept
-    counts: Counts = {}  # one dict update a row; groups are summed after
+    counts: dict[tuple[str, str, StatusKey, bool], int] = {}  # one dict update a row; groups are summed after
     seq = 0
     for row in rows:
         seq += 1
@@ -82,18 +81,11 @@ def board_view(rows: Iterator[BoardRow], *, threshold: int = 200, limit: int | N
             if len(first) > threshold:
                 first = None
         if keep:
-            rank = (-URGENCY.get(key, LAST_RANK), -(NO_DUE if row.days_left is None else row.days_left), -seq)
+            rank = (-URGENCY.get(key, _LAST), -(_NO_DUE if row.days_left is None else row.days_left), -seq)
             if len(heap) < keep:
                 heapq.heappush(heap, (rank, row))
             elif rank > heap[0][0]:
                 heapq.heapreplace(heap, (rank, row))
-    complete = first is not None and limit is None
-    shown = first if complete else [row for _, row in sorted(heap, key=lambda item: item[0], reverse=True)]
-    return counted_view(counts, shown, complete, group_by)
-
-
-def counted_view(counts: Counts, shown: list[BoardRow], complete: bool, group_by: GroupBy | None) -> BoardView:
-    """The view of rows counted by (plan, lead, status, never reported), with shown the rows to print."""
     by_plan: dict[str, Tally] = {}
     by_agency: dict[str, Tally] = {}
     for (plan, lead, key, never), n in counts.items():
@@ -111,5 +103,10 @@ def counted_view(counts: Counts, shown: list[BoardRow], complete: bool, group_by
         group_by = GroupBy.PLAN if len(by_plan) > 1 else GroupBy.AGENCY
     table = by_plan if group_by == GroupBy.PLAN else by_agency
     groups = sorted(table.values(), key=lambda t: (-t.count(StatusKey.OVERDUE), -t.total, t.name))
+    complete = first is not None and limit is None
+    if complete:
+        shown = first
+    else:
+        shown = [row for _, row in sorted(heap, key=lambda item: item[0], reverse=True)]
     return BoardView(total=total, complete=complete, rows=shown, group_by=group_by, groups=groups,
                      plans=len(by_plan))
