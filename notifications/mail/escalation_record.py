@@ -34,6 +34,7 @@ from plantrack.notifications.mail.checkin_message import Contact, round_label
 from plantrack.notifications.mail.escalation_message import EscalationData, EscItem, Section, build_escalation_message
 from plantrack.notifications.mail.escalation_run import EscalationOptions, EscalationResult, Fired
 from plantrack.notifications.mail.tokens import ReplyClaims, reply_address, sign_reply_token
+from plantrack.notifications.mail.message import key_tag
 
 
 @dataclass
@@ -299,7 +300,7 @@ def record_escalations(session: Session, opts: EscalationOptions, today: date) -
         data = EscalationData(
             plan=plan, to=contact, cc=tuple(people.contact[c] for c in box_cc[pid]), sections=tuple(sections),
             today=today, written_at=written_at, mail_from=ident.mail_from, sender_name=sender, reply_to=reply_to,
-            message_id=f"<esc.{today:%Y%m%d}.{hashlib.sha256(key.encode()).hexdigest()[:20]}@{domain}>",
+            message_id=f"<esc.{today:%Y%m%d}.{key_tag(key, 20)}@{domain}>",
             ref=ref, in_reply_to=in_reply_to, demo=ident.demo)
         try:
             msg = build_escalation_message(data, lang, ident.max_items)
