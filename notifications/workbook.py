@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -168,11 +168,34 @@ def write_workbook(sheets: tuple[Sheet, ...], path: Path, lang: str = "vi") -> W
             ws.column_dimensions[get_column_letter(i)].width = w
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{max(1, ws.max_row)}"
+    save_workbook(wb, Path(path))
+    return WorkbookResult(Path(path), tuple((s.title[:31], len(s.rows)) for s in sheets))
+
+
+def save_workbook(wb, path: Path) -> None:
+    """Save an openpyxl workbook to path through a temporary file (never half-written), stamped with clock.now():
+    the demo's virtual clock makes the same board the same bytes (openpyxl stamps the system time of saving in
+    docProps/core.xml, the zip module its entries)."""
+    import re
+    import zipfile
+
+    from plantrack.config import clock
+
+    at = clock.now().astimezone(timezone.utc).replace(microsecond=0, tzinfo=None)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
-    return WorkbookResult(path, tuple((s.title[:31], len(s.rows)) for s in sheets))
+    saved, tmp = path.with_name(f".{path.name}.saved"), path.with_name(f".{path.name}.tmp")
+    wb.save(saved)
+    try:
+        with zipfile.ZipFile(saved) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "docProps/core.xml":
+                    data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + at.isoformat().encode() + b"Z", data)
+                out.writestr(zipfile.ZipInfo(item.filename, at.timetuple()[:6]), data, zipfile.ZIP_DEFLATED)
+        os.replace(tmp, path)
+    finally:
+        saved.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def export_workbook(session: Session, path: Path, today: date, opts: FigureOptions, lang: str = "vi") -> WorkbookResult:

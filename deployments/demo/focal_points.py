@@ -10,6 +10,8 @@ is meant to be understood: the demo's test compares the final board with it.
 """
 from __future__ import annotations
 
+import hashlib
+
 import json
 import os
 import random
@@ -243,6 +245,8 @@ def _build(sender: tuple[str, str], to: str, subject: str, in_reply_to: str, mes
         content = MIMEText(body + "\n\n" + quote + "\n", "plain", "utf-8")
     if attachment:
         msg = MIMEMultipart("mixed")
+        # The same reply for the same seed: a boundary from the message, not the email package's random one.
+        msg.set_boundary("=_reply_" + hashlib.sha256(message_id.encode()).hexdigest()[:24])
         msg.attach(content)
         pdf = MIMEApplication(FAKE_PDF, "pdf")
         pdf.add_header("Content-Disposition", "attachment", filename=attachment)

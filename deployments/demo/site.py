@@ -17,6 +17,7 @@ from plantrack.models.db import session_factory
 from plantrack.models.mail.outbox import Outbox
 from plantrack.models.status import LABELS, label
 from plantrack.notifications.mail.show import ShownMessage, as_html, parse_message
+from plantrack.notifications.workbook import save_workbook
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]*>)", re.IGNORECASE | re.MULTILINE)
 KIND_TITLES = {"checkin": "Check-ins", "receipt": "Receipts", "escalation": "Escalations", "digest": "Digests"}
@@ -67,7 +68,7 @@ def write_board_xlsx(rows: list[dict], path: Path, day: date, lang: str, tz: str
     for letter, width in zip("ABCDEFGHIJ", (14, 60, 16, 30, 11, 11, 24, 9, 9, 26)):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _message_files(folder: Path) -> dict[str, Path]:

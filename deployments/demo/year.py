@@ -6,7 +6,8 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 
 MARKER = ".plantrack-demo"  # a folder holding it was written by the demo and may be replaced
@@ -150,7 +151,11 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
     from plantrack.deployments.demo.site import write_site
 
     last = min(LAST_DAY, opts.mondays()[-1] + timedelta(days=6)) if opts.mondays() else opts.start
-    write_site(opts, result, last, pages.finish())
+    clock.move_to(datetime.combine(last, dtime(23, 0), timezone(timedelta(hours=7))))  # stamps: the same each run
+    try:
+        write_site(opts, result, last, pages.finish())
+    finally:
+        clock.move_to(None)
     result.site_seconds = time.monotonic() - t0
     return result
 

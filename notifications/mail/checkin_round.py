@@ -1,7 +1,6 @@
 """Open a check-in round and queue its messages: one per agency with open work, rendered once, into the outbox."""
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -31,6 +30,7 @@ from plantrack.notifications.mail.checkin_message import (
     PlanCitation,
     build_checkin_message,
 )
+from plantrack.notifications.mail.message import key_tag
 from plantrack.notifications.mail.tokens import DEMO_KEY, ReplyClaims, reference_tag, reply_address, sign_reply_token
 
 DEMO_FROM = "theodoi@plantrack.localhost"
@@ -266,7 +266,7 @@ def _render_row(ident: MailIdentity, plan: Plan, office: Office, rnd, agency: Ag
         to=tuple(c for _, c in focal), cc=tuple(c for _, c in deputies), leads=leads, supports=supports,
         indicators=indicators, today=today, reply_by=reply_by, written_at=clock.now(), ref=ref,
         mail_from=ident.mail_from, reply_to=reply_address(ident.mail_from, token, ident.reply_local),
-        message_id=f"<ck.{rnd.key}.{ref.lower()}.{secrets.token_hex(4)}@{domain}>",
+        message_id=f"<ck.{rnd.key}.{ref.lower()}.{key_tag(key)}@{domain}>",
         missed_last_round=missed, demo=ident.demo)
     msg = build_checkin_message(data, ident.lang, ident.max_items)
     return {"idempotency_key": key, "kind": "checkin", "round_id": rnd.id, "agency_id": agency.id,

@@ -7,7 +7,6 @@ path (send lock, batches, Dispatcher). The flow send-weekly-digest runs run_dige
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -27,6 +26,7 @@ from plantrack.notifications.mail.checkin_round import MailIdentity, mail_identi
 from plantrack.notifications.mail.checkins import SendOptions
 from plantrack.notifications.mail.digest_message import DigestData, build_digest_message
 from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.message import key_tag
 from plantrack.notifications.mail.smtp import RateLimiter
 
 
@@ -140,7 +140,7 @@ def digest_message(f: PlanFigures, opts: DigestOptions, to: list[Contact], cc: l
     domain = ident.mail_from.rpartition("@")[2]
     slug = "".join(ch if ch.isalnum() else "-" for ch in f.plan_number.lower())
     data = DigestData(f, tuple(to), tuple(cc), ident.mail_from, clock.now(),
-                      f"<digest.{f.week.lower()}.{slug}.{secrets.token_hex(4)}@{domain}>", ident.demo)
+                      f"<digest.{f.week.lower()}.{slug}.{key_tag(digest_key(f.plan_number, f.week))}@{domain}>", ident.demo)
     return build_digest_message(data, ident.lang)
 
 

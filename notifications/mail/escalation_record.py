@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from plantrack.models.status import derive_status, label, not_reported
 from plantrack.notifications.mail.checkin_message import Contact, round_label
 from plantrack.notifications.mail.escalation_message import EscalationData, EscItem, Section, build_escalation_message
 from plantrack.notifications.mail.escalation_run import EscalationOptions, EscalationResult, Fired
+from plantrack.notifications.mail.message import key_tag
 from plantrack.notifications.mail.tokens import ReplyClaims, reply_address, sign_reply_token
 
 
@@ -157,179 +158,213 @@ def _thread(session: Session, person_ids: set[int]) -> dict[int, tuple]:
 
 def record_escalations(session: Session, opts: EscalationOptions, today: date) -> EscalationResult:
     """Record today's escalations and queue one email per recipient (the caller commits); nothing on a day off."""
-    cal = opts.deadlines.calendar
-    ladder, lang, ident = opts.ladder, opts.lang, opts.identity
-    if not cal.is_working_day(today) and not ladder.send_on_days_off:
-        return EscalationResult(today, False, cal.why_off(today, lang), demo=ident.demo)
-    pairs, found, resolved = sweep(session, today, ladder, opts.deadlines)
+    cal, ident = opts.deadlines.calendar, opts.identity
+    if not cal.is_working_day(today) and not opts.ladder.send_on_days_off:
+        return EscalationResult(today, False, cal.why_off(today, opts.lang), demo=ident.demo)
+    pairs, found, resolved = sweep(session, today, opts.ladder, opts.deadlines)
     if not pairs:
         return EscalationResult(today, cal.is_working_day(today), resolved=resolved, demo=ident.demo)
+    run = _Run(session, opts, today, pairs, found)
+    boxes = run.mailboxes()
+    rows, not_built = run.messages(boxes)
+    before = existing_keys(session, [r["idempotency_key"] for r in rows])
+    queued = enqueue(session, rows)
+    # who each pair reached: its To people and the Cc'd (wherever their copy went)
+    recipients = {p: sorted(run.people.contact[x].email for x in boxes.pair_people[p]) for p in pairs}
+    record(session, pairs, today, run.final, recipients)
+    return EscalationResult(today, cal.is_working_day(today), None, run.fired(recipients), queued, len(before),
+                            resolved, tuple(dict.fromkeys(run.unreachable)), ident.demo, not_built=tuple(not_built))
 
-    final = successor_map(session)
-    codes = dict(session.execute(select(Agency.id, Agency.code)).all())
-    names = {i: (n if lang == "vi" else en or n) for i, n, en in session.execute(select(Agency.id, Agency.name,
-                                                                                        Agency.name_en))}
-    silent_keys = {(p.plan_id, p.agency_id) for p in pairs if p.reason == Reason.SILENT}
-    silent_items = _open_items_of(session, silent_keys)
-    items = _items(session, {p.deliverable_id for p in pairs if p.deliverable_id} |
-                   {i for ids in silent_items.values() for i in ids})
-    plans = dict(session.execute(select(Plan.id, Plan.number)).all())
-    people = _People(session, ladder, today)
-    rungs = {(r.level, r.at): r for r in ladder.rungs}
-    unreachable: list[str] = []
-    tz = ZoneInfo(opts.timezone)
 
-    blocked_ids = [p.deliverable_id for p in pairs if p.reason == Reason.BLOCKED]
-    notes = _last_notes(session, blocked_ids)
+@dataclass
+class _Boxes:
+    """One message per To person: sections keyed by rung (and silent agency), their Cc, the pairs they carry."""
 
-    def esc_item(it: _Item) -> EscItem:
+    sections: dict[int, dict[tuple, list]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    cc: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    pairs: dict[int, list[DuePair]] = field(default_factory=lambda: defaultdict(list))
+    pair_people: dict[DuePair, set[int]] = field(default_factory=dict)  # everyone a pair reaches
+
+
+class _Run:
+    """What one day's escalation reads once (agencies, items, people) and the steps that use it."""
+
+    def __init__(self, session: Session, opts: EscalationOptions, today: date, pairs: list[DuePair],
+                 found: dict[tuple[int, int], Silence]):
+        self.session, self.opts, self.today, self.pairs, self.found = session, opts, today, pairs, found
+        self.lang, self.ladder, self.cal = opts.lang, opts.ladder, opts.deadlines.calendar
+        self.final = successor_map(session)
+        self.codes = dict(session.execute(select(Agency.id, Agency.code)).all())
+        self.names = {i: (n if self.lang == "vi" else en or n)
+                      for i, n, en in session.execute(select(Agency.id, Agency.name, Agency.name_en))}
+        self.silent_items = _open_items_of(session, {(p.plan_id, p.agency_id) for p in pairs
+                                                     if p.reason == Reason.SILENT})
+        self.items = _items(session, {p.deliverable_id for p in pairs if p.deliverable_id} |
+                            {i for ids in self.silent_items.values() for i in ids})
+        self.plans = dict(session.execute(select(Plan.id, Plan.number)).all())
+        self.people = _People(session, self.ladder, today)
+        self.rungs = {(r.level, r.at): r for r in self.ladder.rungs}
+        self.notes = _last_notes(session, [p.deliverable_id for p in pairs if p.reason == Reason.BLOCKED])
+        self.tz = ZoneInfo(opts.timezone)
+        self.unreachable: list[str] = []
+
+    def now(self, agency_id: int) -> int:
+        """The agency that carries agency_id's work now."""
+        return self.final.get(agency_id, agency_id)
+
+    def esc_item(self, it: _Item) -> EscItem:
+        opts, lang, today = self.opts, self.lang, self.today
         eff = opts.deadlines.effective(it.written, it.wording, it.schedule)
-        key = derive_status(it.state, it.start, eff, it.completed_on, today, opts.due_soon_days, cal)
+        key = derive_status(it.state, it.start, eff, it.completed_on, today, opts.due_soon_days, self.cal)
         status = label(key, lang) + ("" if it.last_report_at else f" ({not_reported(lang)})")
-        agency = final.get(it.lead_id, it.lead_id)
-        return EscItem(it.code, it.title, it.plan, names.get(agency, ""),
+        return EscItem(it.code, it.title, it.plan, self.names.get(self.now(it.lead_id), ""),
                        deadline_text(it.written, it.wording, eff, lang),
-                       status, cal.working_days_between(today, eff) if eff else None, it.progress,
-                       it.last_report_at.astimezone(tz).strftime("%d/%m/%Y")
-                       if it.last_report_at else None, notes.get(it.id))
+                       status, self.cal.working_days_between(today, eff) if eff else None, it.progress,
+                       it.last_report_at.astimezone(self.tz).strftime("%d/%m/%Y")
+                       if it.last_report_at else None, self.notes.get(it.id))
 
-    # role -> people, per pair
-    def resolve(pair: DuePair, rung: Rung) -> tuple[list[int], list[int]]:
-        agency = final.get(pair.agency_id, pair.agency_id)
-        it = items.get(pair.deliverable_id) if pair.deliverable_id else None
+    def role_people(self, pair: DuePair, role: Role, agency: int, cc: list[int]) -> list[int]:
+        """The people who hold role for pair (an away focal point's Cc goes into cc)."""
+        people, ladder = self.people, self.ladder
+        if role == Role.FOCAL_POINT:
+            to, copied = people.focal(agency)
+            cc.extend(copied)
+            return to
+        if role == Role.HEAD:
+            return people.first(agency, ("head",))
+        if role == Role.PLAN_COORDINATOR:
+            return people.named(ladder.plan_coordinator)
+        if role == Role.DEPUTY_CHAIR:
+            return people.named(ladder.deputy_chair)
+        if pair.reason == Reason.SILENT:  # coordinator of a silent agency's work
+            got = []
+            for did in self.silent_items.get((pair.plan_id, pair.agency_id), []):
+                lead = self.now(self.items[did].lead_id)
+                got += (people.named(ladder.plan_coordinator) if lead == agency
+                        else people.first(lead, ladder.coordinator_roles))
+            return got
+        # coordinator: the department the item reports to, else the plan's coordinator
+        it = self.items.get(pair.deliverable_id) if pair.deliverable_id else None
+        other = self.now(it.report_to) if it and it.report_to else None
+        return (people.first(other, ladder.coordinator_roles) if other and other != agency
+                else people.named(ladder.plan_coordinator))
+
+    def resolve(self, pair: DuePair, rung: Rung) -> tuple[list[int], list[int]]:
+        """(To, Cc) people of pair at rung; a role nobody holds (and not only Cc'd) is noted as unreachable."""
+        agency = self.now(pair.agency_id)
         to: list[int] = []
         cc: list[int] = []
         for roles, target in ((rung.to, to), (rung.cc, cc)):
             for role in roles:
-                if role == Role.FOCAL_POINT:
-                    t, c = people.focal(agency)
-                    got = t
-                    cc.extend(c)
-                elif role == Role.HEAD:
-                    got = people.first(agency, ("head",))
-                elif role == Role.PLAN_COORDINATOR:
-                    got = people.named(ladder.plan_coordinator)
-                elif role == Role.DEPUTY_CHAIR:
-                    got = people.named(ladder.deputy_chair)
-                elif pair.reason == Reason.SILENT:  # coordinator of a silent agency's work
-                    got = []
-                    for did in silent_items.get((pair.plan_id, pair.agency_id), []):
-                        lead = final.get(items[did].lead_id, items[did].lead_id)
-                        got += (people.named(ladder.plan_coordinator) if lead == agency
-                                else people.first(lead, ladder.coordinator_roles))
-                else:  # coordinator: the department the item reports to, else the plan's coordinator
-                    other = final.get(it.report_to, it.report_to) if it and it.report_to else None
-                    got = (people.first(other, ladder.coordinator_roles) if other and other != agency
-                           else people.named(ladder.plan_coordinator))
+                got = self.role_people(pair, role, agency, cc)
                 if not got and role not in rung.cc:
-                    what = items[pair.deliverable_id].code if pair.deliverable_id else codes.get(agency, "?")
-                    unreachable.append(f"{what} L{rung.level} {role}")
+                    what = self.items[pair.deliverable_id].code if pair.deliverable_id else self.codes.get(agency, "?")
+                    self.unreachable.append(f"{what} L{rung.level} {role}")
                 target.extend(p for p in got if p not in target)
         return to, [p for p in dict.fromkeys(cc) if p not in to]
 
-    # one message per To person: sections keyed by rung (and silent agency)
-    boxes: dict[int, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
-    box_cc: dict[int, list[int]] = defaultdict(list)
-    box_pairs: dict[int, list[DuePair]] = defaultdict(list)
-    pair_people: dict[DuePair, set[int]] = {}
-    for pair in pairs:
-        rung = ladder.blocked if pair.reason == Reason.BLOCKED else rungs.get((pair.level, pair.at))
-        if rung is None or not rung.email:
-            pair_people[pair] = set()
-            continue
-        to, cc = resolve(pair, rung)
-        pair_people[pair] = set(to) | set(cc)
-        agency = final.get(pair.agency_id, pair.agency_id)
-        if pair.reason == Reason.SILENT:
-            s: Silence = found[(pair.plan_id, pair.agency_id)]
-            key = (str(pair.reason), pair.level, pair.at, names.get(agency, ""), _round_labels(s.round_keys, lang))
-            entries = [items[d] for d in silent_items.get((pair.plan_id, pair.agency_id), [])]
-        else:
-            key = (str(pair.reason), pair.level, pair.at, "", ())
-            entries = [items[pair.deliverable_id]]
-        for pid in to:
-            boxes[pid][key] += entries
-            box_pairs[pid].append(pair)
-            box_cc[pid] += [c for c in cc if c not in box_cc[pid] and c != pid]
-    # One email per person per run: someone Cc'd on two messages, or Cc'd and with a message of their own,
-    # is taken off those Cc lines and finds the copies in a message of their own instead.
-    cc_count = Counter(c for pid in boxes for c in box_cc[pid])
-    moved = {c for c, n in cc_count.items() if n > 1 or c in boxes}
-    for pid in list(boxes):
-        for c in [c for c in box_cc[pid] if c in moved]:
-            box_cc[pid].remove(c)
-            for key, entries in list(boxes[pid].items()):
-                if len(key) == 5:  # not a copy of a copy
-                    boxes[c][key + (True,)] += entries
-            box_pairs[c] += box_pairs[pid]
+    def mailboxes(self) -> _Boxes:
+        """The pairs sorted into one message per To person."""
+        b = _Boxes()
+        for pair in self.pairs:
+            rung = self.ladder.blocked if pair.reason == Reason.BLOCKED else self.rungs.get((pair.level, pair.at))
+            if rung is None or not rung.email:
+                b.pair_people[pair] = set()
+                continue
+            to, cc = self.resolve(pair, rung)
+            b.pair_people[pair] = set(to) | set(cc)
+            if pair.reason == Reason.SILENT:
+                s: Silence = self.found[(pair.plan_id, pair.agency_id)]
+                key = (str(pair.reason), pair.level, pair.at, self.names.get(self.now(pair.agency_id), ""),
+                       _round_labels(s.round_keys, self.lang))
+                entries = [self.items[d] for d in self.silent_items.get((pair.plan_id, pair.agency_id), [])]
+            else:
+                key = (str(pair.reason), pair.level, pair.at, "", ())
+                entries = [self.items[pair.deliverable_id]]
+            for pid in to:
+                b.sections[pid][key] += entries
+                b.pairs[pid].append(pair)
+                b.cc[pid] += [c for c in cc if c not in b.cc[pid] and c != pid]
+        # One email per person per run: someone Cc'd on two messages, or Cc'd and with a message of their own,
+        # is taken off those Cc lines and finds the copies in a message of their own instead.
+        cc_count = Counter(c for pid in b.sections for c in b.cc[pid])
+        moved = {c for c, n in cc_count.items() if n > 1 or c in b.sections}
+        for pid in list(b.sections):
+            for c in [c for c in b.cc[pid] if c in moved]:
+                b.cc[pid].remove(c)
+                for key, entries in list(b.sections[pid].items()):
+                    if len(key) == 5:  # not a copy of a copy
+                        b.sections[c][key + (True,)] += entries
+                b.pairs[c] += b.pairs[pid]
+        return b
 
-    thread = _thread(session, set(boxes))
-    written_at = clock.now()
-    domain = ident.mail_from.rpartition("@")[2]
-    rows, sent_to, not_built = [], {}, []
-    for pid, sections_raw in sorted(boxes.items()):
-        contact = people.contact[pid]
-        sections = []
-        for key, entries in sections_raw.items():
-            reason, level, at, ag, rounds, *fyi = key
-            seen, uniq = set(), []
-            for e in entries:
-                if e.id not in seen:
-                    seen.add(e.id)
-                    uniq.append(esc_item(e))
-            sections.append(Section(reason, level, at, tuple(uniq), ag, rounds, bool(fyi)))
-        own = box_pairs[pid]
-        ident_keys = sorted(f"{p.reason}:{p.level}:{p.at}:{p.deliverable_id or 'a' + str(p.agency_id)}:{p.deadline}"
-                            for p in own)
-        digest = hashlib.sha256("|".join(ident_keys).encode()).hexdigest()[:16]
-        key = f"escalation/{today.isoformat()}/{contact.email}/{digest}"
-        plan_numbers = sorted({plans[p.plan_id] for p in own})
-        th = thread.get(pid)
-        round_id = agency_id = ref = in_reply_to = None
-        reply_to = ident.mail_from
-        plan = plan_numbers[0] if len(plan_numbers) == 1 else ""
-        if th is not None:
-            round_id, agency_id, ref, in_reply_to, as_of, plan = th
-            token = sign_reply_token(ident.secret, ReplyClaims(round_id, agency_id, pid,
-                                                               as_of + timedelta(days=ident.token_days)))
-            reply_to = reply_address(ident.mail_from, token, ident.reply_local)
-        sender = f"Theo dõi KH {plan}" if lang == "vi" else f"Plan {plan} monitoring"
-        if not plan:
-            sender = "Theo dõi kế hoạch" if lang == "vi" else "Plan monitoring"
-        data = EscalationData(
-            plan=plan, to=contact, cc=tuple(people.contact[c] for c in box_cc[pid]), sections=tuple(sections),
-            today=today, written_at=written_at, mail_from=ident.mail_from, sender_name=sender, reply_to=reply_to,
-            message_id=f"<esc.{today:%Y%m%d}.{hashlib.sha256(key.encode()).hexdigest()[:20]}@{domain}>",
-            ref=ref, in_reply_to=in_reply_to, demo=ident.demo)
-        try:
-            msg = build_escalation_message(data, lang, ident.max_items)
-        except ValueError as exc:  # UnsafeHeader, UnicodeError: this person only, the others go out
-            not_built.append(f"{contact.email}: {exc.__class__.__name__}: {exc}")
-            for p in box_pairs[pid]:
-                pair_people[p].discard(pid)
-            continue
-        sent_to[pid] = [contact.email] + [people.contact[c].email for c in box_cc[pid]]
-        rows.append({"idempotency_key": key, "kind": OutboxKind.ESCALATION, "round_id": round_id, "agency_id": agency_id,
-                     "person_id": pid, "ref": ref, "envelope_from": msg.envelope_from,
-                     "recipients": list(msg.recipients), "subject": msg.subject, "message": msg.as_bytes(),
-                     "message_id": data.message_id})
-    before = existing_keys(session, [r["idempotency_key"] for r in rows])
-    queued = enqueue(session, rows)
-    # who each pair reached: its To people and the Cc'd (wherever their copy went)
-    recipients = {p: sorted(people.contact[x].email for x in pair_people[p]) for p in pairs}
-    record(session, pairs, today, final, recipients)
-    fired = []
-    for p in pairs:
-        agency = final.get(p.agency_id, p.agency_id)
-        it = items.get(p.deliverable_id) if p.deliverable_id else None
-        if it is not None:
-            eff = p.deadline
-            fired.append(Fired(it.plan, it.code, it.title, codes.get(agency, "?"), str(p.reason), p.level, p.at,
-                               eff, deadline_text(it.written, it.wording, eff, lang), tuple(recipients[p])))
-        else:
-            s = found[(p.plan_id, p.agency_id)]
-            fired.append(Fired(plans[p.plan_id], None, names.get(agency, ""), codes.get(agency, "?"), str(p.reason),
-                               p.level, p.at, p.deadline, ", ".join(_round_labels(s.round_keys, lang)),
-                               tuple(recipients[p])))
-    return EscalationResult(today, cal.is_working_day(today), None, tuple(fired), queued, len(before), resolved,
-                            tuple(dict.fromkeys(unreachable)), ident.demo, not_built=tuple(not_built))
+    def messages(self, b: _Boxes) -> tuple[list[dict], list[str]]:
+        """The outbox rows of the messages, and who could not get one (a message that cannot be built)."""
+        lang, ident, today, people = self.lang, self.opts.identity, self.today, self.people
+        thread = _thread(self.session, set(b.sections))
+        written_at = clock.now()
+        domain = ident.mail_from.rpartition("@")[2]
+        rows, not_built = [], []
+        for pid, sections_raw in sorted(b.sections.items()):
+            contact = people.contact[pid]
+            sections = []
+            for key, entries in sections_raw.items():
+                reason, level, at, ag, rounds, *fyi = key
+                seen, uniq = set(), []
+                for e in entries:
+                    if e.id not in seen:
+                        seen.add(e.id)
+                        uniq.append(self.esc_item(e))
+                sections.append(Section(reason, level, at, tuple(uniq), ag, rounds, bool(fyi)))
+            own = b.pairs[pid]
+            ident_keys = sorted(f"{p.reason}:{p.level}:{p.at}:{p.deliverable_id or 'a' + str(p.agency_id)}:"
+                                f"{p.deadline}" for p in own)
+            digest = hashlib.sha256("|".join(ident_keys).encode()).hexdigest()[:16]
+            key = f"escalation/{today.isoformat()}/{contact.email}/{digest}"
+            plan_numbers = sorted({self.plans[p.plan_id] for p in own})
+            th = thread.get(pid)
+            round_id = agency_id = ref = in_reply_to = None
+            reply_to = ident.mail_from
+            plan = plan_numbers[0] if len(plan_numbers) == 1 else ""
+            if th is not None:
+                round_id, agency_id, ref, in_reply_to, as_of, plan = th
+                token = sign_reply_token(ident.secret, ReplyClaims(round_id, agency_id, pid,
+                                                                   as_of + timedelta(days=ident.token_days)))
+                reply_to = reply_address(ident.mail_from, token, ident.reply_local)
+            sender = f"Theo dõi KH {plan}" if lang == "vi" else f"Plan {plan} monitoring"
+            if not plan:
+                sender = "Theo dõi kế hoạch" if lang == "vi" else "Plan monitoring"
+            data = EscalationData(
+                plan=plan, to=contact, cc=tuple(people.contact[c] for c in b.cc[pid]), sections=tuple(sections),
+                today=today, written_at=written_at, mail_from=ident.mail_from, sender_name=sender, reply_to=reply_to,
+                message_id=f"<esc.{today:%Y%m%d}.{key_tag(key, 20)}@{domain}>",
+                ref=ref, in_reply_to=in_reply_to, demo=ident.demo)
+            try:
+                msg = build_escalation_message(data, lang, ident.max_items)
+            except ValueError as exc:  # UnsafeHeader, UnicodeError: this person only, the others go out
+                not_built.append(f"{contact.email}: {exc.__class__.__name__}: {exc}")
+                for p in b.pairs[pid]:
+                    b.pair_people[p].discard(pid)
+                continue
+            rows.append({"idempotency_key": key, "kind": OutboxKind.ESCALATION, "round_id": round_id,
+                         "agency_id": agency_id, "person_id": pid, "ref": ref, "envelope_from": msg.envelope_from,
+                         "recipients": list(msg.recipients), "subject": msg.subject, "message": msg.as_bytes(),
+                         "message_id": data.message_id})
+        return rows, not_built
+
+    def fired(self, recipients: dict[DuePair, list[str]]) -> tuple[Fired, ...]:
+        """What fired, for the run's result: one line per pair, with whom it reached."""
+        out = []
+        for p in self.pairs:
+            agency = self.now(p.agency_id)
+            it = self.items.get(p.deliverable_id) if p.deliverable_id else None
+            if it is not None:
+                out.append(Fired(it.plan, it.code, it.title, self.codes.get(agency, "?"), str(p.reason), p.level,
+                                 p.at, p.deadline, deadline_text(it.written, it.wording, p.deadline, self.lang),
+                                 tuple(recipients[p])))
+            else:
+                s = self.found[(p.plan_id, p.agency_id)]
+                out.append(Fired(self.plans[p.plan_id], None, self.names.get(agency, ""), self.codes.get(agency, "?"),
+                                 str(p.reason), p.level, p.at, p.deadline,
+                                 ", ".join(_round_labels(s.round_keys, self.lang)), tuple(recipients[p])))
+        return tuple(out)

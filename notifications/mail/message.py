@@ -81,6 +81,12 @@ _OUR_ADDRESS = re.compile(r'"((?:[^"\\]|\\.)*)" <([^<>"\s]+)>')
 _WORD_BYTES = 45  # utf-8 bytes per encoded word: 60 base64 characters, 72 with =?utf-8?b?...?= (limit 75)
 
 
+def key_tag(key: str, length: int = 8) -> str:
+    """A short hex tag of a message's idempotency key, for its Message-ID: unique per message, and the same when
+    the same message is built again (a demo re-run with the same seed writes the same mail)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:length]
+
+
 def _encode_header(name: str, value: str) -> str:
     # Written by hand: email.header.Header and email.utils.getaddresses cost ~0.5 ms a message each.
     if name.lower() in _ADDRESS_HEADERS:

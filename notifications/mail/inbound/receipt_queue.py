@@ -1,7 +1,6 @@
 """The receipt of each reply: its data from what the intake did, built and gathered as outbox rows."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -12,6 +11,7 @@ from plantrack.notifications.mail.inbound.directory import Directory
 from plantrack.notifications.mail.inbound.lines import Kind, Report, Said, fold
 from plantrack.notifications.mail.inbound.matching import Rejection
 from plantrack.notifications.mail.inbound.reader import ReadMessage
+from plantrack.notifications.mail.message import key_tag
 from plantrack.notifications.mail.inbound.receipt import ReceiptData, build_receipt
 
 if TYPE_CHECKING:  # apply.py builds a ReceiptQueue: importing it at run time would be circular
@@ -93,7 +93,7 @@ class ReceiptQueue:
         data = ReceiptData(
             to=r.sender, to_name=to_name or r.sender_name, subject=r.subject, in_reply_to=r.message_id,
             references=r.references, received=at.astimezone(self.tz).date(), written_at=utcnow(),
-            message_id=f"<rc.{inbound_id}.{secrets.token_hex(4)}@{domain}>", mail_from=cfg.mail_from,
+            message_id=f"<rc.{inbound_id}.{key_tag(key)}@{domain}>", mail_from=cfg.mail_from,
             sender_name=cfg.sender_name or (f"Theo dõi KH {plan}" if cfg.lang == "vi" and plan else
                                              f"Plan {plan} monitoring" if plan else cfg.mail_from),
             plan_number=plan, ref=ref, contact=cfg.contact or cfg.mail_from,
