@@ -145,12 +145,17 @@ def cli(monkeypatch, tmp_path):
     """Run the plantrack CLI in-process: cli(url, *args) -> (exit_code, stdout, stderr)."""
     from typer.testing import CliRunner
 
+    from plantrack.cli.common import console, err_console
     from plantrack.cli.main import app
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PLANTRACK_DATABASE_URL", raising=False)  # `run ...` hands --db on through it
 
     def run(url: str | None, *args: str):
+        # A command's consoles are made on first use in its process, so they see COLUMNS as it is now (an
+        # xdist worker sets COLUMNS=80; a console cached by an earlier command would keep that width).
+        console.cache_clear()
+        err_console.cache_clear()
         runner = CliRunner()
         argv = (["--db", url] if url else []) + list(args)
         result = runner.invoke(app, argv, catch_exceptions=False)
