@@ -164,6 +164,32 @@ def cli(monkeypatch, tmp_path):
     return run
 
 
+_IMPORTS_AFTER_EACH = """
+import json, sys
+from typer.testing import CliRunner
+from plantrack.cli.main import app
+seen = []
+for argv in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, (argv, result.output)
+    seen.append(sorted({name.split(".")[0] for name in sys.modules}))
+print(json.dumps(seen))
+"""
+
+
+def top_modules_after_each(env: dict, *commands: list[str]) -> list[set[str]]:
+    """The top-level modules a fresh interpreter has imported after each of commands, run in turn through the
+    CLI's app (one interpreter for all: what a command imports shows after it, whatever ran before)."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER_EACH, json.dumps(commands)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [set(names) for names in json.loads(proc.stdout)]
+
+
 _PREFECT: dict = {}
 
 
