@@ -219,6 +219,8 @@ def pytest_collection_modifyitems(session, config, items):
     if not needs:
         return
     items[:] = [it for it in items if it not in needs] + needs
+    if config.option.collectonly:
+        return
     from plantrack.deployments.local_api import LocalPrefectServer
 
     _PREFECT["server"] = LocalPrefectServer()
