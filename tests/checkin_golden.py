@@ -14,7 +14,6 @@ Regenerate after an intended change of wording or layout, then read the diff bef
 from __future__ import annotations
 
 import email
-import itertools
 import re
 from datetime import date, datetime, timezone
 from email.policy import default
@@ -55,14 +54,6 @@ class _Clock:
 
     def __getattr__(self, name):
         return getattr(datetime, name)
-
-
-class _Secrets:
-    def __init__(self):
-        self.n = itertools.count()
-
-    def token_hex(self, nbytes):
-        return f"{next(self.n):0{2 * nbytes}x}"
 
 
 class _Visible(HTMLParser):
@@ -127,7 +118,6 @@ def render_scenarios(url: str, patch) -> dict[str, str]:
     from plantrack.models.mail.outbox import SENT, CheckinRound, Outbox
 
     patch(cr, "datetime", _Clock())
-    patch(cr, "secrets", _Secrets())
     Session = session_factory(url)
     out: dict[str, str] = {}
     summary: list[str] = []

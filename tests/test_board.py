@@ -322,11 +322,13 @@ def test_seed_status_cold_start_costs_at_most_0_6_s_above_its_libraries(loaded_s
     alone took 0.63 s of CPU on one, ~0.4 s on another), and a fixed limit failed on the slower one with
     nothing changed. Measured here (stop 18): libraries 0.92 s, status 1.37 s (0.44 s above; ~0.3 s more
     before the holidays cache, Babel shortcuts and one print). CPU time, best of 3; above a load of one per
-    core the figures mean nothing and the test says so instead of failing. The benchmark reports wall time.
+    core (besides the suite's other xdist workers) the figures mean nothing and the test says so instead of
+    failing. The benchmark reports wall time.
     """
     import os
 
-    if os.getloadavg()[0] > (os.cpu_count() or 1):
+    # The suite's other xdist workers keep the other cores busy: one runnable process each is expected.
+    if os.getloadavg()[0] > (os.cpu_count() or 1) + int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) - 1:
         pytest.skip(f"machine busy (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): cold start not measurable")
     floor = _best_cpu(["-c", LIBRARIES])
     status = _best_cpu(["-m", "plantrack.cli", "--db", loaded_sqlite, "status", "--today", TODAY])

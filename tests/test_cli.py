@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from plantrack.config import SEED_PLAN
+from tests.conftest import top_modules_after_each
 from tests.plan_helpers import copy_seed, edit, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,29 +117,25 @@ def test_bad_directory_entry_is_reported_in_the_directory_file(cli, sqlite_url, 
     assert snapshot(sqlite_url)["agency"] == []
 
 
-def test_cli_process_exits_cleanly_on_bad_file(tmp_path):
+def test_cli_process_exits_cleanly_on_bad_file(cli, tmp_path, monkeypatch):
     """As a real process: one clear message on stderr, exit 1, no traceback."""
     plan_file = copy_seed(tmp_path)
     edit(plan_file, "lead: SYT", "lead: SYTE")
-    env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "plantrack.cli", *a], cwd=ROOT, env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
-    assert run("init").returncode == 0
-    proc = run("plan", "load", str(plan_file))
+    monkeypatch.setenv("PLANTRACK_DATA_DIR", str(tmp_path / "data"))
+    assert cli(None, "init")[0] == 0
+    proc = subprocess.run([sys.executable, "-m", "plantrack.cli", "plan", "load", str(plan_file)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "unknown agency code 'SYTE'" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""
 
 
-def test_read_only_commands_do_not_import_prefect(tmp_path):
+def test_read_only_commands_do_not_import_prefect(cli, tmp_path, monkeypatch):
     """Prefect takes seconds to import: the board must not pay for it."""
-    env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
-    subprocess.run([sys.executable, "-m", "plantrack.cli", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
-    for args in (["status", "--today", "2024-07-01"], ["agencies"], ["plan", "load", str(SEED_PLAN)]):
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "plantrack.cli", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    monkeypatch.setenv("PLANTRACK_DATA_DIR", str(tmp_path / "data"))
+    assert cli(None, "init")[0] == 0
+    for imported in top_modules_after_each(dict(os.environ), ["status", "--today", "2024-07-01"], ["agencies"],
+                                           ["plan", "load", str(SEED_PLAN)]):
         assert "prefect" not in imported and "sqlalchemy" in imported
 
 

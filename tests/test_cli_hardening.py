@@ -50,34 +50,38 @@ def test_token_for_an_unknown_category_is_refused(cli, loaded_sqlite):
 # --- 3. servers on a busy port or an impossible one -----------------------------------------------------------
 
 @pytest.fixture
-def data_dir(tmp_path):
-    env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
+def data_dir(cli, tmp_path, monkeypatch):
+    """An initialised data folder; the environment that points plantrack at it."""
+    monkeypatch.setenv("PLANTRACK_DATA_DIR", str(tmp_path / "data"))
     for k in ("PLANTRACK_DATABASE_URL", "PLANTRACK_FEEDS_PORT"):
-        env.pop(k, None)
-    subprocess.run([sys.executable, "-m", "plantrack.cli", "init"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True, timeout=120)
-    return tmp_path, env
+        monkeypatch.delenv(k, raising=False)
+    assert cli(None, "init")[0] == 0
+    return tmp_path, dict(os.environ)
 
 
 @pytest.mark.parametrize("command", [["mail", "serve"], ["feeds", "serve"]])
-def test_server_on_busy_or_impossible_port_says_so_in_one_line(data_dir, command):
+def test_server_on_busy_or_impossible_port_says_so_in_one_line(cli, data_dir, command):
+    """A busy port as a real process (the server libraries could print beside our line); values that are no
+    port number are refused before any server starts, by the same one-line exit: in-process."""
     cwd, env = data_dir
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        port = busy.getsockname()[1]
-        cases = {str(port): "already in use", "99999": "not a port number", "-1": "not a port number"}
-        for value, words in cases.items():
-            proc = subprocess.run([sys.executable, "-m", "plantrack.cli", *command, "--port", value], cwd=cwd,
-                                  env=env, capture_output=True, text=True, timeout=60)
-            assert proc.returncode == 1, (value, proc.stderr)
-            assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-            assert words in proc.stderr and value in proc.stderr
+        port = str(busy.getsockname()[1])
+        proc = subprocess.run([sys.executable, "-m", "plantrack.cli", *command, "--port", port], cwd=cwd,
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "already in use" in proc.stderr and port in proc.stderr
+    for value in ("99999", "-1"):
+        code, out, err = cli(None, *command, "--port", value)
+        assert code == 1, (value, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert "not a port number" in err and value in err and out == ""
 
 
-def test_feeds_port_setting_out_of_range_is_named(data_dir):
-    cwd, env = data_dir
-    proc = subprocess.run([sys.executable, "-m", "plantrack.cli", "feeds", "serve"], cwd=cwd,
-                          env={**env, "PLANTRACK_FEEDS_PORT": "99999"}, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1 and "PLANTRACK_FEEDS_PORT" in proc.stderr and "99999" in proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_feeds_port_setting_out_of_range_is_named(cli, data_dir, monkeypatch):
+    monkeypatch.setenv("PLANTRACK_FEEDS_PORT", "99999")
+    code, out, err = cli(None, "feeds", "serve")
+    assert code == 1 and "PLANTRACK_FEEDS_PORT" in err and "99999" in err
+    assert "Traceback" not in err + out

@@ -1,4 +1,5 @@
-"""Schedules: real cron schedules in the plan's time zone from one list, served or deployed to a work pool."""
+"""Schedules: real cron schedules in the plan's time zone from one list, served or deployed to a work pool
+(deployed and run by workers: tests/test_scale_out.py)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from plantrack.config.settings import load_settings
 from plantrack.deployments.serve import deployments
-from plantrack.deployments.specs import MAIL_LIMIT, REPORTS_CHANGED, SPECS, apply_mail_limit, full_name, prefect_yaml
+from plantrack.deployments.specs import MAIL_LIMIT, SPECS, apply_mail_limit, prefect_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the issue asks of each flow's schedule (cron in Asia/Ho_Chi_Minh), by flow name.
@@ -51,69 +52,8 @@ def test_prefect_yaml_is_generated_from_the_same_list(monkeypatch):
     assert pool == {f"{s.name}-pool" for s in SPECS} and not pool & {n for _, n in served}
 
 
-def _prefect(api_url: str, *args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PREFECT_API_URL": api_url, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "prefect", *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=300)
-
-
-def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(prefect_api, loaded_sqlite, tmp_path):
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-
-    async def setup():
-        async with get_client() as client:
-            await client.create_work_pool(WorkPoolCreate(name="plantrack", type="process"), overwrite=True)
-
-    import asyncio
-
-    asyncio.run(setup())
-    out = _prefect(prefect_api, "--no-prompt", "deploy", "--prefect-file", "deployments/prefect.yaml", "--all")
-    assert out.returncode == 0, out.stdout + out.stderr
-
-    async def read_back():
-        async with get_client() as client:
-            out = {}
-            for spec in SPECS:
-                dep = await client.read_deployment_by_name(full_name(spec, pool=True))
-                (sched,) = dep.schedules
-                out[spec.flow_name] = (sched.schedule.cron, sched.schedule.timezone, dep.work_pool_name,
-                                       dep.global_concurrency_limit and dep.global_concurrency_limit.limit,
-                                       sched.active)
-            return out
-
-    async def automations():
-        async with get_client() as client:
-            dep = await client.read_deployment_by_name("publish-calendars/hourly-pool")
-            return dep.id, await client.read_automations()
-
-    calendars_id, autos = asyncio.run(automations())
-    after_intake = [a for a in autos if REPORTS_CHANGED in a.trigger.expect]
-    assert after_intake and all(getattr(act, "deployment_id", None) == calendars_id
-                                for a in after_intake for act in a.actions)
-    schedules = asyncio.run(read_back())
-    for name, cron in WANTED.items():
-        assert schedules[name] == (cron, "Asia/Ho_Chi_Minh", "plantrack", 1, True), name
-    assert set(schedules) == {s.flow_name for s in SPECS}
-
-    async def run_calendars():
-        async with get_client() as client:
-            dep = await client.read_deployment_by_name("publish-calendars/hourly-pool")
-            run = await client.create_flow_run_from_deployment(dep.id, parameters={"today": "2024-03-01"})
-            return run.id
-
-    run_id = asyncio.run(run_calendars())
-    feeds = tmp_path / "feeds"
-    worker = _prefect(prefect_api, "worker", "start", "--pool", "plantrack", "--run-once", cwd=tmp_path,
-                      env={"PLANTRACK_DATABASE_URL": loaded_sqlite, "PLANTRACK_FEEDS_DIR": str(feeds)})
-    assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
-
-    async def state():
-        async with get_client() as client:
-            return (await client.read_flow_run(run_id)).state
-
-    assert asyncio.run(state()).is_completed()
-    assert (feeds / "plan.ics").exists()
+# prefect.yaml deployed to a process pool, its schedules and automation read back, and workers running its
+# deployments: tests/test_scale_out.py (on PostgreSQL, two workers).
 
 
 def test_serve_without_a_server_says_how_in_one_line(cli, monkeypatch):

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, smtp_server
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import top_modules_after_each
 
 
 def test_flow_sends_one_email_per_recipient_once_and_nothing_on_a_day_off(prefect_api, loaded_sqlite, monkeypatch):
@@ -47,12 +43,9 @@ def test_cli_run_escalate_with_the_local_relay(prefect_api, loaded_sqlite, cli, 
     assert "DEMO MODE" in out and len(list(outbox.glob("*.eml"))) == 20
 
 
-def test_escalations_listing_does_not_import_prefect(tmp_path):
-    env = {**os.environ, "PLANTRACK_DATA_DIR": str(tmp_path / "data")}
-    subprocess.run([sys.executable, "-m", "cli", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
-    for args in (["escalations", "--today", "2024-06-17"], ["escalations", "--pending", "--json"]):
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "cli", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+def test_escalations_listing_does_not_import_prefect(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANTRACK_DATA_DIR", str(tmp_path / "data"))
+    assert cli(None, "init")[0] == 0
+    for imported in top_modules_after_each(dict(os.environ), ["escalations", "--today", "2024-06-17"],
+                                           ["escalations", "--pending", "--json"]):
         assert "prefect" not in imported and "sqlalchemy" in imported

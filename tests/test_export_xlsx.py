@@ -89,12 +89,10 @@ def test_english_headers_and_bad_paths(loaded_sqlite, cli, tmp_path):
 
 
 def test_export_does_not_import_prefect(loaded_sqlite, tmp_path):
-    import subprocess
-    import sys
+    import os
 
-    code = ("import sys; from plantrack.cli.main import app; from typer.testing import CliRunner; "
-            f"r = CliRunner().invoke(app, ['--db', {loaded_sqlite!r}, 'export', '--xlsx', {str(tmp_path / 'b.xlsx')!r}, "
-            "'--today', '2024-07-15']); assert r.exit_code == 0, r.output; print('prefect' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    from tests.conftest import top_modules_after_each
+
+    (imported,) = top_modules_after_each(dict(os.environ), ["--db", loaded_sqlite, "export", "--xlsx",
+                                                            str(tmp_path / "b.xlsx"), "--today", "2024-07-15"])
+    assert "prefect" not in imported and (tmp_path / "b.xlsx").exists()

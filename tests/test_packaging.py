@@ -36,10 +36,11 @@ def test_wheel_installs_only_plantrack_and_every_module_imports(tmp_path):
         assert shipped in names
 
     venv = tmp_path / "venv"  # the dependencies come from this interpreter's site-packages
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    # Without a pip of its own (ensurepip costs seconds): this pip installs into it.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index",
+                    str(wheel)], check=True, capture_output=True)
     site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     out = subprocess.run([py, "-c", IMPORT_ALL, site], capture_output=True, text=True, cwd=tmp_path,

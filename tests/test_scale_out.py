@@ -72,6 +72,33 @@ def prefect_on_postgres(pg_server, tmp_path):
         drop()
 
 
+def assert_deployed_as_specified() -> None:
+    """At the current PREFECT_API_URL: every spec is a deployment of the pool with its cron in the plan's time zone, one run at a time, active;
+    the automation after an intake that changed reports runs the calendars' deployment."""
+    from prefect.client.orchestration import get_client
+
+    from plantrack.deployments.specs import REPORTS_CHANGED, SPECS, full_name
+    from tests.test_deployments import WANTED
+
+    async def read_back():
+        async with get_client() as client:
+            deployments = {spec.flow_name: await client.read_deployment_by_name(full_name(spec, pool=True))
+                           for spec in SPECS}
+            return deployments, await client.read_automations()
+
+    deployments, automations = asyncio.run(read_back())
+    schedules = {}
+    for name, dep in deployments.items():
+        (sched,) = dep.schedules
+        schedules[name] = (sched.schedule.cron, sched.schedule.timezone, dep.work_pool_name,
+                           dep.global_concurrency_limit and dep.global_concurrency_limit.limit, sched.active)
+    for name, cron in WANTED.items():
+        assert schedules[name] == (cron, "Asia/Ho_Chi_Minh", "plantrack", 1, True), name
+    after_intake = [a for a in automations if REPORTS_CHANGED in a.trigger.expect]
+    assert after_intake and all(getattr(act, "deployment_id", None) == deployments["publish-calendars"].id
+                                for a in after_intake for act in a.actions)
+
+
 def test_two_workers_share_the_pool_and_send_each_message_once(prefect_on_postgres, pg_server, seed_pg_template,
                                                                tmp_path):
     from prefect.client.orchestration import get_client
@@ -98,6 +125,7 @@ def test_two_workers_share_the_pool_and_send_each_message_once(prefect_on_postgr
                                   "deployments/prefect.yaml", "--all"], cwd=ROOT, env=env, capture_output=True,
                                  text=True, timeout=300)
             assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+            assert_deployed_as_specified()
 
             deployed = [s for s in SPECS if s.flow_name in RUNS]
             assert {"send-checkins", "publish-calendars"} <= {s.flow_name for s in deployed}

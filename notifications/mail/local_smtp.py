@@ -38,10 +38,21 @@ def controller(handler, host: str = "127.0.0.1", port: int = 0) -> Controller:
                       data_size_limit=0, ready_timeout=10)
 
 
+def _check_bindable(host: str, port: int) -> None:
+    """Raise at once what binding host:port would raise: aiosmtpd 1.4's start() reports a bind error only after
+    its ready_timeout (its server thread ends without telling it), so a busy port took 10 s to be named."""
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                              flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server binds
+            probe.bind(address)
+
+
 @contextmanager
 def local_relay(folder: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[tuple[str, int]]:
     """Run the .eml-writing server for the duration of the block; yields (host, port)."""
     ctl = controller(EmlWriter(folder), host, port)
+    _check_bindable(ctl.hostname, ctl.port)
     ctl.start()
     try:
         yield ctl.hostname, ctl.port
