@@ -40,8 +40,32 @@ class MilestoneItem:
     assumption: str | None = None
 
 
+class _RowWords:
+    """What a deliverable and an indicator row say alike about their deadline and their reports."""
+
+    __slots__ = ()
+
+    @property
+    def reported(self) -> bool:
+        """False: nobody has ever reported on it ("chưa có báo cáo")."""
+        return self.last_report_at is not None
+
+    @property
+    def due_differs(self) -> bool:
+        """The effective deadline is another day than the written one."""
+        return self.due != self.due_written
+
+    def due_text(self, lang: str = "vi") -> str:
+        """'trước 15/06/2024 (thứ Bảy), tính đến hết 14/06/2024 (thứ Sáu)'; an indicator's: '31/12/2025 (thứ Tư)'."""
+        return deadline_text(self.due_written, self.due_wording, self.due, lang)
+
+    def status_text(self, lang: str = "vi") -> str:
+        """The derived status, with 'chưa có báo cáo' beside it when nothing was ever reported."""
+        return _status_text(self.status_key, self.last_report_at is not None, lang)
+
+
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field on 100,000 rows
-class DeliverableRow:
+class DeliverableRow(_RowWords):
     """One deliverable on the board, with its derived status."""
 
     kind: ClassVar[RowKind] = RowKind.DELIVERABLE
@@ -71,24 +95,6 @@ class DeliverableRow:
     due_wording: DueWording  # before ("trước ngày") | by
     working_days_left: int | None  # to the effective deadline; negative: working days overdue
 
-    @property
-    def reported(self) -> bool:
-        """False: nobody has ever reported on it ("chưa có báo cáo")."""
-        return self.last_report_at is not None
-
-    @property
-    def due_differs(self) -> bool:
-        """The effective deadline is another day than the written one."""
-        return self.due != self.due_written
-
-    def due_text(self, lang: str = "vi") -> str:
-        """'trước 15/06/2024 (thứ Bảy), tính đến hết 14/06/2024 (thứ Sáu)'."""
-        return deadline_text(self.due_written, self.due_wording, self.due, lang)
-
-    def status_text(self, lang: str = "vi") -> str:
-        """The derived status, with 'chưa có báo cáo' beside it when nothing was ever reported."""
-        return _status_text(self.status_key, self.last_report_at is not None, lang)
-
     def as_json(self, lang: str = "vi", labels: dict[StatusKey, str] | None = None) -> dict:
         """The object `status --json` prints (stable keys; planned_lead only when it differs from lead).
 
@@ -116,7 +122,7 @@ class DeliverableRow:
 
 
 @dataclass(slots=True)
-class IndicatorRow:
+class IndicatorRow(_RowWords):
     """One target (chỉ tiêu) of a plan on the board, with its derived status and last reported value."""
 
     kind: ClassVar[RowKind] = RowKind.INDICATOR
@@ -145,24 +151,6 @@ class IndicatorRow:
     achieved: bool | None
     due_written: date | None = None  # the deadline as the plan writes it
     working_days_left: int | None = None  # to the effective deadline; negative: working days overdue
-
-    @property
-    def reported(self) -> bool:
-        """False: nobody has ever reported a value ("chưa có báo cáo")."""
-        return self.last_report_at is not None
-
-    @property
-    def due_differs(self) -> bool:
-        """The effective deadline is another day than the written one."""
-        return self.due != self.due_written
-
-    def due_text(self, lang: str = "vi") -> str:
-        """'31/12/2025 (thứ Tư)', with the effective day when it is another one."""
-        return deadline_text(self.due_written, self.due_wording, self.due, lang)
-
-    def status_text(self, lang: str = "vi") -> str:
-        """The derived status, with 'chưa có báo cáo' beside it when nothing was ever reported."""
-        return _status_text(self.status_key, self.last_report_at is not None, lang)
 
     def as_json(self, lang: str = "vi", labels: dict[StatusKey, str] | None = None) -> dict:
         """The object `status --json` prints for an indicator (values as orjson writes them, as for deliverables)."""
