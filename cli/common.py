@@ -58,6 +58,12 @@ class State:
 
         return session_factory(self.settings().database_url)
 
+    def engine(self):
+        """The Core engine of the settings' database (read-only commands: no ORM to load)."""
+        from plantrack.models.db import engine_for
+
+        return engine_for(self.settings().database_url)
+
 
 state = State()
 
@@ -115,7 +121,7 @@ def require_schema(url: str) -> None:
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
 
-    from plantrack.models.db import session_factory
+    from plantrack.models.db import engine_for
 
     try:
         parsed = make_url(url)
@@ -123,8 +129,7 @@ def require_schema(url: str) -> None:
                 and not Path(parsed.database).exists():  # connecting would create an empty file
             fail(f"no database at {parsed.database}: run 'plantrack init' first (or check --db)")
         shown = mask_url(url)
-        engine = session_factory(url).kw["bind"]
-        if not inspect(engine).has_table("deliverable"):
+        if not inspect(engine_for(url)).has_table("deliverable"):
             fail(f"database {shown} has no plantrack tables: run 'plantrack init' first")
     except Exception as exc:  # connection refused, bad URL, ...
         if isinstance(exc, (typer.Exit, SystemExit)):

@@ -135,12 +135,12 @@ def status(
     require_schema(settings.database_url)
     query = BoardQuery(agency=agency, plan=plan, category=category, statuses=frozenset(statuses),
                        indicators=not overdue, due_soon_days=settings.due_soon_days, deadlines=state.deadlines())
-    with state.session_factory()() as s:
+    with state.engine().connect() as conn:
         try:
-            rows = iter_board(s, day, query)
+            rows = iter_board(conn, day, query)
         except LookupError:
             fail(f"unknown agency code {agency!r}: see 'plantrack agencies'")
-        if plan is not None and not _plan_exists(s, plan):
+        if plan is not None and not _plan_exists(conn, plan):
             fail(f"no plan {plan!r} loaded: see 'plantrack plan show'")
         try:
             _print_status(rows, day, lang, agency, as_json, all_rows, limit, group_by)
@@ -152,12 +152,12 @@ def status(
             raise typer.Exit(0)
 
 
-def _plan_exists(session, number: str) -> bool:
+def _plan_exists(conn, number: str) -> bool:
     from sqlalchemy import select
 
-    from plantrack.models.entities import Plan
+    from plantrack.models.tables import plan as plans
 
-    return session.scalar(select(Plan.id).where(Plan.number == number)) is not None
+    return conn.scalar(select(plans.c.id).where(plans.c.number == number)) is not None
 
 
 def _print_status(rows, day, lang: str, agency: str | None, as_json: bool, all_rows: bool, limit: int | None,

@@ -1,6 +1,7 @@
 """Runtime settings from the environment (prefix PLANTRACK_)."""
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -8,8 +9,7 @@ from zoneinfo import ZoneInfo
 from typing import Literal
 from zoneinfo import ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from plantrack.models.enums import RoundPeriod
 
@@ -18,10 +18,22 @@ class SettingsError(ValueError):
     """A PLANTRACK_* value that cannot be used; the message names the variable and what is allowed."""
 
 
-class Settings(BaseSettings):
-    """Every PLANTRACK_* setting; paths left unset are derived from data_dir."""
+ENV_PREFIX = "PLANTRACK_"
 
-    model_config = SettingsConfigDict(env_prefix="PLANTRACK_", extra="ignore")
+
+class Settings(BaseModel):
+    """Every PLANTRACK_* setting; paths left unset are derived from data_dir.
+
+    Settings(**values): values given win over the environment, the environment over the defaults. Read by
+    hand rather than with pydantic-settings: every setting is one scalar, and importing pydantic-settings
+    cost every command ~0.2 s of start-up here (it loads asyncio, dotenv and cloud secret sources).
+    """
+
+    # validate_default: the defaults pass the same checks as the environment (as pydantic-settings did)
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values) -> None:
+        super().__init__(**{**_environment(), **values})
 
     data_dir: Path = Path(".plantrack")
     database_url: str | None = None
@@ -176,6 +188,16 @@ class Settings(BaseSettings):
                                  f"{', '.join(r.value for r in ContactRole)}), e.g. 'SLDTBXH:head'")
             out.append((agency, role))
         return tuple(out)
+
+
+def _environment() -> dict[str, str]:
+    """The PLANTRACK_* variables that name a setting, keyed by field; names match in any case."""
+    fields, n = Settings.model_fields, len(ENV_PREFIX)
+    found = {}
+    for name, value in os.environ.items():
+        if name[:n].upper() == ENV_PREFIX and name[n:].lower() in fields:
+            found[name[n:].lower()] = value
+    return found
 
 
 def mask_url(url: str) -> str:

@@ -144,5 +144,5 @@ if __name__ == "__main__":
     from plantrack.config.settings import Settings
 
     path = Path("deployments/prefect.yaml")
-    path.write_text(prefect_yaml(Settings(_env_file=None)), encoding="utf-8")
+    path.write_text(prefect_yaml(Settings()), encoding="utf-8")
     print(path)

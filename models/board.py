@@ -12,17 +12,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Text, and_, bindparam, cast, func, or_, select, text
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
-from plantrack.models.base import as_utc
+from sqlalchemy import Connection, Text, and_, bindparam, cast, func, or_, select, text
+
 # The row types live in models/board_rows.py; imported from here too by the board's callers.
 from plantrack.models.board_rows import (BoardRow, DeliverableRow, IndicatorRow, MilestoneItem, Number,  # noqa: F401
                                          QuantityItem, RowKind, json_labels)
 from plantrack.models.deadlines import DeadlinePolicy
-from plantrack.models.entities import Agency, Deliverable, Indicator, Plan, deliverable_support
 from plantrack.models.enums import DIRECTION_ONLY, Direction, DueWording, ReportedState, Schedule
+from plantrack.models.sqltypes import as_utc
 from plantrack.models.status import DUE_SOON_WORKING_DAYS, OPEN_STATUSES, StatusKey, days_left, derive_status
+from plantrack.models import tables
+
+if TYPE_CHECKING:  # the board reads through Core only: `plantrack status` never loads the ORM
+    from sqlalchemy.orm import Session
 
 STREAM_BATCH = 2000  # rows fetched per round trip; memory stays flat whatever the board's size
 _MEMO_MAX = 4096  # bounded memos: repeated texts decode once, unique ones do not pile up
@@ -53,14 +57,14 @@ def _final(succ: dict[int, int | None]) -> dict[int, int]:
     return final
 
 
-def successor_map(session: Session) -> dict[int, int]:
+def successor_map(session: Session | Connection) -> dict[int, int]:
     """Agency id -> the id of the agency that carries its work now (itself when never merged)."""
-    A = Agency.__table__.c
+    A = tables.agency.c
     return _final(dict(session.execute(select(A.id, A.successor_id)).all()))
 
 
-def agency_codes(session: Session) -> dict[int, str]:
-    A = Agency.__table__.c
+def agency_codes(session: Session | Connection) -> dict[int, str]:
+    A = tables.agency.c
     return dict(session.execute(select(A.id, A.code)).all())
 
 
@@ -121,9 +125,9 @@ def status_prefilter(state_col, due_col, statuses: frozenset[StatusKey], today: 
     return or_(*conds)
 
 
-def _support_agg(session: Session, col):
+def _support_agg(conn: Connection, col):
     """Aggregate agency ids into 'id,id,...' text (the one dialect-specific piece of the board query)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         return func.string_agg(cast(col, Text), ",")
     return func.group_concat(col, ",")
 
@@ -204,9 +208,9 @@ class _Agencies:
         return {aid: self.codes[self.final.get(aid, aid)] for aid in self.codes}
 
 
-def _agencies(session: Session, agency: str | None) -> _Agencies:
-    A = Agency.__table__.c
-    rows = session.execute(select(A.id, A.code, A.successor_id)).all()  # one Core query: 5,000 agencies
+def _agencies(conn: Connection, agency: str | None) -> _Agencies:
+    A = tables.agency.c
+    rows = conn.execute(select(A.id, A.code, A.successor_id)).all()  # one Core query: 5,000 agencies
     codes = {i: c for i, c, _ in rows}
     final = _final({i: s for i, _, s in rows})
     wanted = None
@@ -218,32 +222,33 @@ def _agencies(session: Session, agency: str | None) -> _Agencies:
     return _Agencies(codes, final, wanted)
 
 
-def iter_board(session: Session, today: date, query: BoardQuery = BoardQuery()) -> Iterator[BoardRow]:
+def iter_board(db: Session | Connection, today: date, query: BoardQuery = BoardQuery()) -> Iterator[BoardRow]:
     """Deliverables then indicators, each in plan order, streamed; raises LookupError for an unknown agency now.
 
-    Rows' milestone and quantity tuples may be shared between rows (they are immutable).
+    db: a session or a connection. Rows' milestone and quantity tuples may be shared between rows (they are
+    immutable).
     """
-    ags = _agencies(session, query.agency)  # before the generator starts: errors surface at the call
-    if session.get_bind().dialect.name == "postgresql":
+    conn = db if isinstance(db, Connection) else db.connection()
+    ags = _agencies(conn, query.agency)  # before the generator starts: errors surface at the call
+    if conn.dialect.name == "postgresql":
         # Right after a bulk load the statistics are stale and the planner may spend a second compiling
         # this streaming query (JIT); it never pays off for a cursor read once.
-        session.execute(text("SET LOCAL jit = off"))
+        conn.execute(text("SET LOCAL jit = off"))
     parts = []  # chained, not `yield from` in a wrapper: one generator frame less per row
     if query.deliverables and query.category != "indicator":
-        parts.append(_deliverables(session, today, query, ags))
+        parts.append(_deliverables(conn, today, query, ags))
     if query.indicators and query.category in (None, "indicator"):
-        parts.append(_indicators(session, today, query, ags))
+        parts.append(_indicators(conn, today, query, ags))
     return itertools.chain.from_iterable(parts)
 
 
-def _driver_chunks(session: Session, statement, plan_ids: list[int]) -> Iterator[tuple[int, list[tuple]]]:
+def _driver_chunks(conn: Connection, statement, plan_ids: list[int]) -> Iterator[tuple[int, list[tuple]]]:
     """(plan id, rows) of statement for each plan, rows as the database driver returns them, STREAM_BATCH at a
     time, from a server-side cursor on PostgreSQL.
 
     The board's one hot query skips SQLAlchemy's row objects and type processors (a third of its time a row);
     the caller converts what a driver leaves as text (SQLite's dates). The statement is compiled once.
     """
-    conn = session.connection()
     compiled = statement.compile(dialect=conn.dialect)
     dbapi = conn.connection.dbapi_connection
     server_side = conn.dialect.name == "postgresql"
@@ -264,9 +269,9 @@ def _driver_chunks(session: Session, statement, plan_ids: list[int]) -> Iterator
             cursor.close()
 
 
-def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agencies) -> Iterator[DeliverableRow]:
-    D, P, S = Deliverable.__table__.c, Plan.__table__.c, deliverable_support.c
-    support = select(_support_agg(session, S.agency_id)).where(S.deliverable_id == D.id).scalar_subquery()
+def _deliverables(conn: Connection, today: date, query: BoardQuery, ags: _Agencies) -> Iterator[DeliverableRow]:
+    D, P, S = tables.deliverable.c, tables.plan.c, tables.deliverable_support.c
+    support = select(_support_agg(conn, S.agency_id)).where(S.deliverable_id == D.id).scalar_subquery()
     # One plan at a time, in plan-number order: each reads (plan_id, position) from its index, already in
     # order, whatever the planner would guess for a join sorted by plan number (a sort of every row first).
     # Enums and JSON come as their stored text: mapped below with one dict lookup (or a memo).
@@ -288,7 +293,7 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
     plans = select(P.id, P.number).order_by(P.number)
     if query.plan:
         plans = plans.where(P.number == query.plan)
-    number_of = dict(session.execute(plans).all())
+    number_of = dict(conn.execute(plans).all())
 
     codes, final = ags.codes, ags.final
     now_code = {str(aid): code for aid, code in ags.now_code().items()}  # keyed as the aggregate spells ids
@@ -297,7 +302,7 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
     effective, wd_left, cal, wordings = dl.effective, dl.left, dl.cal, _WORDINGS
     m_memo, q_memo = _Memo(), _Memo()
     day, moment = date.fromisoformat, datetime.fromisoformat
-    for plan_id, chunk in _driver_chunks(session, q, list(number_of)):
+    for plan_id, chunk in _driver_chunks(conn, q, list(number_of)):
         number = number_of[plan_id]
         for (code, title, category, lead_id, report_to_id, start, written, wording, state, progress, completed_on,
              last_report_at, schedule, milestones, quantities, short_title, description, assumption,
@@ -334,11 +339,11 @@ def _deliverables(session: Session, today: date, query: BoardQuery, ags: _Agenci
                 short_title, description, assumption, written, wordings[wording], wd_left(due))
 
 
-def _indicators(session: Session, today: date, query: BoardQuery, ags: _Agencies) -> Iterator[IndicatorRow]:
-    I, P = Indicator.__table__.c, Plan.__table__.c
+def _indicators(conn: Connection, today: date, query: BoardQuery, ags: _Agencies) -> Iterator[IndicatorRow]:
+    I, P = tables.indicator.c, tables.plan.c
     iq = (select(I.code, I.text, I.owner_agency_id, I.due_date, I.last_value, I.last_report_at, I.baseline,
                  I.baseline_year, I.target, I.unit, I.direction, P.number, P.period_start)
-          .join(Plan.__table__, P.id == I.plan_id)
+          .join(tables.plan, P.id == I.plan_id)
           .where(I.archived.is_(False)).order_by(P.number, I.position))
     if query.plan:
         iq = iq.where(P.number == query.plan)
@@ -346,7 +351,7 @@ def _indicators(session: Session, today: date, query: BoardQuery, ags: _Agencies
         iq = iq.where(I.owner_agency_id.in_(ags.wanted))
     codes, final = ags.codes, ags.final
     dl = _Deadlines(query.deadlines, today)
-    result = session.execute(iq.execution_options(stream_results=True, max_row_buffer=STREAM_BATCH,
+    result = conn.execute(iq.execution_options(stream_results=True, max_row_buffer=STREAM_BATCH,
                                                   yield_per=STREAM_BATCH))
     for (code, text, owner_id, written, last_value, last_report_at, baseline, baseline_year, target, unit, direction,
          number, period_start) in result:
@@ -366,7 +371,7 @@ def _indicators(session: Session, today: date, query: BoardQuery, ags: _Agencies
 
 
 def board(
-    session: Session,
+    session: Session | Connection,
     today: date,
     *,
     agency: str | None = None,

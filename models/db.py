@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -30,6 +33,14 @@ def make_engine(url: str) -> Engine:
 
 
 @lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """The one engine for url in this process (Core only: read paths need no ORM)."""
+    return make_engine(url)
+
+
+@lru_cache(maxsize=8)
 def session_factory(url: str) -> sessionmaker[Session]:
-    """The one sessionmaker for url in this process."""
-    return sessionmaker(make_engine(url), expire_on_commit=False)
+    """The one sessionmaker for url in this process, on engine_for(url)."""
+    from sqlalchemy.orm import sessionmaker
+
+    return sessionmaker(engine_for(url), expire_on_commit=False)
