@@ -143,9 +143,9 @@ def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> li
 
 def board_description(board: StatusBoard, lang: str, limit: int | None = None) -> tuple[str, str]:
     """One-line descriptions of the two artifacts (what, as of when, and how many rows of how many)."""
-    from plantrack.config.i18n import gettext_for
+    from plantrack.config.i18n import gettext_for, ngettext_for
 
-    _ = gettext_for(lang)
+    _, n_ = gettext_for(lang), ngettext_for(lang)
     day = _day(board.today)
     late = sum(a.overdue for a in board.agencies)
 
@@ -155,5 +155,6 @@ def board_description(board: StatusBoard, lang: str, limit: int | None = None) -
         return " " + _("(the first %(shown)s of %(total)s)") % {"shown": limit, "total": total}
     return (_("Lead items of each agency by status, as of %(day)s: %(count)s overdue") % {"day": day, "count": late}
             + shown(len(board.agencies)),
-            _("Overdue items as of %(day)s, most late first: %(count)s") % {"day": day, "count": len(board.overdue)}
-            + shown(len(board.overdue)))
+            n_("%(count)s overdue item as of %(day)s, most late first",
+               "%(count)s overdue items as of %(day)s, most late first", len(board.overdue))
+            % {"day": day, "count": len(board.overdue)} + shown(len(board.overdue)))

@@ -169,8 +169,10 @@ def test_board_tables_keep_the_most_urgent_rows_and_say_how_many_there_are(loade
         sorted((o.working_days_late for o in b.overdue), reverse=True)
     assert len(agency_table(b, "vi", 3)) == 3
     _, text = board_description(b, "vi", 5)
-    assert text.endswith(f"(5 mục đầu trong số {len(b.overdue)})")
+    assert text == f"{len(b.overdue)} nhiệm vụ quá hạn tính đến 15/07/2024, quá hạn lâu nhất xếp trước " \
+                   f"(5 mục đầu trong số {len(b.overdue)})"
     assert "mục đầu" not in board_description(b, "vi")[1]
+    assert board_description(b, "en")[1] == f"{len(b.overdue)} overdue items as of 15/07/2024, most late first"
 
 
 def test_replies_reach_the_board_and_the_digest(prefect_api, replies_db, seed_checkins, monkeypatch, tmp_path):
