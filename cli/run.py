@@ -152,9 +152,9 @@ def _check_escalation(settings) -> None:
 def escalate(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
     """Record today's escalations and send their emails (flow escalate-overdue); nothing on a day off."""
     def start(day):
-        from plantrack.flows.escalate_overdue import RelayUnreachable, escalate_overdue_flow
+        from plantrack.flows.escalate_overdue import RelayConfigError, RelayUnreachable, escalate_overdue_flow
 
-        return partial(escalate_overdue_flow, today=day), (RelayUnreachable,)
+        return partial(escalate_overdue_flow, today=day), (RelayUnreachable, RelayConfigError)
     _, day, out = _run_flow(today, verbose, start, _check_escalation)
     if out.locked_by:
         print_out(f"escalations: another run holds the send lock ({out.locked_by}); nothing recorded or sent")

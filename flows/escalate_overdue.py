@@ -9,16 +9,14 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import day_name
 from plantrack.flows.results import NO_RESULTS
+from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.escalation import EscalationOptions, EscalationResult
 from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.escalation import escalate_overdue
 
 LEVELS = {1: "reminder", 2: "overdue", 3: "coordinator", 4: "Deputy Chair"}
-
-
-class RelayUnreachable(RuntimeError):
-    pass
+__all__ = ["RelayConfigError", "RelayUnreachable", "escalate_overdue_flow", "report"]  # the check-ins' errors
 
 
 def report(result: EscalationResult) -> str:
@@ -46,7 +44,9 @@ def report(result: EscalationResult) -> str:
         lines += ["", "**Nobody to send to** (add the person to the directory): " + ", ".join(result.unreachable)]
     if result.not_built:
         lines += ["", "**Not built** (fix the directory entry): " + "; ".join(result.not_built)]
-    if result.relay_unreachable:
+    if result.relay_config_error:
+        lines += ["", f"**Relay configuration error**: {result.relay_config_error}; the messages stay queued."]
+    elif result.relay_unreachable:
         lines += ["", f"**Relay unreachable**: {result.relay_unreachable}; the messages stay queued."]
     if result.failures:
         lines += ["", "## Failures", "", "| to | subject | reason |", "| --- | --- | --- |"]
@@ -64,7 +64,7 @@ def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     sent in batches (the check-ins' sending path); the lock is given back; then the artifact
     `escalate-overdue`, today's escalations by level and agency; publish_status_board
     (`plan-status-board`, `overdue`, with the levels just recorded). Fails after the artifacts when the
-    relay was unreachable (a rerun sends the rest).
+    relay was unreachable or refused our TLS/AUTH configuration (a rerun sends the rest).
     """
     from prefect.runtime import flow_run
 
@@ -75,6 +75,9 @@ def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     create_markdown_artifact(key="escalate-overdue", markdown=report(result),
                              description=f"{len(result.fired)} escalations on {result.today.isoformat()}")
     publish_status_board(BoardOptions.from_settings(settings), day)
+    if result.relay_config_error:
+        raise RelayConfigError(f"SMTP relay configuration error: {result.relay_config_error}; "
+                               f"{result.still_queued} messages stay queued: fix the setting, then rerun")
     if result.relay_unreachable:
         raise RelayUnreachable(f"SMTP relay unreachable ({result.relay_unreachable}); "
                                f"{result.still_queued} messages stay queued for the next run")

@@ -28,5 +28,6 @@ def escalate_overdue(opts: EscalationOptions, today: date, run_id: str | None = 
                  len(result.fired), result.queued, result.resolved)
     for what in result.unreachable:
         log.warning("nobody to send to: %s", what)
-    log_sending(result.sent, result.retried, result.failed, result.failures, result.relay_unreachable)
+    log_sending(result.sent, result.retried, result.failed, result.failures, result.relay_unreachable,
+                result.relay_config_error)
     return result

@@ -6,6 +6,7 @@ from datetime import date
 
 from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, smtp_server
 from tests.conftest import top_modules_after_each
+from tests.test_smtp_security import pki  # noqa: F401  (the throw-away CA and relay certificate)
 
 
 def test_flow_sends_one_email_per_recipient_once_and_nothing_on_a_day_off(prefect_api, loaded_sqlite, monkeypatch):
@@ -49,3 +50,40 @@ def test_escalations_listing_does_not_import_prefect(cli, tmp_path, monkeypatch)
     for imported in top_modules_after_each(dict(os.environ), ["escalations", "--today", "2024-06-17"],
                                            ["escalations", "--pending", "--json"]):
         assert "prefect" not in imported and "sqlalchemy" in imported
+
+def test_relay_refusing_our_login_fails_the_run_and_keeps_every_message(prefect_api, loaded_sqlite, monkeypatch, pki):
+    """A relay that refuses the configured password: the run records today's rungs, sends nothing, says why in its
+    artifact and fails (as check-ins and the digest do); a rerun with the right password sends each message once."""
+    import pytest
+
+    from plantrack.flows.escalate_overdue import RelayConfigError, escalate_overdue_flow
+    from plantrack.models.db import session_factory
+    from plantrack.models.mail.outbox import Outbox
+    from sqlalchemy import select
+    from tests.test_smtp_security import PASSWORD, USER, relay
+
+    with relay(pki, "starttls") as (rec, host, port):
+        for k, v in {"DATABASE_URL": loaded_sqlite, "SMTP_HOST": host, "SMTP_PORT": str(port), "SECRET_KEY": SECRET,
+                     "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0", "SMTP_SECURITY": "starttls",
+                     "SMTP_USER": USER, "SMTP_PASSWORD": "sai", "SMTP_CA_FILE": pki[1]}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        with pytest.raises(RelayConfigError, match="refused the login") as failed:
+            escalate_overdue_flow(today=date(2024, 6, 17))
+        assert "20 messages stay queued" in str(failed.value) and "sai" not in str(failed.value)
+        with session_factory(loaded_sqlite)() as s:
+            assert [r.status for r in s.scalars(select(Outbox))] == ["queued"] * 20
+        assert rec.arrived == []
+        monkeypatch.setenv("PLANTRACK_SMTP_PASSWORD", PASSWORD)
+        again = escalate_overdue_flow(today=date(2024, 6, 17))
+    assert again.fired == () and again.sent == 20 and again.relay_config_error is None
+    assert len({m["Message-ID"] for m in rec.parsed()}) == len(rec.accepted) == 20
+
+
+def test_report_says_the_relay_refused_the_configuration():
+    from plantrack.flows.escalate_overdue import report
+    from plantrack.notifications.mail.escalation_run import EscalationResult
+
+    text = report(EscalationResult(date(2024, 6, 17), True, queued=3, still_queued=3,
+                                   relay_config_error="the relay refused the login of 'theodoi': 535"))
+    assert "**Relay configuration error**: the relay refused the login of 'theodoi': 535; the messages stay queued." \
+        in text

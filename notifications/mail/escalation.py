@@ -29,7 +29,8 @@ def escalate_overdue(opts: EscalationOptions, today: date, run_id: str | None = 
     """The whole job: lock, record today's escalations and queue their emails, send the outbox, unlock.
 
     On a day off (unless the ladder sends on days off) nothing is recorded and nothing is sent, not even
-    mail left over in the outbox. Stops sending at the first batch whose relay is unreachable. limiter: paces
+    mail left over in the outbox. Stops sending at the first batch whose relay is unreachable or refuses our
+    TLS/AUTH configuration (the messages stay queued). limiter: paces
     the messages (default: PLANTRACK_SMTP_RATE_PER_MINUTE in this process).
     """
     out = opts.outbox
@@ -40,5 +41,5 @@ def escalate_overdue(opts: EscalationOptions, today: date, run_id: str | None = 
         result = record_escalations_step(opts, today)
         r = checkins.send_due_mail(out, lock.holder, limiter) if result.day_off is None else SendReport()
     return replace(result, sent=r.sent, retried=r.retried, failed=r.failed, failures=tuple(r.failures),
-                   still_queued=r.still_queued, relay_unreachable=r.unreachable,
+                   still_queued=r.still_queued, relay_unreachable=r.unreachable, relay_config_error=r.config_error,
                    transport=opts.sending.transport.describe())

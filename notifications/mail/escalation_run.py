@@ -80,6 +80,7 @@ class EscalationResult:
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
     relay_unreachable: str | None = None
+    relay_config_error: str | None = None  # the relay refused our TLS/AUTH setup: nothing more was sent
     locked_by: str | None = None  # another live run held the send lock: nothing was done
     lock_message: str = ""
     transport: str = ""
