@@ -92,6 +92,15 @@ class Words:
     def number(self, n: int) -> str:
         return format_number(n, self.lang, 0) if n >= 1000 else str(n)
 
+    def items(self, n: int) -> str:
+        """'1 item', '1.234 items' / '1 mục'."""
+        return self._n("{n} item", "{n} items", n).format(n=self.number(n))
+
+    def most_urgent(self, shown: int, total: int) -> str:
+        """'5 most urgent of 1.234 items' / '5 mục khẩn nhất trong 1.234 mục'."""
+        return self._n("{shown} most urgent of {total} item", "{shown} most urgent of {total} items", total).format(
+            shown=self.number(shown), total=self.number(total))
+
     def title(self, day: date, agency: str | None) -> str:
         return f"{self._('Status as of')} {day:%d/%m/%Y}" + (f" - {agency}" if agency else "")
 
@@ -185,7 +194,7 @@ def print_summary(view: BoardView, w: Words, day: date, agency: str | None) -> N
     _ = w._
     con = console()
     width = con.width
-    head = (f"{w.title(day, agency)}: " + _("{n} items").format(n=w.number(view.total.total)) + "; "
+    head = (f"{w.title(day, agency)}: " + w.items(view.total.total) + "; "
             + _status_counts(view.total, w) + "; " + _("never reported: {n}").format(n=w.number(view.total.never_reported)))
     hint = _("See the rest: --all (every row, plain text), --limit N (the N most urgent), --plan NUMBER, "
              "--agency CODE, --category KEY, --status KEY, --json (for scripts)")
@@ -195,20 +204,18 @@ def print_summary(view: BoardView, w: Words, day: date, agency: str | None) -> N
         narrow.summary_lines(view, w, [k for k in STATUS_ORDER if view.total.count(k)], width)
         con.print("", soft_wrap=True)
         if view.rows:
-            narrow.print_items(view.rows, w, width, _("{shown} most urgent of {total} items").format(
-                shown=w.number(len(view.rows)), total=w.number(view.total.total)), with_plan=view.plans > 1,
+            narrow.print_items(view.rows, w, width, w.most_urgent(len(view.rows), view.total.total), with_plan=view.plans > 1,
                 styles=STATUS_STYLE)
             con.print("", soft_wrap=True)
         narrow.print_lines(hint, width, "dim")
         return
     con.print(f"[bold]{w.title(day, agency)}[/]: "
-              + _("{n} items").format(n=w.number(view.total.total)) + "; " + _status_counts(view.total, w)
+              + w.items(view.total.total) + "; " + _status_counts(view.total, w)
               + "; " + _("never reported: {n}").format(n=w.number(view.total.never_reported)), highlight=False,
               soft_wrap=True)
     con.print(_summary_table(view, w))
     if view.rows:
-        heading = _("{shown} most urgent of {total} items").format(
-            shown=w.number(len(view.rows)), total=w.number(view.total.total))
+        heading = w.most_urgent(len(view.rows), view.total.total)
         if len(view.rows) <= RICH_MAX_ROWS:
             con.print(_rich_rows(view.rows, w, heading, with_plan=view.plans > 1))
         else:
@@ -269,5 +276,5 @@ def print_all(rows: Iterator[BoardRow], w: Words, day: date, agency: str | None)
 
     total = write_plain(chained(), w)
     sys.stdout.flush()
-    console().print(w._("{n} items").format(n=w.number(total.total)) + "; " + _status_counts(total, w), highlight=False,
+    console().print(w.items(total.total) + "; " + _status_counts(total, w), highlight=False,
                     soft_wrap=True)

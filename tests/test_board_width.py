@@ -44,6 +44,12 @@ def test_plurals_are_right_in_both_languages(loaded_sqlite):
     assert not re.search(r"\b1 working days\b", en)
     vi = _status(loaded_sqlite, "--today", "2024-07-02", "--lang", "vi")
     assert "(quá 1 ngày làm việc)" in vi
+    # the summary's counts (it read "SYT: 1 items" and "1 most urgent of 1 items")
+    one = _status(loaded_sqlite, "--today", "2024-07-01", "--lang", "en", "--agency", "SYT", "--status", "overdue",
+                  "--limit", "1")
+    assert "SYT: 1 item;" in one and "1 most urgent of 1 item\n" in one and " 1 items" not in one
+    many = _status(loaded_sqlite, "--today", "2024-07-01", "--lang", "en", "--limit", "1")
+    assert re.search(r": \d\d+ items;", many) and re.search(r"\b1 most urgent of \d\d+ items\n", many)
 
 
 def test_a_wide_terminal_gets_the_table(loaded_sqlite):
