@@ -68,6 +68,17 @@ class State:
 state = State()
 
 
+def flag(*names: str, help: str | None = None):
+    """A boolean option, listed in --help without a type: typer prints '<bool>' beside a flag, which reads as if it
+    took a value."""
+    return typer.Option(False, *names, help=help, metavar="")
+
+
+def today_option(help: str = "evaluate as of YYYY-MM-DD"):
+    """--today, shown as taking YYYY-MM-DD (typer would print '<str>')."""
+    return typer.Option(None, "--today", help=help, metavar="YYYY-MM-DD")
+
+
 def fail(message: str, code: int = 1):
     """Print message to stderr and exit non-zero, without a traceback."""
     err_console().print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import fail, print_out
+from plantrack.cli.common import fail, flag, print_out
 
 
 def demo(out: Path = typer.Option(Path("plantrack-demo"), "--out", help="folder for everything the year leaves"),
@@ -17,7 +17,7 @@ def demo(out: Path = typer.Option(Path("plantrack-demo"), "--out", help="folder 
          lang: str = typer.Option("vi", "--lang", help="vi or en"),
          start: Optional[str] = typer.Option(None, "--start", help="first simulated week (YYYY-MM-DD; default 2024-02-05)"),
          weeks: Optional[int] = typer.Option(None, "--weeks", min=1, help="simulate only this many weeks"),
-         verbose: bool = typer.Option(False, "--verbose", "-v", help="also print Prefect's logs")):
+         verbose: bool = flag("--verbose", "-v", help="also print Prefect's logs")):
     """Run the Lào Cai plan's 2024 through the real flows on a virtual clock; browse OUT/index.html afterwards."""
     from plantrack.cli.common import parse_lang
     from plantrack.deployments.demo.year import FIRST_MONDAY, DemoFolderError, DemoOptions, run_demo

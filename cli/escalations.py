@@ -6,14 +6,14 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, parse_today, print_out, require_schema, state
+from plantrack.cli.common import console, fail, flag, parse_today, print_out, require_schema, state, today_option
 
 
 def escalations(
-    today: Optional[str] = typer.Option(None, "--today", help="the day, YYYY-MM-DD (default: today)"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object per escalation"),
-    active: bool = typer.Option(False, "--active", help="every escalation still active, whenever it fired"),
-    pending: bool = typer.Option(False, "--pending", help="what a run on that day would fire (nothing is written)"),
+    today: Optional[str] = today_option("the day, YYYY-MM-DD (default: today)"),
+    as_json: bool = flag("--json", help="one JSON object per escalation"),
+    active: bool = flag("--active", help="every escalation still active, whenever it fired"),
+    pending: bool = flag("--pending", help="what a run on that day would fire (nothing is written)"),
     lang: Optional[str] = typer.Option(None, "--lang", help="vi or en"),
 ):
     """Escalations that fired on a day (or are active, or would fire), by level and agency."""

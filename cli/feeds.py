@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, listen_error, parse_port, print_out, require_schema, state
+from plantrack.cli.common import console, fail, flag, listen_error, parse_port, print_out, require_schema, state
 
 app = typer.Typer(help="Calendar feeds: subscriber tokens and the HTTP server.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue, list and revoke subscriber tokens.", no_args_is_help=True)
@@ -50,7 +50,7 @@ def token_add(
 
 
 @token_app.command("list")
-def token_list(as_json: bool = typer.Option(False, "--json")):
+def token_list(as_json: bool = flag("--json")):
     """Tokens issued: id, subscriber, feed, created, revoked (never the secret)."""
     from plantrack.models.calendar_store import list_tokens
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, listen_error, parse_port, state
+from plantrack.cli.common import console, fail, flag, listen_error, parse_port, state, today_option
 
 app = typer.Typer(help="Local mail: an SMTP server writing .eml files; one reply piped in.", no_args_is_help=True)
 
@@ -42,7 +42,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
 
 @app.command()
-def deliver(today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")):
+def deliver(today: Optional[str] = today_option()):
     """Read one message on standard input (an MTA's pipe transport), store it, then read and apply it.
 
     Exit 0: stored (answered by the next `plantrack run replies`); 65: not an email message; 75: try again later."""
@@ -77,7 +77,7 @@ def deliver(today: Optional[str] = typer.Option(None, "--today", help="evaluate 
 
 @app.command()
 def show(path: str = typer.Argument(..., help="an .eml file (or Maildir file), or a folder of them"),
-         full: bool = typer.Option(False, "--all", help="with a folder: every message in full, not one line each")):
+         full: bool = flag("--all", help="with a folder: every message in full, not one line each")):
     """Print a sent or received message readably (headers decoded, the text, attachments); a folder: one line each."""
     from pathlib import Path
 

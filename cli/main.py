@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from plantrack.config.settings import mask_url
-from plantrack.cli.common import console, fail, parse_lang, parse_today, print_out, require_schema, state
+from plantrack.cli.common import (console, fail, flag, parse_lang, parse_today, print_out, require_schema, state,
+                                  today_option)
 
 app = typer.Typer(help="plantrack: theo dõi tiến độ kế hoạch liên ngành / inter-agency plan tracker.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -91,18 +92,18 @@ STATUS_THRESHOLD = 200  # more rows than this: a summary and the most urgent row
 
 @app.command()
 def status(
-    agency: Optional[str] = typer.Option(None, "--agency", help="only what this agency leads or supports"),
-    overdue: bool = typer.Option(False, "--overdue", help="only overdue deliverables (--status overdue, no indicators)"),
-    today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
-    as_json: bool = typer.Option(False, "--json", help="a JSON array, one object a line, streamed (every matching row)"),
-    lang: Optional[str] = typer.Option(None, "--lang", help="vi or en"),
-    plan: Optional[str] = typer.Option(None, "--plan", help="only this plan (its number, e.g. 60/KH-UBND)"),
-    category: Optional[str] = typer.Option(None, "--category", help="only this category (e.g. training, report, indicator)"),
-    status_: Optional[list[str]] = typer.Option(None, "--status", help="only these statuses (repeat or comma-separate): "
+    agency: Optional[str] = typer.Option(None, "--agency", metavar="CODE", help="only what this agency leads or supports"),
+    overdue: bool = flag("--overdue", help="only overdue deliverables (--status overdue, no indicators)"),
+    today: Optional[str] = today_option(),
+    as_json: bool = flag("--json", help="a JSON array, one object a line, streamed (every matching row)"),
+    lang: Optional[str] = typer.Option(None, "--lang", metavar="vi|en", help="the language (default: PLANTRACK_LANG)"),
+    plan: Optional[str] = typer.Option(None, "--plan", metavar="NUMBER", help="only this plan (its number, e.g. 60/KH-UBND)"),
+    category: Optional[str] = typer.Option(None, "--category", metavar="NAME", help="only this category (e.g. training, report, indicator)"),
+    status_: Optional[list[str]] = typer.Option(None, "--status", metavar="STATUS", help="only these statuses (repeat or comma-separate): "
                                                 "not_started, on_track, due_soon, overdue, done_on_time, done_late, paused, cancelled"),
-    all_rows: bool = typer.Option(False, "--all", help="every row (plain fixed-width text when there are many)"),
-    limit: Optional[int] = typer.Option(None, "--limit", min=0, help="show the summary and the N most urgent rows"),
-    by: Optional[str] = typer.Option(None, "--by", help="summary per 'plan' or per lead 'agency' (default: plan when several)"),
+    all_rows: bool = flag("--all", help="every row (plain fixed-width text when there are many)"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=0, metavar="N", help="show the summary and the N most urgent rows"),
+    by: Optional[str] = typer.Option(None, "--by", metavar="plan|agency", help="summary per 'plan' or per lead 'agency' (default: plan when several)"),
 ):
     """The board: every deliverable and indicator with its derived status (a summary first when there are many)."""
     from plantrack.models.board import BoardQuery, iter_board
@@ -181,7 +182,7 @@ def _print_status(rows, day, lang: str, agency: str | None, as_json: bool, all_r
 
 
 @app.command()
-def agencies(as_json: bool = typer.Option(False, "--json")):
+def agencies(as_json: bool = flag("--json")):
     """The agency directory: codes, names, kinds, successors and contacts."""
     from sqlalchemy import select
 
@@ -219,7 +220,7 @@ def report(
     progress: Optional[int] = typer.Option(None, "--progress", help="0-100"),
     value: Optional[str] = typer.Option(None, "--value", help="indicator value, e.g. 1.37"),
     note: Optional[str] = typer.Option(None, "--note"),
-    today: Optional[str] = typer.Option(None, "--today", help="report date YYYY-MM-DD"),
+    today: Optional[str] = today_option("report date YYYY-MM-DD"),
     by: Optional[str] = typer.Option(None, "--by", help="agency code the report is from (counts as its answer to the round)"),
 ):
     """Record a progress report by hand (a coordinator fixing what email could not); at least one of
@@ -276,8 +277,8 @@ app.command("escalations")(_escalations)
 
 @app.command()
 def inbox(
-    rejected: bool = typer.Option(False, "--rejected", help="only rejected messages"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object per message"),
+    rejected: bool = flag("--rejected", help="only rejected messages"),
+    as_json: bool = flag("--json", help="one JSON object per message"),
     limit: int = typer.Option(200, "--limit", help="newest N messages"),
 ):
     """Stored incoming messages with their outcome, and the addresses check-ins bounced from (read-only)."""
@@ -315,7 +316,7 @@ def inbox(
 @app.command()
 def export(
     xlsx: Path = typer.Option(..., "--xlsx", help="write the board to this Excel file (.xlsx)"),
-    today: Optional[str] = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD"),
+    today: Optional[str] = today_option(),
     lang: Optional[str] = typer.Option(None, "--lang", help="vi or en (headers and words)"),
     plan: Optional[str] = typer.Option(None, "--plan", help="only this plan (default: every plan)"),
 ):

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from plantrack.cli.common import console, fail, parse_lang, state
+from plantrack.cli.common import console, fail, flag, parse_lang, state
 
 
 def _lang(lang: str | None) -> str:
@@ -23,7 +23,7 @@ def plan_import(
     file: Path = typer.Argument(..., help="the plan's text: .txt (UTF-8), .docx, or a PDF with a text layer"),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="draft plan file to write (default: ./<FILE stem>.yaml)"),
     directory: Optional[Path] = typer.Option(None, "--directory", help="agency directory YAML to match names against"),
-    force: bool = typer.Option(False, "--force", help="overwrite OUT if it exists"),
+    force: bool = flag("--force", help="overwrite OUT if it exists"),
     lang: Optional[str] = typer.Option(None, "--lang", help="vi or en for the review list"),
 ):
     """Read a plan's text and write a draft plan file plus a review list of everything it was unsure of."""

@@ -9,11 +9,11 @@ from typing import Optional
 import typer
 
 from plantrack.config.i18n import plural
-from plantrack.cli.common import fail, print_out, parse_today, require_schema, settings_for_flows
+from plantrack.cli.common import fail, flag, parse_today, print_out, require_schema, settings_for_flows, today_option
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, replies, escalate, digest).", no_args_is_help=True)
-VERBOSE = typer.Option(False, "--verbose", "-v", help="also print Prefect's logs (they are in the Prefect UI anyway)")
-TODAY = typer.Option(None, "--today", help="evaluate as of YYYY-MM-DD")
+VERBOSE = flag("--verbose", "-v", help="also print Prefect's logs (they are in the Prefect UI anyway)")
+TODAY = today_option()
 
 
 def _api(verbose: bool):
@@ -69,7 +69,7 @@ def _sending(out, failed: int, demo: bool) -> str:
 
 @app.command()
 def calendars(today: Optional[str] = TODAY,
-              force: bool = typer.Option(False, "--force", help="rebuild every event even if nothing changed"),
+              force: bool = flag("--force", help="rebuild every event even if nothing changed"),
               verbose: bool = VERBOSE):
     """Publish the iCalendar feeds (flow publish-calendars)."""
     def start(day):
