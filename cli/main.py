@@ -17,7 +17,7 @@ plan_app = typer.Typer(help="Load and show plans.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
 @app.callback()
-def main(db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL (default: PLANTRACK_DATABASE_URL)")):
+def main(db: Optional[str] = typer.Option(None, "--db", metavar="URL", help="SQLAlchemy URL (default: PLANTRACK_DATABASE_URL)")):
     state.db_url, state._settings = db, None
 
 
