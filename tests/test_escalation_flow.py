@@ -9,7 +9,10 @@ from tests.conftest import top_modules_after_each
 
 
 def test_flow_sends_one_email_per_recipient_once_and_nothing_on_a_day_off(prefect_api, loaded_sqlite, monkeypatch):
-    from plantrack.flows.escalate_overdue import escalate_overdue_flow, report
+    from prefect.artifacts import Artifact
+
+    from plantrack.flows.escalate_overdue import escalate_overdue_flow
+    from plantrack.notifications.run_reports.escalations import markdown
 
     rec = Recorder()
     with smtp_server(rec) as (host, port):
@@ -18,16 +21,19 @@ def test_flow_sends_one_email_per_recipient_once_and_nothing_on_a_day_off(prefec
             monkeypatch.setenv(f"PLANTRACK_{k}", v)
         off = escalate_overdue_flow(today=date(2024, 6, 15))
         assert not off.working_day and off.day_off == "thứ Bảy" and rec.arrived == []
-        assert "Day off (thứ Bảy): nothing was recorded or sent." in report(off)
+        assert "Day off (thứ Bảy): nothing was recorded or sent." in markdown(off, "en")
         first = escalate_overdue_flow(today=date(2024, 6, 17))
         again = escalate_overdue_flow(today=date(2024, 6, 17))
     assert len(first.fired) == 20 and first.queued == 20 and first.sent == 20
     assert again.fired == () and again.queued == 0 and again.sent == 0
     tos = [m["To"].addresses[0].addr_spec for m in rec.parsed()]
     assert len(tos) == len(set(tos)) == 20
-    text = report(first)
+    text = markdown(first, "en")
     assert "| 2 overdue | SYT | deadline | VI.1/SYT | daumoi.syt@laocai.example.org, giamdoc.syt@laocai.example.org |" \
         in text
+    shown = Artifact.get("escalate-overdue")  # the last run's, in the default language (vi)
+    assert shown.description == "0 lượt đôn đốc ngày 17/06/2024" and "**0 lượt đôn đốc** mới" in shown.data
+    assert "| 2 quá hạn | SYT | theo hạn | VI.1/SYT |" in markdown(first, "vi")
 
 
 def test_cli_run_escalate_with_the_local_relay(prefect_api, loaded_sqlite, cli, monkeypatch, tmp_path):
