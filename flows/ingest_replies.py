@@ -14,7 +14,7 @@ from plantrack.flows.results import NO_RESULTS
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.checkins import CheckinOptions
 from plantrack.notifications.mail.inbound.ingest import IngestOptions, IngestResult
-from plantrack.notifications.mail.inbound.replies_artifact import artifact_markdown
+from plantrack.notifications.run_reports import replies
 from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.checkins import send_outbox
 from plantrack.tasks.replies import ingest_replies
@@ -46,8 +46,8 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
         if not res.more:
             break
     sent = send_outbox(CheckinOptions.from_settings(settings), flow_run.id)
-    create_markdown_artifact(key="ingest-replies", description="Replies read by this run",
-                             markdown=artifact_markdown(total, sent.sent, sent.failed, sent.locked_by))
+    create_markdown_artifact(key="ingest-replies", markdown=replies.markdown(total, sent, settings.lang),
+                             description=replies.description(total, settings.lang))
     publish_status_board(BoardOptions.from_settings(settings), today)
     if total.applied or total.partial:  # the deployed publish-calendars runs after this event
         emit_event(REPORTS_CHANGED, resource={"prefect.resource.id": "plantrack.reports"},

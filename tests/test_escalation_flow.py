@@ -10,7 +10,10 @@ from tests.test_smtp_security import pki  # noqa: F401  (the throw-away CA and r
 
 
 def test_flow_sends_one_email_per_recipient_once_and_nothing_on_a_day_off(prefect_api, loaded_sqlite, monkeypatch):
-    from plantrack.flows.escalate_overdue import escalate_overdue_flow, report
+    from prefect.artifacts import Artifact
+
+    from plantrack.flows.escalate_overdue import escalate_overdue_flow
+    from plantrack.notifications.run_reports.escalations import markdown
 
     rec = Recorder()
     with smtp_server(rec) as (host, port):
@@ -19,16 +22,19 @@ def test_flow_sends_one_email_per_recipient_once_and_nothing_on_a_day_off(prefec
             monkeypatch.setenv(f"PLANTRACK_{k}", v)
         off = escalate_overdue_flow(today=date(2024, 6, 15))
         assert not off.working_day and off.day_off == "thứ Bảy" and rec.arrived == []
-        assert "Day off (thứ Bảy): nothing was recorded or sent." in report(off)
+        assert "Day off (thứ Bảy): nothing was recorded or sent." in markdown(off, "en")
         first = escalate_overdue_flow(today=date(2024, 6, 17))
         again = escalate_overdue_flow(today=date(2024, 6, 17))
     assert len(first.fired) == 20 and first.queued == 20 and first.sent == 20
     assert again.fired == () and again.queued == 0 and again.sent == 0
     tos = [m["To"].addresses[0].addr_spec for m in rec.parsed()]
     assert len(tos) == len(set(tos)) == 20
-    text = report(first)
+    text = markdown(first, "en")
     assert "| 2 overdue | SYT | deadline | VI.1/SYT | daumoi.syt@laocai.example.org, giamdoc.syt@laocai.example.org |" \
         in text
+    shown = Artifact.get("escalate-overdue")  # the last run's, in the default language (vi)
+    assert shown.description == "0 lượt đôn đốc ngày 17/06/2024" and "**0 lượt đôn đốc** mới" in shown.data
+    assert "| 2 quá hạn | SYT | theo hạn | VI.1/SYT |" in markdown(first, "vi")
 
 
 def test_cli_run_escalate_with_the_local_relay(prefect_api, loaded_sqlite, cli, monkeypatch, tmp_path):
@@ -80,10 +86,12 @@ def test_relay_refusing_our_login_fails_the_run_and_keeps_every_message(prefect_
 
 
 def test_report_says_the_relay_refused_the_configuration():
-    from plantrack.flows.escalate_overdue import report
     from plantrack.notifications.mail.escalation_run import EscalationResult
+    from plantrack.notifications.run_reports.escalations import markdown
 
-    text = report(EscalationResult(date(2024, 6, 17), True, queued=3, still_queued=3,
-                                   relay_config_error="the relay refused the login of 'theodoi': 535"))
-    assert "**Relay configuration error**: the relay refused the login of 'theodoi': 535; the messages stay queued." \
-        in text
+    r = EscalationResult(date(2024, 6, 17), True, queued=3, still_queued=3,
+                         relay_config_error="the relay refused the login of 'theodoi': 535")
+    assert "**Relay configuration error**: the relay refused the login of 'theodoi': 535; nothing more was sent, " \
+        "the messages stay queued." in markdown(r, "en")
+    assert "**Lỗi cấu hình máy chủ gửi thư**: the relay refused the login of 'theodoi': 535; không gửi thêm thư " \
+        "nào, thư vẫn nằm trong hàng đợi." in markdown(r, "vi")

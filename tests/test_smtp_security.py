@@ -201,5 +201,6 @@ def test_wrong_password_through_the_flow_says_so_in_artifact_and_cli(prefect_api
     assert code == 1 and "configuration error" in err and "refused the login" in err
     assert "unreachable" not in err and "sai" not in err + out  # never the password
     markdown = Artifact.get("send-checkins").data
-    assert "Relay configuration error** (auth_failed)" in markdown and "Relay unreachable" not in markdown
+    assert "Lỗi cấu hình máy chủ gửi thư** (auth_failed)" in markdown  # the default language, vi
+    assert "Không kết nối được máy chủ gửi thư" not in markdown and "sai" not in markdown
     assert {r.status for r in _rows(loaded_sqlite)} == {"queued"} and rec.arrived == []

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from plantrack.models.db import session_factory
@@ -76,6 +76,7 @@ class LockResult:
     holder: str | None  # ours, when taken
     held_by: str | None = None  # another live run's, when not
     message: str = ""
+    until: datetime | None = None  # the end of held_by's lease (UTC)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class CheckinResult:
     relay_problem: RelayProblem | None = None
     locked_by: str | None = None
     lock_message: str = ""
+    lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
     transport: str = ""
 
 
@@ -104,7 +106,7 @@ def take_send_lock(opts: SendsMail, run_id: str | None = None) -> LockResult:
     try:
         Lease(session_factory(opts.database_url), holder, opts.sending.lock_seconds).take()
     except LockHeld as exc:
-        return LockResult(None, exc.holder, str(exc))
+        return LockResult(None, exc.holder, str(exc), exc.expires_at)
     return LockResult(holder)
 
 
@@ -176,7 +178,7 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
     """
     with send_lock(opts, run_id) as lock:
         if lock.held_by:
-            return CheckinResult(None, locked_by=lock.held_by, lock_message=lock.message,
+            return CheckinResult(None, locked_by=lock.held_by, lock_message=lock.message, lock_until=lock.until,
                                  transport=opts.sending.transport.describe())
         queued = queue_checkins(opts, today)
         r = send_due_mail(opts, lock.holder, limiter)

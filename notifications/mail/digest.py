@@ -8,7 +8,7 @@ path (send lock, batches, Dispatcher). The flow send-weekly-digest runs run_dige
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -96,6 +96,7 @@ class DigestResult:
     config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings
     locked_by: str | None = None  # another live run holds the send lock: it sends the digest
     lock_message: str = ""
+    lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
     transport: str = ""
 
 
@@ -186,7 +187,8 @@ def run_digest(opts: DigestOptions, today: date, run_id: str | None = None,
     transport = opts.sending.transport.describe()
     with checkins.send_lock(opts, run_id) as lock:
         if lock.held_by:
-            return DigestResult(summary, locked_by=lock.held_by, lock_message=lock.message, transport=transport)
+            return DigestResult(summary, locked_by=lock.held_by, lock_message=lock.message, lock_until=lock.until,
+                                transport=transport)
         r = checkins.send_due_mail(opts, lock.holder, limiter)
     return DigestResult(summary, r.sent, r.retried, r.failed, tuple(r.failures), r.still_queued, r.unreachable,
                         r.config_error, transport=transport)

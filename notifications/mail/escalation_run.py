@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.escalation.ladder import Ladder, cached_ladder
@@ -83,6 +83,7 @@ class EscalationResult:
     relay_config_error: str | None = None  # the relay refused our TLS/AUTH setup: nothing more was sent
     locked_by: str | None = None  # another live run held the send lock: nothing was done
     lock_message: str = ""
+    lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
     transport: str = ""
 
     def by_level_agency(self) -> dict[tuple[int, str], list[Fired]]:

@@ -1,0 +1,54 @@
+"""The send-checkins artifact: the rounds, what was queued and sent, who was not asked or did not answer."""
+from __future__ import annotations
+
+from plantrack.config.i18n import gettext_for, ngettext_for
+from plantrack.notifications.mail.checkin_message import round_label
+from plantrack.notifications.mail.checkins import CheckinResult
+from plantrack.notifications.run_reports.common import (demo_line, failures_table, lock_line, table,
+                                                        unreachable_line)
+
+
+def round_names(keys: list[str], lang: str) -> str:
+    """'60/KH-UBND tuần 21/2024' for the round key '60/KH-UBND 2024-W21'."""
+    names = []
+    for key in keys:
+        plan, _sep, period = key.rpartition(" ")
+        names.append(f"{plan} {round_label(period, lang)}".strip())
+    return ", ".join(names)
+
+
+def description(r: CheckinResult, lang: str) -> str:
+    """'23 emails sent by this run' (check-ins, and whatever else the outbox held)."""
+    _, ngettext = gettext_for(lang), ngettext_for(lang)
+    if r.queued is None:
+        return _("Check-ins: not sent by this run")
+    return ngettext("%(count)s email sent by this run", "%(count)s emails sent by this run", r.sent) \
+        % {"count": r.sent}
+
+
+def markdown(r: CheckinResult, lang: str) -> str:
+    _ = gettext_for(lang)
+    if r.queued is None:
+        return "\n".join(["# " + _("Check-ins: not sent by this run"), "",
+                          lock_line(r.locked_by, r.lock_until, lang) + ". "
+                          + _("That run sends the outbox; nothing was queued or sent here.")]) + "\n"
+    q = r.queued
+    lines = ["# " + _("Check-ins %(rounds)s") % {"rounds": round_names(q.round_keys, lang)}, "",
+             *table([_("Queued now"), _("Already queued"), _("Sent"), _("Retried"), _("Failed"), _("Still queued")],
+                    [(q.queued, q.already_queued, r.sent, r.retried, r.failed, r.still_queued)]),
+             "", _("Sent through: %(transport)s") % {"transport": r.transport}, ""]
+    if q.demo:
+        lines += [demo_line(lang), ""]
+    if q.missed_last_round:
+        lines += [_("Did not answer the last round (no accepted report by email or `plantrack report --by` since its "
+                    "check-in): %(agencies)s") % {"agencies": ", ".join(q.missed_last_round)}, ""]
+    if q.skipped_no_contact:
+        lines += [_("No focal point (not asked): %(agencies)s") % {"agencies": ", ".join(q.skipped_no_contact)}, ""]
+    if r.unreachable:
+        lines += [unreachable_line(r.unreachable, lang), ""]
+    if r.config_error:
+        lines += [_("**Relay configuration error** (%(problem)s): %(error)s; nothing more was sent, the messages "
+                    "stay queued.") % {"problem": r.relay_problem, "error": r.config_error}, ""]
+    lines += failures_table([(nb.to, nb.agency, nb.reason) for nb in q.not_built]
+                            + [(f.to, f.subject, f.reason) for f in r.failures], lang)
+    return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""The send-weekly-digest artifact: each plan's digest, who gets it, and what the outbox sent."""
+from __future__ import annotations
+
+from plantrack.config.i18n import gettext_for, ngettext_for
+from plantrack.notifications.mail.checkin_message import round_label
+from plantrack.notifications.mail.digest import DigestResult
+from plantrack.notifications.run_reports.common import demo_line, failures_table, lock_line, sent_line, table
+
+
+def description(r: DigestResult, lang: str) -> str:
+    """'1 weekly digest queued by this run'."""
+    ngettext, n = ngettext_for(lang), r.queued.queued
+    return ngettext("%(count)s weekly digest queued by this run", "%(count)s weekly digests queued by this run",
+                    n) % {"count": n}
+
+
+def markdown(r: DigestResult, lang: str) -> str:
+    _ = gettext_for(lang)
+    q = r.queued
+    rows = [(d.plan, round_label(d.week, lang), _("queued") if d.queued else _("already queued this week"),
+             ", ".join(d.to), ", ".join(d.cc) or "-", d.overdue, d.new_blockers) for d in q.digests]
+    lines = ["# " + _("Weekly digest"), "",
+             *table([_("Plan"), _("Week"), _("This run"), _("To"), _("Cc"), _("Overdue"), _("New blockers")], rows),
+             "", sent_line(r, lang), ""]
+    if q.demo:
+        lines += [demo_line(lang), ""]
+    if q.no_recipient:
+        lines += [_("No digest recipient in the plan file (digest_to): %(plans)s")
+                  % {"plans": ", ".join(q.no_recipient)}, ""]
+    if r.locked_by:
+        lines += [lock_line(r.locked_by, r.lock_until, lang) + ": "
+                  + _("the digest stays queued; that run (or the next) sends it."), ""]
+    if r.unreachable:
+        lines += [_("**Relay unreachable**: %(problem)s; the digest stays queued.") % {"problem": r.unreachable}, ""]
+    if r.config_error:
+        lines += [_("**Relay refused our configuration**: %(error)s; the digest stays queued.")
+                  % {"error": r.config_error}, ""]
+    lines += failures_table([(f.to, f.subject, f.reason) for f in r.failures], lang)
+    return "\n".join(lines)

@@ -1,0 +1,49 @@
+"""The ingest-replies artifact: counts, rejected senders, undeliverable addresses, lines not applied."""
+from __future__ import annotations
+
+from plantrack.config.i18n import gettext_for, ngettext_for
+from plantrack.notifications.mail.inbound.ingest import IngestResult
+from plantrack.notifications.mail.inbound.send import Sent
+from plantrack.notifications.run_reports.common import table
+
+NOT_APPLIED = 200  # replies whose lines not applied are listed
+
+
+def description(r: IngestResult, lang: str) -> str:
+    """'2 replies read by this run'."""
+    ngettext = ngettext_for(lang)
+    return ngettext("%(count)s reply read by this run", "%(count)s replies read by this run", r.handled) \
+        % {"count": r.handled}
+
+
+def markdown(r: IngestResult, sent: Sent, lang: str) -> str:
+    """r: the replies read; sent: what the outbox sent after them (the receipts, unless another run holds the lock)."""
+    _, ngettext = gettext_for(lang), ngettext_for(lang)
+    mail = _("%(sent)s (%(failed)s failed)") % {"sent": sent.sent, "failed": sent.failed} if sent.failed else sent.sent
+    lines = ["# " + _("Replies: %(source)s") % {"source": r.source}, "",
+             *table([_("Applied"), _("Partly understood"), _("Not understood"), _("Rejected"), _("Automated"),
+                     _("Bounces"), _("Duplicates"), _("Receipts queued"), _("Mail sent")],
+                    [(r.applied, r.partial, r.unclear, r.rejected, r.automated, r.bounces, r.duplicates, r.receipts,
+                      mail)]), "",
+             _("%(messages)s taken from the source (%(new)s new), %(read)s read, %(lines)s recorded.")
+             % {"messages": ngettext("%(count)s message", "%(count)s messages", r.fetched) % {"count": r.fetched},
+                "new": r.stored, "read": r.handled,
+                "lines": ngettext("%(count)s report line", "%(count)s report lines", r.reports) % {"count": r.reports}},
+             ""]
+    if sent.locked_by:
+        lines += [_("Receipts stay queued: another run (%(holder)s) holds the send lock and sends them.")
+                  % {"holder": sent.locked_by}, ""]
+    if r.rejected_senders:
+        lines += ["## " + _("Rejected senders"), "", *(f"- {s}" for s in r.rejected_senders), ""]
+    if r.undeliverable:
+        lines += ["## " + _("Undeliverable addresses (check-ins bounced)"), "",
+                  *(f"- {a}" for a in r.undeliverable), ""]
+    partial = [h for h in r.details if h.unclear or h.refused][:NOT_APPLIED]
+    if partial:
+        unclear, refused = _("not understood"), _("not allowed")
+        rows = []
+        for h in partial:
+            rows += [(h.sender, h.agency or "", ln.replace("|", "/"), unclear) for ln in h.unclear]
+            rows += [(h.sender, h.agency or "", ln.replace("|", "/"), refused) for ln in h.refused]
+        lines += ["## " + _("Lines not applied"), "", *table([_("From"), _("Agency"), _("Line"), _("Why")], rows)]
+    return "\n".join(lines)

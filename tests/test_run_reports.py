@@ -1,0 +1,179 @@
+"""The flows' markdown artifacts as coordinators read them in the Prefect UI: Vietnamese by default, English
+available, counted phrases in the right form, dates dd/mm/yyyy, and every fact the run reports."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from plantrack.notifications.calendar.publish import PublishResult
+from plantrack.notifications.mail.checkin_round import NotBuilt, RoundSummary
+from plantrack.notifications.mail.checkins import CheckinResult
+from plantrack.notifications.mail.digest import DigestResult, DigestSummary, PlanDigest
+from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.escalation_run import EscalationResult, Fired
+from plantrack.notifications.mail.inbound.apply import Handled
+from plantrack.notifications.mail.inbound.ingest import IngestResult
+from plantrack.notifications.mail.inbound.send import Sent
+from plantrack.notifications.run_reports import calendars, checkins, digest, escalations, replies
+
+LEASE = datetime(2024, 6, 18, 2, 5)
+FAILED = Failure(7, "vanthu@sxd.example.org", "SXD: cập nhật tiến độ", "550 mailbox unavailable")
+
+
+def _missing(text: str, *parts: str) -> list[str]:
+    """The parts text does not show (a list, so that a failure names them)."""
+    return [p for p in parts if p not in text]
+
+
+def _fired(code: str | None, agency: str, reason: str, level: int, to: tuple[str, ...]) -> Fired:
+    return Fired("60/KH-UBND", code, f"Nhiệm vụ {code or agency}", agency, reason, level, 1, None, "", to)
+
+
+def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
+    r = EscalationResult(date(2024, 6, 18), True, fired=(
+        _fired("VI.1/SYT", "SYT", "deadline", 2, ("daumoi.syt@x.org",)),
+        _fired(None, "STC", "silent", 4, ()), _fired("III.2", "SGD", "blocked", 3, ("giamdoc.sgd@x.org",))),
+        queued=2, already_queued=1, resolved=1, sent=2, failed=1, failures=(FAILED,), transport="SMTP relay:25",
+        demo=True, unreachable=("III.2 L3 coordinator",))
+    vi, en = escalations.markdown(r, "vi"), escalations.markdown(r, "en")
+    assert vi.startswith("# Đôn đốc ngày 18/06/2024\n") and en.startswith("# Escalations 18/06/2024\n")
+    assert not _missing(
+        vi, "- **3 lượt đôn đốc** mới; thư đưa vào hàng đợi lần này: 2 (đã có trong hàng đợi: 1); đã khắc phục: 1",
+        "- Đã gửi 2, gửi lại 0, lỗi 1, còn chờ gửi 0 (SMTP relay:25)",
+        "| Mức | Cơ quan | Lý do | Nhiệm vụ | Người nhận |",
+        "| 4 Phó Chủ tịch UBND tỉnh | STC | không trả lời | (Nhiệm vụ STC) | (chỉ liệt kê, không gửi thư) |",
+        "| 3 cơ quan thường trực | SGD | vướng mắc | III.2 | giamdoc.sgd@x.org |",
+        "| 2 quá hạn | SYT | theo hạn | VI.1/SYT | daumoi.syt@x.org |",
+        "**Chế độ demo**: chưa đặt PLANTRACK_SECRET_KEY",
+        "**Không có người nhận** (bổ sung người vào danh bạ): III.2 L3 coordinator",
+        "## Không gửi được", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | 550 mailbox unavailable |")
+    assert not _missing(
+        en, "- **3 escalations** fired; emails queued now: 2 (already queued: 1); resolved: 1",
+        "- Sent 2, retried 0, failed 1, still queued 0 (SMTP relay:25)",
+        "| 4 Deputy Chair | STC | silent | (Nhiệm vụ STC) | (listed, no email) |",
+        "| 3 coordinator | SGD | blocked | III.2 |", "| 2 overdue | SYT | deadline | VI.1/SYT |",
+        "**Demo mode**: no PLANTRACK_SECRET_KEY", "| To | Subject | Reason |")
+    assert escalations.description(r, "vi") == "3 lượt đôn đốc ngày 18/06/2024"
+    assert escalations.description(r, "en") == "3 escalations on 18/06/2024"
+    one = EscalationResult(date(2024, 6, 18), True, fired=r.fired[:1])
+    assert escalations.description(one, "en") == "1 escalation on 18/06/2024"
+    assert "- **1 escalation** fired;" in escalations.markdown(one, "en")
+    assert escalations.description(EscalationResult(date(2024, 6, 18), True, fired=r.fired[:2]), "en") \
+        == "2 escalations on 18/06/2024"
+
+
+def test_escalations_not_run_on_a_day_off_or_under_another_runs_lock():
+    off = EscalationResult(date(2024, 6, 15), False, "thứ Bảy")
+    assert escalations.markdown(off, "vi") == ("# Đôn đốc ngày 15/06/2024\n\n**Ngày nghỉ (thứ Bảy): không ghi nhận, "
+                                               "không gửi gì.** Lượt chạy của ngày làm việc tiếp theo sẽ gửi những gì "
+                                               "đến hạn.\n")
+    assert "**Day off (thứ Bảy): nothing was recorded or sent.**" in escalations.markdown(off, "en")
+    locked = EscalationResult(date(2024, 6, 18), True, locked_by="host:42:run-1", lock_until=LEASE,
+                              lock_message="another run holds the send-mail lock: host:42:run-1")
+    assert escalations.markdown(locked, "vi").splitlines()[2] == (
+        "**Một lượt chạy khác đang giữ quyền gửi thư: host:42:run-1 (đến 18/06/2024 02:05:00 UTC)**; "
+        "lượt chạy này không ghi nhận, không gửi gì.")
+    assert "# Escalations 18/06/2024: not run" in escalations.markdown(locked, "en")
+    assert "Another run holds the send lock: host:42:run-1 (lease until 18/06/2024 02:05:00 UTC)" \
+        in escalations.markdown(locked, "en")
+
+
+def test_calendars_written_and_unchanged():
+    r = PublishResult(("lich-60-KH-UBND.ics", "co-quan-SYT.ics"), 120, 3, ("uid-1",), ("60/KH-UBND III.9",), False,
+                      date(2024, 7, 1))
+    vi, en = calendars.markdown(r, date(2024, 6, 18), "vi"), calendars.markdown(r, date(2024, 6, 18), "en")
+    assert vi.splitlines()[:5] == ["# Lịch ngày 18/06/2024", "",
+                                   "- **2 lịch** có thay đổi (lịch không thay đổi thì không ghi lại)",
+                                   "- sự kiện: 120; mới 3; thay đổi 1", "- bỏ qua (không có ngày hợp lệ): 1"]
+    assert "- **2 feeds** changed (unchanged feeds are not rewritten)" in en
+    assert "## Đã ghi\n`lich-60-KH-UBND.ics`, `co-quan-SYT.ics`" in vi
+    assert "## Bỏ qua\n| Kế hoạch và mã |\n| --- |\n| 60/KH-UBND III.9 |" in vi
+    assert "## Left out\n| Plan and code |" in en
+    one = PublishResult(r.written[:1], 120, 0, (), (), False, None)
+    assert "- **1 feed** changed" in calendars.markdown(one, date(2024, 6, 18), "en")
+    assert calendars.description(one, "en") == "1 feed changed" and calendars.description(r, "en") == "2 feeds changed"
+    assert calendars.description(r, "vi") == "2 lịch có thay đổi"
+    many = PublishResult(tuple(f"f{i}.ics" for i in range(53)), 1, 0, (), (), False, None)
+    assert "`f49.ics` và 3 lịch khác" in calendars.markdown(many, date(2024, 6, 18), "vi")
+    same = PublishResult((), 120, 0, (), (), True, None, date(2024, 6, 1))
+    assert ("- không có thay đổi từ 01/06/2024, còn đúng đến khi có thay đổi trạng thái: không ghi lại lịch nào, "
+            "không dựng lại sự kiện") in calendars.markdown(same, date(2024, 6, 18), "vi")
+    assert "- nothing changed since 01/06/2024, valid until no status change ahead" \
+        in calendars.markdown(same, date(2024, 6, 18), "en")
+
+
+def test_checkins_round_counts_and_relay_trouble():
+    q = RoundSummary(["60/KH-UBND 2024-W21"], 5, 4, 1, ["STC"], ["SYT", "SGD"],
+                     [NotBuilt("SXD", "x@sxd", "bad header")], True)
+    r = CheckinResult(q, sent=1, failed=1, failures=(FAILED,), still_queued=3, transport="SMTP relay:25",
+                      config_error="the relay refused the login", relay_problem="auth_failed")
+    vi, en = checkins.markdown(r, "vi"), checkins.markdown(r, "en")
+    assert vi.splitlines()[:5] == [
+        "# Đề nghị cập nhật tiến độ 60/KH-UBND tuần 21/2024", "",
+        "| Mới đưa vào hàng đợi | Đã có trong hàng đợi | Đã gửi | Gửi lại | Lỗi | Còn chờ gửi |",
+        "| --- | --- | --- | --- | --- | --- |", "| 4 | 1 | 1 | 0 | 1 | 3 |"]
+    assert en.startswith("# Check-ins 60/KH-UBND week 21/2024\n")
+    assert not _missing(vi, "Gửi qua: SMTP relay:25", "`plantrack report --by` kể từ khi gửi đề nghị): SYT, SGD",
+                        "Chưa có đầu mối (không gửi đề nghị): STC",
+                        "**Lỗi cấu hình máy chủ gửi thư** (auth_failed): the relay refused the login; không gửi thêm "
+                        "thư nào, thư vẫn nằm trong hàng đợi.",
+                        "| x@sxd | SXD | bad header |", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ |")
+    assert not _missing(en, "Sent through: SMTP relay:25", "No focal point (not asked): STC",
+                        "**Relay configuration error** (auth_failed)")
+    assert checkins.description(r, "vi") == "Lượt chạy này đã gửi 1 thư"
+    assert checkins.description(r, "en") == "1 email sent by this run"
+    assert checkins.description(CheckinResult(q, sent=2), "en") == "2 emails sent by this run"
+    locked = CheckinResult(None, locked_by="host:42:run-1", lock_until=LEASE)
+    assert checkins.markdown(locked, "vi").startswith(
+        "# Đề nghị cập nhật tiến độ: lượt chạy này không gửi\n\n**Một lượt chạy khác đang giữ quyền gửi thư: "
+        "host:42:run-1 (đến 18/06/2024 02:05:00 UTC)**. Lượt chạy đó sẽ gửi các thư trong hàng đợi;")
+    assert checkins.description(locked, "en") == "Check-ins: not sent by this run"
+
+
+def _digest(plan: str, queued: bool) -> PlanDigest:
+    return PlanDigest(plan, "2024-W25", f"digest/{plan}/2024-W25", "s", ("pct@ubnd.example.org",), (), queued, queued,
+                      3, 1)
+
+
+def test_digest_rows_and_the_send_lock():
+    r = DigestResult(DigestSummary((_digest("60/KH-UBND", True), _digest("61/KH-UBND", False)), ("62/KH-UBND",)),
+                     sent=1, transport="memory", locked_by="host:42:run-1", lock_until=LEASE)
+    vi, en = digest.markdown(r, "vi"), digest.markdown(r, "en")
+    assert vi.splitlines()[:5] == [
+        "# Tóm tắt tiến độ tuần", "",
+        "| Kế hoạch | Tuần | Lượt chạy này | Người nhận | Đồng gửi | Quá hạn | Vướng mắc mới |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| 60/KH-UBND | tuần 25/2024 | đã đưa vào hàng đợi | pct@ubnd.example.org | - | 3 | 1 |"]
+    assert "| 61/KH-UBND | week 25/2024 | already queued this week | pct@ubnd.example.org | - | 3 | 1 |" in en
+    assert "Đã gửi 1, gửi lại 0, lỗi 0, còn chờ gửi 0 (memory)" in vi
+    assert "Chưa có người nhận bản tóm tắt trong tệp kế hoạch (digest_to): 62/KH-UBND" in vi
+    assert ("(đến 18/06/2024 02:05:00 UTC)**: bản tóm tắt vẫn nằm trong hàng đợi; lượt chạy đó (hoặc lượt sau) "
+            "sẽ gửi.") in vi
+    assert digest.description(r, "vi") == "Lượt chạy này đưa 1 bản tóm tắt tuần vào hàng đợi"
+    assert digest.description(r, "en") == "1 weekly digest queued by this run"
+    two = DigestResult(DigestSummary((_digest("60/KH-UBND", True), _digest("61/KH-UBND", True))))
+    assert digest.description(two, "en") == "2 weekly digests queued by this run"
+
+
+def test_replies_counts_lines_not_applied_and_plurals():
+    h = Handled(1, "applied", "daumoi.syt@x.org", "SYT", None, ("VI.1/SYT",), unclear=("VI.9: xong | chắc",),
+                refused=("III.2: 50%",))
+    r = IngestResult("maildir:/srv/replies", fetched=2, stored=1, handled=2, applied=1, partial=1, reports=1,
+                     rejected_senders=("la@example.net",), undeliverable=("cu@sxd.example.org",), details=(h,))
+    vi, en = replies.markdown(r, Sent(3, 1), "vi"), replies.markdown(r, Sent(3, 1), "en")
+    assert vi.startswith("# Thư trả lời: maildir:/srv/replies\n")
+    assert not _missing(vi, "| 1 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 3 (1 lỗi) |",
+                        "Đã lấy 2 thư từ hộp thư (1 thư mới), đã đọc 2, đã ghi nhận 1 dòng báo cáo.",
+                        "## Người gửi bị từ chối\n\n- la@example.net",
+                        "| daumoi.syt@x.org | SYT | VI.9: xong / chắc | không hiểu được |")
+    assert not _missing(en, "| 3 (1 failed) |",
+                        "2 messages taken from the source (1 new), 2 read, 1 report line recorded.",
+                        "## Undeliverable addresses (check-ins bounced)\n\n- cu@sxd.example.org",
+                        "| daumoi.syt@x.org | SYT | III.2: 50% | not allowed |")
+    one = IngestResult("m", fetched=1, stored=1, handled=1, reports=2)
+    assert "1 message taken from the source (1 new), 1 read, 2 report lines recorded." \
+        in replies.markdown(one, Sent(), "en")
+    locked = replies.markdown(one, Sent(locked_by="host:42:run-1"), "vi")
+    assert "Thư xác nhận vẫn nằm trong hàng đợi: một lượt chạy khác (host:42:run-1) đang giữ quyền gửi thư" in locked
+    assert replies.description(one, "en") == "1 reply read by this run"
+    assert replies.description(r, "en") == "2 replies read by this run"
+    assert replies.description(r, "vi") == "Lượt chạy này đã đọc 2 thư trả lời"
