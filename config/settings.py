@@ -251,10 +251,12 @@ def _convert(value, kind, bounds):
             number = kind(value)
         except (TypeError, ValueError):
             raise ValueError("must be a number" if kind is float else "must be a whole number") from None
-        for key, ok, words in (("ge", number.__ge__, "greater than or equal to"), ("le", number.__le__,
-                               "less than or equal to"), ("gt", number.__gt__, "greater than")):
-            if key in bounds and not ok(bounds[key]):
-                raise ValueError(f"must be {words} {bounds[key]}")
+        if "ge" in bounds and number < bounds["ge"]:
+            raise ValueError(f"must be greater than or equal to {bounds['ge']}")
+        if "le" in bounds and number > bounds["le"]:
+            raise ValueError(f"must be less than or equal to {bounds['le']}")
+        if "gt" in bounds and number <= bounds["gt"]:
+            raise ValueError(f"must be greater than {bounds['gt']}")
         return number
     if kind is time:
         try:

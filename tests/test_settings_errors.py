@@ -38,3 +38,28 @@ def test_settings_messages_list_what_is_allowed():
         load_settings(lang="fr")
     with pytest.raises(SettingsError, match="PLANTRACK_DUE_SOON_DAYS=-3: .*greater than or equal to 0"):
         load_settings(due_soon_days=-3)
+
+
+def test_settings_convert_each_value_to_its_type_given_over_environment_over_default(monkeypatch):
+    from datetime import time
+    from pathlib import Path
+
+    from plantrack.config.settings import Settings, SettingsError
+    from plantrack.models.enums import RoundPeriod
+
+    for k, v in {"PLANTRACK_SMTP_PORT": " 587 ", "plantrack_smtp_verify_cert": "no", "PLANTRACK_CHECKIN_PERIOD": "month",
+                 "PLANTRACK_CALENDAR_ALARM_TIME": "07:30", "PLANTRACK_SMTP_TIMEOUT": "2.5", "PLANTRACK_LANG": "en",
+                 "PLANTRACK_DATA_DIR": "/srv/pt", "PLANTRACK_NOT_A_SETTING": "x"}.items():
+        monkeypatch.setenv(k, v)
+    s = Settings(lang="vi", smtp_password="mật-khẩu")
+    assert (s.smtp_port, s.smtp_verify_cert, s.checkin_period, s.calendar_alarm_time, s.smtp_timeout) == \
+        (587, False, RoundPeriod.MONTH, time(7, 30), 2.5)
+    assert s.lang == "vi" and s.due_soon_days == 5  # given beats the environment; unset keeps the default
+    assert s.data_dir == Path("/srv/pt") and s.database_url == "sqlite:////srv/pt/plantrack.db"
+    assert "mật-khẩu" not in repr(s) and not hasattr(s, "not_a_setting")
+    monkeypatch.setenv("PLANTRACK_SMTP_PORT", "0")
+    monkeypatch.setenv("PLANTRACK_CALENDAR_ALARM_TIME", "sáng")
+    with pytest.raises(SettingsError) as bad:
+        Settings()
+    assert str(bad.value) == ("PLANTRACK_SMTP_PORT='0': must be greater than or equal to 1; "
+                              "PLANTRACK_CALENDAR_ALARM_TIME='sáng': must be a time of day, HH:MM")
