@@ -41,10 +41,10 @@ class PageWriter:
 
 
 def main() -> None:
-    from plantrack.deployments.demo.site import write_page
-
     out = Path(sys.argv[1])
-    for line in sys.stdin:
+    for line in sys.stdin:  # imports once the first week has sent mail: while the demo starts, both cores are busy
+        from plantrack.deployments.demo.site import write_page
+
         write_page(out, Path(line.rstrip("\n")), 1)
 
 
