@@ -6,10 +6,12 @@ core mostly idle. Run as `python -m plantrack.deployments.demo.pages OUT`: one .
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -30,7 +32,8 @@ class PageWriter:
     def add_new(self) -> None:
         """Queue the .eml files of out/mail/ not queued yet, and copy the replies that reached the Maildir since
         the last call into out/replies/ and queue them (call it between flow runs: files are complete)."""
-        new = sorted(p for p in (self.out / "mail").glob("*.eml") if p.name not in self.queued)
+        mail = self.out / "mail"
+        new = [mail / name for name in sorted(_names(mail)) if name.endswith(".eml") and name not in self.queued]
         self.queued.update(p.name for p in new)
         (self.out / "replies").mkdir(exist_ok=True)
         for _, p in maildir_files(self.maildir):
@@ -54,17 +57,33 @@ class PageWriter:
 def maildir_files(maildir: Path) -> list[tuple[str, Path]]:
     """(folder name, file) of every message in the Maildir and its folders (.Processed, ...), read or not."""
     found = []
-    for folder in [maildir] + sorted(p for p in maildir.glob(".*") if p.is_dir()):
+    folders = sorted(maildir / name for name in _names(maildir) if name.startswith(".") and (maildir / name).is_dir())
+    for folder in [maildir] + folders:
         for sub in ("new", "cur"):
-            for p in sorted((folder / sub).glob("*")) if (folder / sub).is_dir() else ():
-                found.append((folder.name if folder != maildir else "", p))
+            found += [(folder.name if folder != maildir else "", folder / sub / name)
+                      for name in sorted(_names(folder / sub))]
     return found
+
+
+def _names(folder: Path) -> list[str]:
+    """The names in folder (none when it is missing): os.scandir, no Path per entry (the demo lists its folders
+    after every week, ~3,000 files by the end)."""
+    try:
+        with os.scandir(folder) as it:
+            return [e.name for e in it]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def reply_copy(out: Path, message: Path) -> Path:
     """Where a reply in the Maildir is copied: out/replies/ under its Maildir name without flags (the same name
     before and after intake moves it to a folder)."""
-    return out / "replies" / (re.sub(r"[^A-Za-z0-9._-]+", "_", message.name.split(":")[0])[:100] + ".eml")
+    return out / "replies" / _copy_name(message.name.split(":")[0])
+
+
+@lru_cache(maxsize=None)
+def _copy_name(base: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100] + ".eml"
 
 
 def main() -> None:
