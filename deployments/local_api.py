@@ -50,10 +50,13 @@ class LocalPrefectServer:
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         db = self.home / "prefect.db"
         self._template = _migrated_template()
-        self._save_template = not db.exists() and not _copy_template(self._template, db)
+        copied = not db.exists() and _copy_template(self._template, db)
+        self._save_template = not db.exists()
         env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_UI_ENABLED": "0",
                "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
                "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / 'prefect.db'}"}
+        if copied:  # the template was kept once its server was healthy: its block types are registered (~0.4 s)
+            env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] = "false"
         if lean:
             env.update({f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in self.LEAN_OFF})
         env.pop("PREFECT_API_URL", None)

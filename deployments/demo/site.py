@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from plantrack.deployments.demo.pages import maildir_files, reply_copy
 from plantrack.models.board import board
 from plantrack.models.db import session_factory
 from plantrack.models.mail.outbox import Outbox
@@ -113,23 +114,28 @@ def sent_mail(out: Path, url: str, written: set[str] = frozenset()) -> list[Sent
     return mails
 
 
-def received_mail(out: Path, maildir: Path) -> list[tuple[str, str, ShownMessage]]:
-    """Every reply that reached the Maildir (read or not), copied to out/replies/ with a readable page."""
-    target = out / "replies"
-    target.mkdir(exist_ok=True)
-    found = []
-    for folder in [maildir] + sorted(p for p in maildir.glob(".*") if p.is_dir()):
-        for sub in ("new", "cur"):
-            for p in sorted((folder / sub).glob("*")) if (folder / sub).is_dir() else ():
-                found.append((folder.name if folder != maildir else "", p))
+def received_mail(out: Path, maildir: Path, written: set[str] = frozenset()) -> list[tuple[str, str, ShownMessage]]:
+    """Every reply that reached the Maildir (read or not), copied to out/replies/ with a readable page (written:
+    the copies whose page is there already, pages.PageWriter's; the index needs only their headers)."""
+    (out / "replies").mkdir(exist_ok=True)
     out_list = []
-    for box, p in found:
-        eml = target / (re.sub(r"[^A-Za-z0-9._-]+", "_", p.name.split(":")[0])[:100] + ".eml")
-        eml.write_bytes(p.read_bytes())
-        page, shown = write_page(out, eml, 1)
+    for box, p in maildir_files(maildir):
+        eml = reply_copy(out, p)
+        if eml.name in written:
+            page = eml.with_suffix(".html").relative_to(out).as_posix()
+            shown = parse_message(_head(eml.read_bytes()), eml.name)
+        else:
+            eml.write_bytes(p.read_bytes())
+            page, shown = write_page(out, eml, 1)
         out_list.append((box.lstrip(".") or "unread", page, shown))
     out_list.sort(key=lambda t: (t[2].date.isoformat() if t[2].date else "", t[1]))
     return out_list
+
+
+def _head(raw: bytes) -> bytes:
+    """The header block of a message (up to its first empty line)."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[:min(ends) + 2] if ends else raw
 
 
 INDEX = """<!doctype html>
@@ -230,9 +236,10 @@ def write_digests(out: Path, mails: list[SentMail]) -> list[Path]:
     return written
 
 
-def write_site(opts, result, day: date, written: set[str] = frozenset()) -> None:
-    """board.json, board.xlsx, a page per message (written: the sent ones whose page is there), each digest as
-    HTML, index.html."""
+def write_site(opts, result, day: date, written: set[str] = frozenset(),
+               replies_written: set[str] = frozenset()) -> None:
+    """board.json, board.xlsx, a page per message (written, replies_written: the sent ones and the reply copies
+    whose page is there), each digest as HTML, index.html."""
     import os
 
     url = os.environ["PLANTRACK_DATABASE_URL"]
@@ -242,7 +249,7 @@ def write_site(opts, result, day: date, written: set[str] = frozenset()) -> None
     (opts.out / "mail").mkdir(exist_ok=True)
     mails = sent_mail(opts.out, url, written)
     write_digests(opts.out, mails)
-    replies = received_mail(opts.out, opts.state / "maildir")
+    replies = received_mail(opts.out, opts.state / "maildir", replies_written)
     write_index(opts.out, opts.seed, day, summary_lines(result, mails, replies), rows, mails, replies, opts.lang)
 
 

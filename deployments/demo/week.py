@@ -14,11 +14,15 @@ from zoneinfo import ZoneInfo
 from plantrack.config import clock
 from plantrack.config.settings import load_settings
 from plantrack.deployments.demo.focal_points import Answered, FocalPointsOptions, answer_checkins, deliver_replies
-from plantrack.flows.escalate_overdue import escalate_overdue_flow
-from plantrack.flows.ingest_replies import ingest_replies_flow
-from plantrack.flows.publish_calendars import publish_calendars_flow
-from plantrack.flows.send_checkins import send_checkins
-from plantrack.flows.send_weekly_digest import send_weekly_digest
+from plantrack.flows import escalate_overdue, ingest_replies, publish_calendars, send_checkins, send_weekly_digest
+
+# The five flows as deployed, called here with typed arguments (a date): Prefect's check of them would build a
+# pydantic model of the flow's signature on every call (~5 ms a run here) and find nothing to convert.
+escalate_overdue_flow = escalate_overdue.escalate_overdue_flow.with_options(validate_parameters=False)
+send_checkins_flow = send_checkins.send_checkins.with_options(validate_parameters=False)
+ingest_replies_flow = ingest_replies.ingest_replies_flow.with_options(validate_parameters=False)
+publish_calendars_flow = publish_calendars.publish_calendars_flow.with_options(validate_parameters=False)
+send_weekly_digest_flow = send_weekly_digest.send_weekly_digest.with_options(validate_parameters=False)
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,14 @@ def run_week(monday: date, seed: int = 1) -> WeekResult:
     at(monday, 7)
     escalated = escalate_overdue_flow(today=monday)
     at(monday, 8)
-    checkins = send_checkins(today=monday)
+    checkins = send_checkins_flow(today=monday)
     answered = answer_checkins(people, monday)
     delivered = deliver_replies(people, at(friday, 15))
     replies = ingest_replies_flow(today=friday)
     at(friday, 15, 10)
     feeds = publish_calendars_flow(today=friday)
     at(friday, 16)
-    digest = send_weekly_digest(today=friday)
+    digest = send_weekly_digest_flow(today=friday)
     return WeekResult(monday, checkins.sent, answered, delivered, len(feeds.written),
                       replies_applied=replies.applied + replies.partial, receipts_sent=replies.receipts,
                       escalations=len(escalated.fired), escalation_emails=escalated.sent, digests=digest.sent)

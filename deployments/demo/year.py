@@ -107,12 +107,13 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
 
     phase("starting a local Prefect API")
     server = LocalPrefectServer(opts.state / "prefect", lean=True)  # boots while the plan loads
-    pages = PageWriter(opts.out)  # writes the sent messages' pages while the year runs
+    pages = PageWriter(opts.out, opts.state / "maildir")  # writes the messages' pages while the year runs
     try:
         phase("loading the plan 60/KH-UBND")
         _load_plan(os.environ["PLANTRACK_DATABASE_URL"])
         import plantrack.flows  # noqa: F401  (Prefect defaults before Prefect loads)
         import fastapi.encoders  # noqa: F401  (Prefect imports it in the first flow run: ~0.5 s; now, as the API boots)
+        import plantrack.deployments.demo.site  # noqa: F401  (~0.6 s: now, while the API boots, not after the year)
         from prefect.context import SyncClientContext
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -153,7 +154,7 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
     last = min(LAST_DAY, opts.mondays()[-1] + timedelta(days=6)) if opts.mondays() else opts.start
     clock.move_to(datetime.combine(last, dtime(23, 0), timezone(timedelta(hours=7))))  # stamps: the same each run
     try:
-        write_site(opts, result, last, pages.finish())
+        write_site(opts, result, last, *pages.finish())
     finally:
         clock.move_to(None)
     result.site_seconds = time.monotonic() - t0

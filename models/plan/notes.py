@@ -7,16 +7,19 @@ by the plan file, not by the plan ("ngày dự kiến").
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _NO_DATE = re.compile(r"không nêu[^.;]*?(thời gian|ngày|thời hạn)|gives? no[^.;]*?(dates?|deadline|time)\b|no date",
                       re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # a plan's notes are a few hundred strings; every calendar event reads its item's
 def dates_assumed(note: str | None) -> bool:
     """Whether a note says the plan gives no date for its item (so the file chose the dates)."""
     return bool(note) and _NO_DATE.search(note) is not None
 
 
+@lru_cache(maxsize=4096)
 def note_in(note: str, lang: str) -> str:
     """The part of a bilingual note 'Vietnamese text (English text)' in lang: English for 'en', else Vietnamese.
 
