@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Text, and_, bindparam, cast, func, or_, select, text
 
+from plantrack.models import tables
 # The row types live in models/board_rows.py; imported from here too by the board's callers.
 from plantrack.models.board_rows import (BoardRow, DeliverableRow, IndicatorRow, MilestoneItem, Number,  # noqa: F401
                                          QuantityItem, RowKind, json_labels)
@@ -23,7 +23,6 @@ from plantrack.models.deadlines import DeadlinePolicy
 from plantrack.models.enums import DIRECTION_ONLY, Direction, DueWording, ReportedState, Schedule
 from plantrack.models.sqltypes import as_utc
 from plantrack.models.status import DUE_SOON_WORKING_DAYS, OPEN_STATUSES, StatusKey, days_left, derive_status
-from plantrack.models import tables
 
 if TYPE_CHECKING:  # the board reads through Core only: `plantrack status` never loads the ORM
     from sqlalchemy.orm import Session
