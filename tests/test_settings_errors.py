@@ -1,6 +1,8 @@
 """A bad setting or option never prints a traceback: one line that names it and what is allowed, exit 1."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 BAD = [
@@ -47,6 +49,8 @@ def test_settings_convert_each_value_to_its_type_given_over_environment_over_def
     from plantrack.config.settings import Settings, SettingsError
     from plantrack.models.enums import RoundPeriod
 
+    for name in [n for n in os.environ if n.upper().startswith("PLANTRACK_")]:  # the suite sets some
+        monkeypatch.delenv(name)
     for k, v in {"PLANTRACK_SMTP_PORT": " 587 ", "plantrack_smtp_verify_cert": "no", "PLANTRACK_CHECKIN_PERIOD": "month",
                  "PLANTRACK_CALENDAR_ALARM_TIME": "07:30", "PLANTRACK_SMTP_TIMEOUT": "2.5", "PLANTRACK_LANG": "en",
                  "PLANTRACK_DATA_DIR": "/srv/pt", "PLANTRACK_NOT_A_SETTING": "x"}.items():
