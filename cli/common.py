@@ -69,13 +69,13 @@ state = State()
 
 
 def flag(*names: str, help: str | None = None):
-    """A boolean option, listed in --help without a type: typer prints '<bool>' beside a flag, which reads as if it
-    took a value."""
+    """A boolean option, listed in --help without a type (typer 0.29 printed '<bool>' beside flags, which read as if
+    they took a value)."""
     return typer.Option(False, *names, help=help, metavar="")
 
 
 def today_option(help: str = "evaluate as of YYYY-MM-DD"):
-    """--today, shown as taking YYYY-MM-DD (typer would print '<str>')."""
+    """--today, shown as taking YYYY-MM-DD."""
     return typer.Option(None, "--today", help=help, metavar="YYYY-MM-DD")
 
 
