@@ -4,11 +4,12 @@
     python bench/bench_daily.py --demo [--seed 1]                     # plantrack demo: wall time, peak memory
     python bench/bench_daily.py --national [--deliverables 100000]    # peak memory of each flow at national scale
 
-The daily cycle is every flow that runs each working day (reply intake, escalation, calendars; a step is
-listed in STEPS once its flow exists). Each day runs twice on copies of one database: the same use-case
-functions called directly in this process, then the flows through a local Prefect API (heartbeats off, as
-deployed runs have them). Goal: flows <= 1.3x direct. National scale: each flow in a fresh process through
-Prefect on a plan of 5,000 agencies; peak resident memory (VmHWM) of that process; goal <= 400 MB.
+The daily cycle is every flow that runs each working day: reply intake, escalation, calendars. Each day runs
+twice on copies of one database: the flows' steps called directly in this process (the use case, the run
+report's text, the board's tables: all the flow computes, leaving Prefect only its runs and storing the
+artifacts), then the flows through a local Prefect API (heartbeats off, as deployed runs have them).
+Goal: flows <= 1.3x direct. National scale: each flow in a fresh process through Prefect on a plan of
+5,000 agencies; peak resident memory (VmHWM) of that process; goal <= 400 MB.
 """
 from __future__ import annotations
 
@@ -31,30 +32,62 @@ DAY0 = date(2024, 3, 4)  # a Monday
 @dataclass(frozen=True)
 class Step:
     name: str  # the flow's name
-    direct: Callable  # (settings, day) -> None: the use case called in this process
+    direct: Callable  # (settings, day) -> None: the flow's steps called in this process
     flow: str  # "module:flow object", called with today=day
 
 
-def _calendars_direct(settings, day):
-    from plantrack.notifications.calendar.publish import PublishOptions, publish_calendars
+def _board_direct(settings, day):
+    """What publish_status_board computes (the board and its two tables) without storing the artifacts."""
+    from plantrack.notifications.board import (BoardOptions, agency_table, board_description, overdue_table,
+                                               status_board)
 
-    publish_calendars(PublishOptions.from_settings(settings), day)
+    opts = BoardOptions.from_settings(settings)
+    board = status_board(opts, day)
+    board_description(board, opts.lang, opts.max_rows)
+    agency_table(board, opts.lang, opts.max_rows)
+    overdue_table(board, opts.lang, opts.max_rows)
+
+
+def _calendars_direct(settings, day):
+    """publish-calendars' steps called directly: the feeds, the run report's text, the board."""
+    from plantrack.notifications.calendar.publish import PublishOptions, publish_calendars
+    from plantrack.notifications.run_reports import calendars
+
+    r = publish_calendars(PublishOptions.from_settings(settings), day)
+    calendars.markdown(r, day, settings.lang), calendars.description(r, settings.lang)
+    _board_direct(settings, day)
 
 
 def _replies_direct(settings, day):
-    """ingest-replies' steps called directly: every batch of the Maildir, then the receipts sent."""
+    """ingest-replies' steps called directly: every batch of the Maildir, the receipts sent, the run report's
+    text, the board."""
     from plantrack.notifications.mail.checkins import CheckinOptions
     from plantrack.notifications.mail.inbound.ingest import IngestOptions, ingest_replies
     from plantrack.notifications.mail.inbound.send import send_outbox
+    from plantrack.notifications.run_reports import replies
 
     opts = IngestOptions.from_settings(settings)
-    while ingest_replies(opts, day).more:
-        pass
-    send_outbox(CheckinOptions.from_settings(settings))
+    total = ingest_replies(opts, day)
+    while total.more:
+        total = total + ingest_replies(opts, day)
+    sent = send_outbox(CheckinOptions.from_settings(settings))
+    replies.markdown(total, sent, settings.lang), replies.description(total, settings.lang)
+    _board_direct(settings, day)
+
+
+def _escalation_direct(settings, day):
+    """escalate-overdue's steps called directly: the sweep, its emails sent, the run report's text, the board."""
+    from plantrack.notifications.mail.escalation import EscalationOptions, escalate_overdue
+    from plantrack.notifications.run_reports import escalations
+
+    r = escalate_overdue(EscalationOptions.from_settings(settings), day)
+    escalations.markdown(r, settings.lang), escalations.description(r, settings.lang)
+    _board_direct(settings, day)
 
 
 STEPS = [  # the daily cycle, in its order of the day
     Step("ingest-replies", _replies_direct, "plantrack.flows.ingest_replies:ingest_replies_flow"),
+    Step("escalate-overdue", _escalation_direct, "plantrack.flows.escalate_overdue:escalate_overdue_flow"),
     Step("publish-calendars", _calendars_direct, "plantrack.flows.publish_calendars:publish_calendars_flow"),
 ]
 
@@ -118,7 +151,10 @@ def build_plan(url: str, deliverables: int, agencies: int | None = None) -> None
         s.execute(insert(Plan), [dict(id=1, number="1/KH-QG", title="Kế hoạch bảo vệ trẻ em toàn quốc", issuer="Bộ",
                                       issued_on=date(2024, 1, 2), period_start=date(2024, 1, 2),
                                       period_end=date(2024, 12, 31), file_sha256="0" * 64, loaded_at=now)])
-        s.execute(insert(Agency), [dict(id=i, code=f"CQ-{i:05d}", name=f"Sở Lao động - TB&XH số {i}",
+        # The first two carry the codes the default escalation ladder names: the plan's coordinator and the
+        # provincial committee (the Deputy Chair), so that every rung has someone to mail.
+        codes = {1: "SLDTBXH", 2: "UBND-TINH"}
+        s.execute(insert(Agency), [dict(id=i, code=codes.get(i, f"CQ-{i:05d}"), name=f"Sở Lao động - TB&XH số {i}",
                                         kind="department", aliases=[]) for i in range(1, n + 1)])
         s.execute(insert(Person), [dict(id=i, email=f"daumoi.{i}@tinh.example.org", name=f"Nguyễn Thị Đầu Mối {i}")
                                    for i in range(1, n + 1)]
