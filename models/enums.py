@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum as SAEnum
+if TYPE_CHECKING:
+    from sqlalchemy import Enum as SAEnum
 
 
 class ReportedState(StrEnum):
@@ -105,5 +107,7 @@ def db_enum(enum: type[StrEnum], length: int) -> SAEnum:
 
     No constraint so that adding a member never needs a migration; the ORM refuses unknown values.
     """
+    from sqlalchemy import Enum as SAEnum  # here: the CLI and the mail builders use the enums without SQLAlchemy
+
     return SAEnum(enum, native_enum=False, create_constraint=False, length=length,
                   values_callable=lambda e: [m.value for m in e], validate_strings=True)

@@ -346,3 +346,17 @@ def test_status_loads_neither_the_orm_nor_pydantic(loaded_sqlite):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "Tiến độ ngày 01/07/2024" in out
     assert out.rstrip().endswith("LOADED []"), out[-300:]
+
+
+def test_help_and_mail_show_start_without_sqlalchemy(tmp_path):
+    """Commands that read no database load no SQLAlchemy (~0.2 s of a start here): `--help` and `mail show`."""
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(b"From: a@example.org\r\nTo: b@example.org\r\nSubject: =?utf-8?b?VGnhur9u?=\r\n"
+                    b"Content-Type: text/plain; charset=utf-8\r\n\r\nXin ch\xc3\xa0o\r\n")
+    for args in (["--help"], ["mail", "show", str(eml)]):
+        code = ("import sys\nfrom plantrack.cli.main import app\n"
+                f"sys.argv = ['plantrack', *{args!r}]\n"
+                "try:\n    app()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+                "print('SQLALCHEMY', 'sqlalchemy' in sys.modules)")
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        assert out.rstrip().endswith("SQLALCHEMY False"), (args, out[-300:])
