@@ -118,7 +118,7 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
         from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
         from plantrack.config import clock
-        from plantrack.deployments.local_api import drain_workers
+        from plantrack.deployments.local_api import drain_workers, events_kept_nowhere
         from plantrack.deployments.demo.week import run_week
 
         phase("waiting for the Prefect API")
@@ -130,8 +130,9 @@ def run_demo(opts: DemoOptions, on_week: Callable[[int, int, object], None] | No
             # Heartbeats off: each one costs a flow run ~1 s here, and these runs are seconds long.
             # One API client for the year: each flow run would otherwise build its own (~60 ms here, most of
             # it loading the system's CA certificates into a new SSL context).
+            # No events: the lean API keeps none, and nothing in the demo listens to them.
             with temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
-                    SyncClientContext.get_or_create():
+                    SyncClientContext.get_or_create(), events_kept_nowhere():
                 for i, monday in enumerate(mondays):
                     week = run_week(monday, opts.seed)
                     pages.add_new()
