@@ -3,6 +3,7 @@ available, counted phrases in the right form, dates dd/mm/yyyy, and every fact t
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 from plantrack.notifications.calendar.publish import PublishResult
 from plantrack.notifications.mail.checkin_round import NotBuilt, RoundSummary
@@ -13,10 +14,14 @@ from plantrack.notifications.mail.escalation_run import EscalationResult, Fired
 from plantrack.notifications.mail.inbound.apply import Handled
 from plantrack.notifications.mail.inbound.ingest import IngestResult
 from plantrack.notifications.mail.inbound.send import Sent
+from plantrack.notifications.mail.smtp import SmtpConfig
+from plantrack.notifications.mail.transports import (Destination, EmlDirTransport, MemoryTransport, SmtpTransport,
+                                                     TransportKind)
 from plantrack.notifications.run_reports import calendars, checkins, digest, escalations, replies
 
 LEASE = datetime(2024, 6, 18, 2, 5)
 FAILED = Failure(7, "vanthu@sxd.example.org", "SXD: cập nhật tiến độ", "550 mailbox unavailable")
+RELAY = Destination(TransportKind.SMTP, "relay:25")
 
 
 def _missing(text: str, *parts: str) -> list[str]:
@@ -32,13 +37,13 @@ def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
     r = EscalationResult(date(2024, 6, 18), True, fired=(
         _fired("VI.1/SYT", "SYT", "deadline", 2, ("daumoi.syt@x.org",)),
         _fired(None, "STC", "silent", 4, ()), _fired("III.2", "SGD", "blocked", 3, ("giamdoc.sgd@x.org",))),
-        queued=2, already_queued=1, resolved=1, sent=2, failed=1, failures=(FAILED,), transport="SMTP relay:25",
+        queued=2, already_queued=1, resolved=1, sent=2, failed=1, failures=(FAILED,), transport=RELAY,
         demo=True, unreachable=("III.2 L3 coordinator",))
     vi, en = escalations.markdown(r, "vi"), escalations.markdown(r, "en")
     assert vi.startswith("# Đôn đốc ngày 18/06/2024\n") and en.startswith("# Escalations 18/06/2024\n")
     assert not _missing(
         vi, "- **3 lượt đôn đốc** mới; thư đưa vào hàng đợi lần này: 2 (đã có trong hàng đợi: 1); đã khắc phục: 1",
-        "- Đã gửi 2, gửi lại 0, lỗi 1, còn chờ gửi 0 (SMTP relay:25)",
+        "- Đã gửi 2, gửi lại 0, lỗi 1, còn chờ gửi 0 (máy chủ gửi thư SMTP relay:25)",
         "| Mức | Cơ quan | Lý do | Nhiệm vụ | Người nhận |",
         "| 4 Phó Chủ tịch UBND tỉnh | STC | không trả lời | (Nhiệm vụ STC) | (chỉ liệt kê, không gửi thư) |",
         "| 3 cơ quan thường trực | SGD | vướng mắc | III.2 | giamdoc.sgd@x.org |",
@@ -48,7 +53,7 @@ def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
         "## Không gửi được", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | 550 mailbox unavailable |")
     assert not _missing(
         en, "- **3 escalations** fired; emails queued now: 2 (already queued: 1); resolved: 1",
-        "- Sent 2, retried 0, failed 1, still queued 0 (SMTP relay:25)",
+        "- Sent 2, retried 0, failed 1, still queued 0 (SMTP relay relay:25)",
         "| 4 Deputy Chair | STC | silent | (Nhiệm vụ STC) | (listed, no email) |",
         "| 3 coordinator | SGD | blocked | III.2 |", "| 2 overdue | SYT | deadline | VI.1/SYT |",
         "**Demo mode**: no PLANTRACK_SECRET_KEY", "| To | Subject | Reason |")
@@ -104,7 +109,7 @@ def test_calendars_written_and_unchanged():
 def test_checkins_round_counts_and_relay_trouble():
     q = RoundSummary(["60/KH-UBND 2024-W21"], 5, 4, 1, ["STC"], ["SYT", "SGD"],
                      [NotBuilt("SXD", "x@sxd", "bad header")], True)
-    r = CheckinResult(q, sent=1, failed=1, failures=(FAILED,), still_queued=3, transport="SMTP relay:25",
+    r = CheckinResult(q, sent=1, failed=1, failures=(FAILED,), still_queued=3, transport=RELAY,
                       config_error="the relay refused the login", relay_problem="auth_failed")
     vi, en = checkins.markdown(r, "vi"), checkins.markdown(r, "en")
     assert vi.splitlines()[:5] == [
@@ -112,12 +117,13 @@ def test_checkins_round_counts_and_relay_trouble():
         "| Mới đưa vào hàng đợi | Đã có trong hàng đợi | Đã gửi | Gửi lại | Lỗi | Còn chờ gửi |",
         "| --- | --- | --- | --- | --- | --- |", "| 4 | 1 | 1 | 0 | 1 | 3 |"]
     assert en.startswith("# Check-ins 60/KH-UBND week 21/2024\n")
-    assert not _missing(vi, "Gửi qua: SMTP relay:25", "`plantrack report --by` kể từ khi gửi đề nghị): SYT, SGD",
+    assert not _missing(vi, "Gửi qua: máy chủ gửi thư SMTP relay:25",
+                        "`plantrack report --by` kể từ khi gửi đề nghị): SYT, SGD",
                         "Chưa có đầu mối (không gửi đề nghị): STC",
                         "**Lỗi cấu hình máy chủ gửi thư** (auth_failed): the relay refused the login; không gửi thêm "
                         "thư nào, thư vẫn nằm trong hàng đợi.",
                         "| x@sxd | SXD | bad header |", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ |")
-    assert not _missing(en, "Sent through: SMTP relay:25", "No focal point (not asked): STC",
+    assert not _missing(en, "Sent through: SMTP relay relay:25", "No focal point (not asked): STC",
                         "**Relay configuration error** (auth_failed)")
     assert checkins.description(r, "vi") == "Lượt chạy này đã gửi 1 thư"
     assert checkins.description(r, "en") == "1 email sent by this run"
@@ -136,7 +142,7 @@ def _digest(plan: str, queued: bool) -> PlanDigest:
 
 def test_digest_rows_and_the_send_lock():
     r = DigestResult(DigestSummary((_digest("60/KH-UBND", True), _digest("61/KH-UBND", False)), ("62/KH-UBND",)),
-                     sent=1, transport="memory", locked_by="host:42:run-1", lock_until=LEASE)
+                     sent=1, transport=Destination(TransportKind.MEMORY), locked_by="host:42:run-1", lock_until=LEASE)
     vi, en = digest.markdown(r, "vi"), digest.markdown(r, "en")
     assert vi.splitlines()[:5] == [
         "# Tóm tắt tiến độ tuần", "",
@@ -144,7 +150,8 @@ def test_digest_rows_and_the_send_lock():
         "| --- | --- | --- | --- | --- | --- | --- |",
         "| 60/KH-UBND | tuần 25/2024 | đã đưa vào hàng đợi | pct@ubnd.example.org | - | 3 | 1 |"]
     assert "| 61/KH-UBND | week 25/2024 | already queued this week | pct@ubnd.example.org | - | 3 | 1 |" in en
-    assert "Đã gửi 1, gửi lại 0, lỗi 0, còn chờ gửi 0 (memory)" in vi
+    assert "Đã gửi 1, gửi lại 0, lỗi 0, còn chờ gửi 0 (bộ nhớ, chỉ dùng khi kiểm thử)" in vi
+    assert "Sent 1, retried 0, failed 0, still queued 0 (memory, tests only)" in en
     assert "Chưa có người nhận bản tóm tắt trong tệp kế hoạch (digest_to): 62/KH-UBND" in vi
     assert ("(đến 18/06/2024 02:05:00 UTC)**: bản tóm tắt vẫn nằm trong hàng đợi; lượt chạy đó (hoặc lượt sau) "
             "sẽ gửi.") in vi
@@ -177,3 +184,14 @@ def test_replies_counts_lines_not_applied_and_plurals():
     assert replies.description(one, "en") == "1 reply read by this run"
     assert replies.description(r, "en") == "2 replies read by this run"
     assert replies.description(r, "vi") == "Lượt chạy này đã đọc 2 thư trả lời"
+
+
+def test_each_transport_says_where_mail_goes_in_both_languages():
+    relay = SmtpTransport(SmtpConfig("mail.laocai.gov.vn", 587, "starttls")).destination
+    folder = EmlDirTransport(Path("/srv/plantrack/outbox")).destination
+    memory = MemoryTransport().destination
+    assert relay.describe("vi") == "máy chủ gửi thư SMTP mail.laocai.gov.vn:587"
+    assert relay.describe("en") == "SMTP relay mail.laocai.gov.vn:587"
+    assert folder.describe("vi") == "tệp .eml trong thư mục /srv/plantrack/outbox"
+    assert folder.describe("en") == ".eml files in /srv/plantrack/outbox"
+    assert memory.describe("vi") == "bộ nhớ, chỉ dùng khi kiểm thử" and memory.describe("en") == "memory, tests only"

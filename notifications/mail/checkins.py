@@ -21,7 +21,7 @@ from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
 from plantrack.notifications.mail.checkin_round import MailIdentity, ReplyWindow, RoundSummary, enqueue_round, mail_identity
 from plantrack.notifications.mail.dispatch import Dispatcher, Failure, RetryPolicy, SendReport
 from plantrack.notifications.mail.smtp import RateLimiter, RelayProblem
-from plantrack.notifications.mail.transports import Transport, transport_from_settings
+from plantrack.notifications.mail.transports import Destination, Transport, transport_from_settings
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class CheckinResult:
     locked_by: str | None = None
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
-    transport: str = ""
+    transport: Destination | None = None
 
 
 # The steps ------------------------------------------------------------------------------------------
@@ -179,8 +179,8 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
     with send_lock(opts, run_id) as lock:
         if lock.held_by:
             return CheckinResult(None, locked_by=lock.held_by, lock_message=lock.message, lock_until=lock.until,
-                                 transport=opts.sending.transport.describe())
+                                 transport=opts.sending.transport.destination)
         queued = queue_checkins(opts, today)
         r = send_due_mail(opts, lock.holder, limiter)
     return CheckinResult(queued, r.sent, r.retried, r.failed, tuple(r.failures), r.still_queued, r.unreachable,
-                         r.config_error, r.relay_problem, transport=opts.sending.transport.describe())
+                         r.config_error, r.relay_problem, transport=opts.sending.transport.destination)

@@ -28,6 +28,7 @@ from plantrack.notifications.mail.digest_message import DigestData, build_digest
 from plantrack.notifications.mail.dispatch import Failure
 from plantrack.notifications.mail.message import key_tag
 from plantrack.notifications.mail.smtp import RateLimiter
+from plantrack.notifications.mail.transports import Destination
 
 
 class DigestConfigError(ValueError):
@@ -97,7 +98,7 @@ class DigestResult:
     locked_by: str | None = None  # another live run holds the send lock: it sends the digest
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
-    transport: str = ""
+    transport: Destination | None = None
 
 
 # The steps ------------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def run_digest(opts: DigestOptions, today: date, run_id: str | None = None,
     limiter: paces the messages (default: PLANTRACK_SMTP_RATE_PER_MINUTE in this process).
     """
     summary = queue_digest(opts, today)
-    transport = opts.sending.transport.describe()
+    transport = opts.sending.transport.destination
     with checkins.send_lock(opts, run_id) as lock:
         if lock.held_by:
             return DigestResult(summary, locked_by=lock.held_by, lock_message=lock.message, lock_until=lock.until,

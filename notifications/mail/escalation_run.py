@@ -10,6 +10,7 @@ from plantrack.models.status import DUE_SOON_WORKING_DAYS
 from plantrack.notifications.mail.checkin_round import MailIdentity, mail_identity
 from plantrack.notifications.mail.checkins import CheckinOptions, SendOptions
 from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.transports import Destination
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class EscalationResult:
     locked_by: str | None = None  # another live run held the send lock: nothing was done
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
-    transport: str = ""
+    transport: Destination | None = None
 
     def by_level_agency(self) -> dict[tuple[int, str], list[Fired]]:
         """Fired rungs grouped by (level, agency), highest level first."""

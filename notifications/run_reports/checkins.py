@@ -4,7 +4,7 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.checkins import CheckinResult
-from plantrack.notifications.run_reports.common import (demo_line, failures_table, lock_line, table,
+from plantrack.notifications.run_reports.common import (demo_line, destination, failures_table, lock_line, table,
                                                         unreachable_line)
 
 
@@ -36,7 +36,7 @@ def markdown(r: CheckinResult, lang: str) -> str:
     lines = ["# " + _("Check-ins %(rounds)s") % {"rounds": round_names(q.round_keys, lang)}, "",
              *table([_("Queued now"), _("Already queued"), _("Sent"), _("Retried"), _("Failed"), _("Still queued")],
                     [(q.queued, q.already_queued, r.sent, r.retried, r.failed, r.still_queued)]),
-             "", _("Sent through: %(transport)s") % {"transport": r.transport}, ""]
+             "", _("Sent through: %(transport)s") % {"transport": destination(r.transport, lang)}, ""]
     if q.demo:
         lines += [demo_line(lang), ""]
     if q.missed_last_round:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from plantrack.config.i18n import format_day, gettext_for
+from plantrack.notifications.mail.transports import Destination
 
 
 class Sending(Protocol):
@@ -15,7 +16,7 @@ class Sending(Protocol):
     retried: int
     failed: int
     still_queued: int
-    transport: str
+    transport: Destination | None
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
@@ -24,11 +25,16 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
             *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
 
 
+def destination(d: Destination | None, lang: str) -> str:
+    """Where the run's mail went: 'máy chủ gửi thư SMTP relay:25', 'tệp .eml trong thư mục /srv/outbox'."""
+    return d.describe(lang) if d is not None else "-"
+
+
 def sent_line(r: Sending, lang: str) -> str:
     _ = gettext_for(lang)
     return (_("Sent %(sent)s, retried %(retried)s, failed %(failed)s, still queued %(still)s (%(transport)s)")
             % {"sent": r.sent, "retried": r.retried, "failed": r.failed, "still": r.still_queued,
-               "transport": r.transport})
+               "transport": destination(r.transport, lang)})
 
 
 def demo_line(lang: str) -> str:
