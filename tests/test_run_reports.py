@@ -14,14 +14,18 @@ from plantrack.notifications.mail.escalation_run import EscalationResult, Fired
 from plantrack.notifications.mail.inbound.apply import Handled
 from plantrack.notifications.mail.inbound.ingest import IngestResult
 from plantrack.notifications.mail.inbound.send import Sent
-from plantrack.notifications.mail.smtp import SmtpConfig
+from plantrack.notifications.mail.smtp import FailureKind, RelayError, RelayProblem, SmtpConfig
 from plantrack.notifications.mail.transports import (Destination, EmlDirTransport, MemoryTransport, SmtpTransport,
                                                      TransportKind)
 from plantrack.notifications.run_reports import calendars, checkins, digest, escalations, replies
+from plantrack.notifications.run_reports.common import failure_reason, relay_text
 
 LEASE = datetime(2024, 6, 18, 2, 5)
-FAILED = Failure(7, "vanthu@sxd.example.org", "SXD: cập nhật tiến độ", "550 mailbox unavailable")
+FAILED = Failure(7, "vanthu@sxd.example.org", "SXD: cập nhật tiến độ", "550 mailbox unavailable",
+                 FailureKind.MESSAGE_REFUSED, "550 mailbox unavailable")
 RELAY = Destination(TransportKind.SMTP, "relay:25")
+LOGIN_REFUSED = RelayError(RelayProblem.AUTH_FAILED, "relay:25", "535 5.7.8 Authentication credentials invalid",
+                           "relay:25 refused the login of 'theodoi': 535 5.7.8 Authentication credentials invalid")
 
 
 def _missing(text: str, *parts: str) -> list[str]:
@@ -50,13 +54,15 @@ def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
         "| 2 quá hạn | SYT | theo hạn | VI.1/SYT | daumoi.syt@x.org |",
         "**Chế độ demo**: chưa đặt PLANTRACK_SECRET_KEY",
         "**Không có người nhận** (bổ sung người vào danh bạ): III.2 L3 coordinator",
-        "## Không gửi được", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | 550 mailbox unavailable |")
+        "## Không gửi được",
+        "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | máy chủ gửi thư từ chối thư: `550 mailbox unavailable` |")
     assert not _missing(
         en, "- **3 escalations** fired; emails queued now: 2 (already queued: 1); resolved: 1",
         "- Sent 2, retried 0, failed 1, still queued 0 (SMTP relay relay:25)",
         "| 4 Deputy Chair | STC | silent | (Nhiệm vụ STC) | (listed, no email) |",
         "| 3 coordinator | SGD | blocked | III.2 |", "| 2 overdue | SYT | deadline | VI.1/SYT |",
-        "**Demo mode**: no PLANTRACK_SECRET_KEY", "| To | Subject | Reason |")
+        "**Demo mode**: no PLANTRACK_SECRET_KEY", "| To | Subject | Reason |",
+        "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | the relay refused the message: `550 mailbox unavailable` |")
     assert escalations.description(r, "vi") == "3 lượt đôn đốc ngày 18/06/2024"
     assert escalations.description(r, "en") == "3 escalations on 18/06/2024"
     one = EscalationResult(date(2024, 6, 18), True, fired=r.fired[:1])
@@ -110,7 +116,7 @@ def test_checkins_round_counts_and_relay_trouble():
     q = RoundSummary(["60/KH-UBND 2024-W21"], 5, 4, 1, ["STC"], ["SYT", "SGD"],
                      [NotBuilt("SXD", "x@sxd", "bad header")], True)
     r = CheckinResult(q, sent=1, failed=1, failures=(FAILED,), still_queued=3, transport=RELAY,
-                      config_error="the relay refused the login", relay_problem="auth_failed")
+                      config_error=LOGIN_REFUSED)
     vi, en = checkins.markdown(r, "vi"), checkins.markdown(r, "en")
     assert vi.splitlines()[:5] == [
         "# Đề nghị cập nhật tiến độ 60/KH-UBND tuần 21/2024", "",
@@ -120,11 +126,17 @@ def test_checkins_round_counts_and_relay_trouble():
     assert not _missing(vi, "Gửi qua: máy chủ gửi thư SMTP relay:25",
                         "`plantrack report --by` kể từ khi gửi đề nghị): SYT, SGD",
                         "Chưa có đầu mối (không gửi đề nghị): STC",
-                        "**Lỗi cấu hình máy chủ gửi thư** (auth_failed): the relay refused the login; không gửi thêm "
-                        "thư nào, thư vẫn nằm trong hàng đợi.",
-                        "| x@sxd | SXD | bad header |", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ |")
+                        "**Lỗi cấu hình máy chủ gửi thư**: relay:25 không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm "
+                        "tra PLANTRACK_SMTP_USER và PLANTRACK_SMTP_PASSWORD): `535 5.7.8 Authentication credentials "
+                        "invalid`; không gửi thêm thư nào, thư vẫn nằm trong hàng đợi.",
+                        "| x@sxd | SXD | không tạo được thư (sửa thông tin trong danh bạ): `bad header` |",
+                        "| vanthu@sxd.example.org | SXD: cập nhật tiến độ |")
+    assert "theodoi" not in vi  # our English sentence (it names the user) is for logs, not the artifact
     assert not _missing(en, "Sent through: SMTP relay relay:25", "No focal point (not asked): STC",
-                        "**Relay configuration error** (auth_failed)")
+                        "**Relay configuration error**: relay:25 refused the user name or password (check "
+                        "PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD): `535 5.7.8 Authentication credentials "
+                        "invalid`; nothing more was sent, the messages stay queued.",
+                        "| x@sxd | SXD | not built (fix the directory entry): `bad header` |")
     assert checkins.description(r, "vi") == "Lượt chạy này đã gửi 1 thư"
     assert checkins.description(r, "en") == "1 email sent by this run"
     assert checkins.description(CheckinResult(q, sent=2), "en") == "2 emails sent by this run"
@@ -195,3 +207,54 @@ def test_each_transport_says_where_mail_goes_in_both_languages():
     assert folder.describe("vi") == "tệp .eml trong thư mục /srv/plantrack/outbox"
     assert folder.describe("en") == ".eml files in /srv/plantrack/outbox"
     assert memory.describe("vi") == "bộ nhớ, chỉ dùng khi kiểm thử" and memory.describe("en") == "memory, tests only"
+
+
+def test_failure_reasons_explain_first_then_quote_the_relay():
+    def failure(kind, reply, tries=0):
+        return Failure(1, "a@x.org", "s", reply, kind, reply, tries)
+
+    cases = [
+        (failure(FailureKind.RECIPIENT_REFUSED, "a@x.org: 550 5.1.1 <a@x.org>: Recipient address rejected"),
+         "máy chủ gửi thư từ chối địa chỉ người nhận: `a@x.org: 550 5.1.1 <a@x.org>: Recipient address rejected`",
+         "the relay refused the recipient: `a@x.org: 550 5.1.1 <a@x.org>: Recipient address rejected`"),
+        (failure(FailureKind.MESSAGE_REFUSED, "554 5.7.1 Message rejected as spam"),
+         "máy chủ gửi thư từ chối thư: `554 5.7.1 Message rejected as spam`",
+         "the relay refused the message: `554 5.7.1 Message rejected as spam`"),
+        (failure(FailureKind.DEFERRED, "421 4.7.0 Try again later", 5),
+         "đã thử 5 lần vẫn không gửi được (máy chủ gửi thư tạm thời chưa nhận thư): `421 4.7.0 Try again later`",
+         "gave up after 5 tries (the relay asked to try later): `421 4.7.0 Try again later`"),
+        (failure(FailureKind.CONNECTION, "SMTPServerDisconnected: Connection lost", 5),
+         "đã thử 5 lần vẫn không gửi được (mất kết nối với máy chủ gửi thư): `SMTPServerDisconnected: Connection lost`",
+         "gave up after 5 tries (the connection to the relay failed): `SMTPServerDisconnected: Connection lost`"),
+        (failure(FailureKind.NOT_SENDABLE, "SMTPNotSupported: SMTPUTF8 not supported"),
+         "không thể gửi thư này: `SMTPNotSupported: SMTPUTF8 not supported`",
+         "this message cannot be sent: `SMTPNotSupported: SMTPUTF8 not supported`"),
+    ]
+    for f, vi, en in cases:
+        assert (failure_reason(f, "vi"), failure_reason(f, "en")) == (vi, en)
+    assert failure_reason(Failure(1, "a", "s", "as stored"), "vi") == "as stored"  # no kind known: the row's words
+
+
+def test_relay_problems_explain_first_then_quote_the_relay_or_the_network():
+    def vi(problem, reply=""):
+        return relay_text(RelayError(problem, "relay:587", reply, "English sentence for logs"), "vi")
+
+    assert vi(RelayProblem.UNREACHABLE, "ConnectionRefusedError: [Errno 111] Connect call failed") == (
+        "relay:587 không phản hồi hoặc đã ngắt kết nối: `ConnectionRefusedError: [Errno 111] Connect call failed`")
+    assert vi(RelayProblem.TLS_UNVERIFIED, "self-signed certificate") == (
+        "không xác minh được chứng chỉ TLS của relay:587 (đặt PLANTRACK_SMTP_CA_FILE là tệp CA đã ký chứng chỉ đó): "
+        "`self-signed certificate`")
+    assert vi(RelayProblem.TLS_FAILED, "WRONG_VERSION_NUMBER") == (
+        "không thiết lập được kết nối TLS với relay:587 (kiểm tra PLANTRACK_SMTP_SECURITY và PLANTRACK_SMTP_PORT): "
+        "`WRONG_VERSION_NUMBER`")
+    assert vi(RelayProblem.STARTTLS_NOT_OFFERED) == (
+        "relay:587 không hỗ trợ STARTTLS (kiểm tra PLANTRACK_SMTP_PORT và PLANTRACK_SMTP_SECURITY)")
+    assert vi(RelayProblem.AUTH_NOT_OFFERED, "AUTH GSSAPI").startswith(
+        "relay:587 không cho đăng nhập theo cách plantrack hỗ trợ (PLAIN, LOGIN, CRAM-MD5)")
+    assert vi(RelayProblem.AUTH_REQUIRED, "530 5.7.0 Authentication required") == (
+        "relay:587 yêu cầu đăng nhập (hoặc TLS) trước khi gửi (đặt PLANTRACK_SMTP_USER, PLANTRACK_SMTP_PASSWORD và "
+        "PLANTRACK_SMTP_SECURITY): `530 5.7.0 Authentication required`")
+    assert relay_text(LOGIN_REFUSED, "en") == (
+        "relay:25 refused the user name or password (check PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD): "
+        "`535 5.7.8 Authentication credentials invalid`")
+    assert str(LOGIN_REFUSED) == LOGIN_REFUSED.message  # logs, the CLI and the flow's error keep the English sentence

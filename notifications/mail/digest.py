@@ -27,7 +27,7 @@ from plantrack.notifications.mail.checkins import SendOptions
 from plantrack.notifications.mail.digest_message import DigestData, build_digest_message
 from plantrack.notifications.mail.dispatch import Failure
 from plantrack.notifications.mail.message import key_tag
-from plantrack.notifications.mail.smtp import RateLimiter
+from plantrack.notifications.mail.smtp import RateLimiter, RelayError
 from plantrack.notifications.mail.transports import Destination
 
 
@@ -93,8 +93,8 @@ class DigestResult:
     failed: int = 0
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
-    unreachable: str | None = None
-    config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings
+    unreachable: RelayError | None = None
+    config_error: RelayError | None = None  # the relay refused our TLS/certificate/AUTH settings
     locked_by: str | None = None  # another live run holds the send lock: it sends the digest
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)

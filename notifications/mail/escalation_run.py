@@ -10,6 +10,7 @@ from plantrack.models.status import DUE_SOON_WORKING_DAYS
 from plantrack.notifications.mail.checkin_round import MailIdentity, mail_identity
 from plantrack.notifications.mail.checkins import CheckinOptions, SendOptions
 from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.smtp import RelayError
 from plantrack.notifications.mail.transports import Destination
 
 
@@ -80,8 +81,8 @@ class EscalationResult:
     failed: int = 0
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
-    relay_unreachable: str | None = None
-    relay_config_error: str | None = None  # the relay refused our TLS/AUTH setup: nothing more was sent
+    relay_unreachable: RelayError | None = None
+    relay_config_error: RelayError | None = None  # the relay refused our TLS/AUTH setup: nothing more was sent
     locked_by: str | None = None  # another live run held the send lock: nothing was done
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)

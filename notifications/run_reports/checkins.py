@@ -4,7 +4,8 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.checkins import CheckinResult
-from plantrack.notifications.run_reports.common import (demo_line, destination, failures_table, lock_line, table,
+from plantrack.notifications.run_reports.common import (config_error_line, demo_line, destination, failure_rows,
+                                                        failures_table, lock_line, not_built_reason, table,
                                                         unreachable_line)
 
 
@@ -47,8 +48,7 @@ def markdown(r: CheckinResult, lang: str) -> str:
     if r.unreachable:
         lines += [unreachable_line(r.unreachable, lang), ""]
     if r.config_error:
-        lines += [_("**Relay configuration error** (%(problem)s): %(error)s; nothing more was sent, the messages "
-                    "stay queued.") % {"problem": r.relay_problem, "error": r.config_error}, ""]
-    lines += failures_table([(nb.to, nb.agency, nb.reason) for nb in q.not_built]
-                            + [(f.to, f.subject, f.reason) for f in r.failures], lang)
+        lines += [config_error_line(r.config_error, lang), ""]
+    lines += failures_table([(nb.to, nb.agency, not_built_reason(nb.reason, lang)) for nb in q.not_built]
+                            + failure_rows(r.failures, lang), lang)
     return "\n".join(lines)

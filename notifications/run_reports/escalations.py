@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from plantrack.config.i18n import format_day, gettext_for, ngettext_for, translations
 from plantrack.notifications.mail.escalation_run import EscalationResult
-from plantrack.notifications.run_reports.common import (config_error_line, demo_line, failures_table, lock_line,
-                                                        sent_line, table, unreachable_line)
+from plantrack.notifications.run_reports.common import (config_error_line, demo_line, failure_rows, failures_table,
+                                                        lock_line, raw, sent_line, table, unreachable_line)
 
 
 def level_names(lang: str) -> dict[int, str]:
@@ -19,6 +19,12 @@ def reason_names(lang: str) -> dict[str, str]:
     pgettext = translations(lang).pgettext
     return {"deadline": pgettext("escalation reason", "deadline"), "silent": pgettext("escalation reason", "silent"),
             "blocked": pgettext("escalation reason", "blocked")}
+
+
+def not_built(item: str) -> str:
+    """'x@y: `UnsafeHeader: ...`' of 'x@y: UnsafeHeader: ...': the builder's own words as such."""
+    address, sep, error = item.partition(": ")
+    return f"{address}: {raw(error)}" if sep else raw(item)
 
 
 def description(r: EscalationResult, lang: str) -> str:
@@ -62,11 +68,12 @@ def markdown(r: EscalationResult, lang: str) -> str:
         lines += ["", _("**Nobody to send to** (add the person to the directory): %(items)s")
                   % {"items": ", ".join(r.unreachable)}]
     if r.not_built:
-        lines += ["", _("**Not built** (fix the directory entry): %(items)s") % {"items": "; ".join(r.not_built)}]
+        lines += ["", _("**Not built** (fix the directory entry): %(items)s")
+                  % {"items": "; ".join(not_built(item) for item in r.not_built)}]
     if r.relay_config_error:
         lines += ["", config_error_line(r.relay_config_error, lang)]
     elif r.relay_unreachable:
         lines += ["", unreachable_line(r.relay_unreachable, lang)]
     if r.failures:
-        lines += ["", *failures_table([(f.to, f.subject, f.reason) for f in r.failures], lang)]
+        lines += ["", *failures_table(failure_rows(r.failures, lang), lang)]
     return "\n".join(lines) + "\n"
