@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from plantrack.models.escalation.ladder import DIRECTORY_ROLES, Role, role_name
 from plantrack.notifications.calendar.publish import PublishResult
 from plantrack.notifications.mail.checkin_round import NotBuilt, RoundSummary
 from plantrack.notifications.mail.checkins import CheckinResult
 from plantrack.notifications.mail.digest import DigestResult, DigestSummary, PlanDigest
 from plantrack.notifications.mail.dispatch import Failure
-from plantrack.notifications.mail.escalation_run import EscalationResult, Fired
+from plantrack.notifications.mail.escalation_run import EscalationResult, Fired, NoRecipient
 from plantrack.notifications.mail.inbound.apply import Handled
 from plantrack.notifications.mail.inbound.ingest import IngestResult
 from plantrack.notifications.mail.inbound.send import Sent
@@ -42,7 +43,7 @@ def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
         _fired("VI.1/SYT", "SYT", "deadline", 2, ("daumoi.syt@x.org",)),
         _fired(None, "STC", "silent", 4, ()), _fired("III.2", "SGD", "blocked", 3, ("giamdoc.sgd@x.org",))),
         queued=2, already_queued=1, resolved=1, sent=2, failed=1, failures=(FAILED,), transport=RELAY,
-        demo=True, unreachable=("III.2 L3 coordinator",))
+        demo=True, unreachable=(NoRecipient("III.2", 3, Role.COORDINATOR), NoRecipient("STC", 4, Role.DEPUTY_CHAIR)))
     vi, en = escalations.markdown(r, "vi"), escalations.markdown(r, "en")
     assert vi.startswith("# Đôn đốc ngày 18/06/2024\n") and en.startswith("# Escalations 18/06/2024\n")
     assert not _missing(
@@ -53,7 +54,8 @@ def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
         "| 3 cơ quan thường trực | SGD | vướng mắc | III.2 | giamdoc.sgd@x.org |",
         "| 2 quá hạn | SYT | theo hạn | VI.1/SYT | daumoi.syt@x.org |",
         "**Chế độ demo**: chưa đặt PLANTRACK_SECRET_KEY",
-        "**Không có người nhận** (bổ sung người vào danh bạ): III.2 L3 coordinator",
+        "**Không có người nhận** (bổ sung người vào danh bạ): III.2 (mức 3, cơ quan thường trực), "
+        "STC (mức 4, Phó Chủ tịch UBND tỉnh)",
         "## Không gửi được",
         "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | máy chủ gửi thư từ chối thư: `550 mailbox unavailable` |")
     assert not _missing(
@@ -62,6 +64,8 @@ def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
         "| 4 Deputy Chair | STC | silent | (Nhiệm vụ STC) | (listed, no email) |",
         "| 3 coordinator | SGD | blocked | III.2 |", "| 2 overdue | SYT | deadline | VI.1/SYT |",
         "**Demo mode**: no PLANTRACK_SECRET_KEY", "| To | Subject | Reason |",
+        "**Nobody to send to** (add the person to the directory): III.2 (level 3, coordinator), "
+        "STC (level 4, Deputy Chair)",
         "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | the relay refused the message: `550 mailbox unavailable` |")
     assert escalations.description(r, "vi") == "3 lượt đôn đốc ngày 18/06/2024"
     assert escalations.description(r, "en") == "3 escalations on 18/06/2024"
@@ -258,3 +262,11 @@ def test_relay_problems_explain_first_then_quote_the_relay_or_the_network():
         "relay:25 refused the user name or password (check PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD): "
         "`535 5.7.8 Authentication credentials invalid`")
     assert str(LOGIN_REFUSED) == LOGIN_REFUSED.message  # logs, the CLI and the flow's error keep the English sentence
+
+
+def test_every_role_has_a_name_in_each_language():
+    for role in (*Role, *DIRECTORY_ROLES):
+        vi, en = role_name(role, "vi"), role_name(role, "en")
+        assert "_" not in vi + en and vi != en, role
+    assert [role_name(r, "vi") for r in ("focal_point", "deputy", "head")] == [
+        "đầu mối", "lãnh đạo cấp phó", "thủ trưởng cơ quan"]

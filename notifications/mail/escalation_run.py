@@ -63,6 +63,18 @@ class Fired:
 
 
 @dataclass(frozen=True)
+class NoRecipient:
+    """A role of a rung that nobody holds for an item (or for a silent agency): no mail went to it."""
+
+    what: str  # the item's code, or the agency's
+    level: int
+    role: str  # a Role of the ladder
+
+    def __str__(self) -> str:
+        return f"{self.what} L{self.level} {self.role}"  # as logs name it: 'VI.1/SYT L3 coordinator'
+
+
+@dataclass(frozen=True)
 class EscalationResult:
     """What a run of escalate-overdue did: what fired and was queued, then what the outbox sent."""
 
@@ -73,7 +85,7 @@ class EscalationResult:
     queued: int = 0  # new outbox messages
     already_queued: int = 0
     resolved: int = 0  # escalations whose reason went away (they may fire again)
-    unreachable: tuple[str, ...] = ()  # 'VI.1/SYT L3 coordinator': a role with nobody to mail
+    unreachable: tuple[NoRecipient, ...] = ()  # roles with nobody to mail
     demo: bool = False
     not_built: tuple[str, ...] = ()  # 'address: reason' of messages refused by the builder (unsafe header)
     sent: int = 0

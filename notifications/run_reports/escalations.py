@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from plantrack.config.i18n import format_day, gettext_for, ngettext_for, translations
-from plantrack.notifications.mail.escalation_run import EscalationResult
+from plantrack.models.escalation.ladder import role_name
+from plantrack.notifications.mail.escalation_run import EscalationResult, NoRecipient
 from plantrack.notifications.run_reports.common import (config_error_line, demo_line, failure_rows, failures_table,
                                                         lock_line, raw, sent_line, table, unreachable_line)
 
@@ -19,6 +20,13 @@ def reason_names(lang: str) -> dict[str, str]:
     pgettext = translations(lang).pgettext
     return {"deadline": pgettext("escalation reason", "deadline"), "silent": pgettext("escalation reason", "silent"),
             "blocked": pgettext("escalation reason", "blocked")}
+
+
+def no_recipient(u: NoRecipient, lang: str) -> str:
+    """'III.2 (mức 3, cơ quan thường trực)' / 'III.2 (level 3, coordinator)'."""
+    _ = gettext_for(lang)
+    return _("%(what)s (level %(level)s, %(role)s)") % {"what": u.what, "level": u.level,
+                                                        "role": role_name(u.role, lang)}
 
 
 def not_built(item: str) -> str:
@@ -66,7 +74,7 @@ def markdown(r: EscalationResult, lang: str) -> str:
     lines += ["", *table([_("Level"), _("Agency"), _("Reason"), _("Items"), _("To")], rows)]
     if r.unreachable:
         lines += ["", _("**Nobody to send to** (add the person to the directory): %(items)s")
-                  % {"items": ", ".join(r.unreachable)}]
+                  % {"items": ", ".join(no_recipient(u, lang) for u in r.unreachable)}]
     if r.not_built:
         lines += ["", _("**Not built** (fix the directory entry): %(items)s")
                   % {"items": "; ".join(not_built(item) for item in r.not_built)}]
