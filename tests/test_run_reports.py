@@ -202,6 +202,48 @@ def test_replies_counts_lines_not_applied_and_plurals():
     assert replies.description(r, "vi") == "Lượt chạy này đã đọc 2 thư trả lời"
 
 
+def test_counts_over_a_thousand_are_grouped_as_each_language_writes_them():
+    big = EscalationResult(date(2024, 6, 18), True, fired=(_fired("VI.1/SYT", "SYT", "deadline", 2, ()),),
+                           queued=1049, already_queued=12345, resolved=1000, sent=1049, retried=1200, failed=3,
+                           still_queued=2000, transport=RELAY)
+    assert escalations.markdown(big, "vi").splitlines()[2:4] == [
+        "- **1 lượt đôn đốc** mới; thư đưa vào hàng đợi lần này: 1.049 (đã có trong hàng đợi: 12.345); "
+        "đã khắc phục: 1.000",
+        "- Đã gửi 1.049, gửi lại 1.200, lỗi 3, còn chờ gửi 2.000 (máy chủ gửi thư SMTP relay:25)"]
+    assert escalations.markdown(big, "en").splitlines()[2:4] == [
+        "- **1 escalation** fired; emails queued now: 1,049 (already queued: 12,345); resolved: 1,000",
+        "- Sent 1,049, retried 1,200, failed 3, still queued 2,000 (SMTP relay relay:25)"]
+    q = RoundSummary(["60/KH-UBND 2024-W21"], 1100, 1049, 0)
+    c = CheckinResult(q, sent=1049, still_queued=1001, transport=Destination(TransportKind.EML_DIR, "/srv/outbox"))
+    assert checkins.markdown(c, "vi").splitlines()[4:7] == ["| 1.049 | 0 | 1.049 | 0 | 0 | 1.001 |", "",
+                                                            "Gửi qua: tệp .eml trong thư mục /srv/outbox"]
+    assert checkins.markdown(c, "en").splitlines()[4:7] == ["| 1,049 | 0 | 1,049 | 0 | 0 | 1,001 |", "",
+                                                            "Sent through: .eml files in /srv/outbox"]
+    assert checkins.description(c, "vi") == "Lượt chạy này đã gửi 1.049 thư"
+    assert checkins.description(c, "en") == "1,049 emails sent by this run"
+    d = DigestResult(DigestSummary((PlanDigest("60/KH-UBND", "2024-W25", "k", "s", ("pct@x.org",), (), True, True,
+                                               1049, 1500),)), sent=1)
+    assert "| 60/KH-UBND | tuần 25/2024 | đã đưa vào hàng đợi | pct@x.org | - | 1.049 | 1.500 |" \
+        in digest.markdown(d, "vi")
+    assert "| 60/KH-UBND | week 25/2024 | queued | pct@x.org | - | 1,049 | 1,500 |" in digest.markdown(d, "en")
+    feeds = PublishResult(tuple(f"f{i}.ics" for i in range(1049)), 10490, 1200, tuple(range(1300)), (), False, None)
+    vi, en = calendars.markdown(feeds, date(2024, 6, 18), "vi"), calendars.markdown(feeds, date(2024, 6, 18), "en")
+    assert vi.splitlines()[2:4] == ["- **1.049 lịch** có thay đổi (lịch không thay đổi thì không ghi lại)",
+                                    "- sự kiện: 10.490; mới 1.200; thay đổi 1.300"]
+    assert en.splitlines()[2:4] == ["- **1,049 feeds** changed (unchanged feeds are not rewritten)",
+                                    "- events: 10,490; new 1,200; changed 1,300"]
+    assert "`f49.ics` và 999 lịch khác" in vi and calendars.description(feeds, "vi") == "1.049 lịch có thay đổi"
+    assert calendars.description(feeds, "en") == "1,049 feeds changed"
+    r = IngestResult("m", fetched=1049, stored=1001, handled=1049, applied=1049, reports=2500)
+    assert replies.markdown(r, Sent(1049, 1200), "vi").splitlines()[4:7] == [
+        "| 1.049 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 1.049 (1.200 lỗi) |", "",
+        "Đã lấy 1.049 thư từ hộp thư (1.001 thư mới), đã đọc 1.049, đã ghi nhận 2.500 dòng báo cáo."]
+    assert replies.markdown(r, Sent(1049), "en").splitlines()[4:7] == [
+        "| 1,049 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 1,049 |", "",
+        "1,049 messages taken from the source (1,001 new), 1,049 read, 2,500 report lines recorded."]
+    assert replies.description(r, "vi") == "Lượt chạy này đã đọc 1.049 thư trả lời"
+
+
 def test_each_transport_says_where_mail_goes_in_both_languages():
     relay = SmtpTransport(SmtpConfig("mail.laocai.gov.vn", 587, "starttls")).destination
     folder = EmlDirTransport(Path("/srv/plantrack/outbox")).destination

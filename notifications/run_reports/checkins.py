@@ -4,9 +4,9 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.checkins import CheckinResult
-from plantrack.notifications.run_reports.common import (config_error_line, demo_line, destination, failure_rows,
-                                                        failures_table, lock_line, not_built_reason, table,
-                                                        unreachable_line)
+from plantrack.notifications.run_reports.common import (config_error_line, count, demo_line, destination,
+                                                        failure_rows, failures_table, lock_line, not_built_reason,
+                                                        table, unreachable_line)
 
 
 def round_names(keys: list[str], lang: str) -> str:
@@ -24,7 +24,7 @@ def description(r: CheckinResult, lang: str) -> str:
     if r.queued is None:
         return _("Check-ins: not sent by this run")
     return ngettext("%(count)s email sent by this run", "%(count)s emails sent by this run", r.sent) \
-        % {"count": r.sent}
+        % {"count": count(r.sent, lang)}
 
 
 def markdown(r: CheckinResult, lang: str) -> str:
@@ -36,7 +36,8 @@ def markdown(r: CheckinResult, lang: str) -> str:
     q = r.queued
     lines = ["# " + _("Check-ins %(rounds)s") % {"rounds": round_names(q.round_keys, lang)}, "",
              *table([_("Queued now"), _("Already queued"), _("Sent"), _("Retried"), _("Failed"), _("Still queued")],
-                    [(q.queued, q.already_queued, r.sent, r.retried, r.failed, r.still_queued)]),
+                    [tuple(count(n, lang) for n in (q.queued, q.already_queued, r.sent, r.retried, r.failed,
+                                                    r.still_queued))]),
              "", _("Sent through: %(transport)s") % {"transport": destination(r.transport, lang)}, ""]
     if q.demo:
         lines += [demo_line(lang), ""]

@@ -1,11 +1,11 @@
-"""What the run reports share: tables, the sending line, demo mode, the send lock, the relay, failures."""
+"""What the run reports share: tables, counts, the sending line, demo mode, the send lock, the relay, failures."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from plantrack.config.i18n import format_day, gettext_for
+from plantrack.config.i18n import format_day, format_number, gettext_for
 from plantrack.notifications.mail.dispatch import Failure
 from plantrack.notifications.mail.smtp import FailureKind, RelayError, RelayProblem
 from plantrack.notifications.mail.transports import Destination
@@ -19,6 +19,11 @@ class Sending(Protocol):
     failed: int
     still_queued: int
     transport: Destination | None
+
+
+def count(n: int, lang: str) -> str:
+    """A count as lang writes it: '1.049' (vi), '1,049' (en)."""
+    return format_number(n, lang, 0)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
@@ -35,8 +40,8 @@ def destination(d: Destination | None, lang: str) -> str:
 def sent_line(r: Sending, lang: str) -> str:
     _ = gettext_for(lang)
     return (_("Sent %(sent)s, retried %(retried)s, failed %(failed)s, still queued %(still)s (%(transport)s)")
-            % {"sent": r.sent, "retried": r.retried, "failed": r.failed, "still": r.still_queued,
-               "transport": destination(r.transport, lang)})
+            % {"sent": count(r.sent, lang), "retried": count(r.retried, lang), "failed": count(r.failed, lang),
+               "still": count(r.still_queued, lang), "transport": destination(r.transport, lang)})
 
 
 def demo_line(lang: str) -> str:
@@ -102,7 +107,7 @@ def failure_reason(f: Failure, lang: str) -> str:
            FailureKind.CONNECTION: _("the connection to the relay failed"),
            FailureKind.NOT_SENDABLE: _("this message cannot be sent")}[f.kind]
     if f.tries:
-        why = _("gave up after %(tries)s tries (%(why)s)") % {"tries": f.tries, "why": why}
+        why = _("gave up after %(tries)s tries (%(why)s)") % {"tries": count(f.tries, lang), "why": why}
     return f"{why}: {raw(f.reply)}" if f.reply else why
 
 

@@ -4,22 +4,23 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.digest import DigestResult
-from plantrack.notifications.run_reports.common import (demo_line, failure_rows, failures_table, lock_line, relay_text,
-                                                        sent_line, table)
+from plantrack.notifications.run_reports.common import (count, demo_line, failure_rows, failures_table, lock_line,
+                                                        relay_text, sent_line, table)
 
 
 def description(r: DigestResult, lang: str) -> str:
     """'1 weekly digest queued by this run'."""
     ngettext, n = ngettext_for(lang), r.queued.queued
     return ngettext("%(count)s weekly digest queued by this run", "%(count)s weekly digests queued by this run",
-                    n) % {"count": n}
+                    n) % {"count": count(n, lang)}
 
 
 def markdown(r: DigestResult, lang: str) -> str:
     _ = gettext_for(lang)
     q = r.queued
     rows = [(d.plan, round_label(d.week, lang), _("queued") if d.queued else _("already queued this week"),
-             ", ".join(d.to), ", ".join(d.cc) or "-", d.overdue, d.new_blockers) for d in q.digests]
+             ", ".join(d.to), ", ".join(d.cc) or "-", count(d.overdue, lang), count(d.new_blockers, lang))
+            for d in q.digests]
     lines = ["# " + _("Weekly digest"), "",
              *table([_("Plan"), _("Week"), _("This run"), _("To"), _("Cc"), _("Overdue"), _("New blockers")], rows),
              "", sent_line(r, lang), ""]

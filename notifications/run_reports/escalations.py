@@ -4,8 +4,9 @@ from __future__ import annotations
 from plantrack.config.i18n import format_day, gettext_for, ngettext_for, translations
 from plantrack.models.escalation.ladder import role_name
 from plantrack.notifications.mail.escalation_run import EscalationResult, NoRecipient
-from plantrack.notifications.run_reports.common import (config_error_line, demo_line, failure_rows, failures_table,
-                                                        lock_line, raw, sent_line, table, unreachable_line)
+from plantrack.notifications.run_reports.common import (config_error_line, count, demo_line, failure_rows,
+                                                        failures_table, lock_line, raw, sent_line, table,
+                                                        unreachable_line)
 
 
 def level_names(lang: str) -> dict[int, str]:
@@ -40,7 +41,7 @@ def description(r: EscalationResult, lang: str) -> str:
     ngettext = ngettext_for(lang)
     n = len(r.fired)
     return ngettext("%(count)s escalation on %(day)s", "%(count)s escalations on %(day)s", n) \
-        % {"count": n, "day": format_day(r.today, lang)}
+        % {"count": count(n, lang), "day": format_day(r.today, lang)}
 
 
 def markdown(r: EscalationResult, lang: str) -> str:
@@ -60,7 +61,8 @@ def markdown(r: EscalationResult, lang: str) -> str:
                              "%(already)s); resolved: %(resolved)s",
                              "**%(count)s escalations** fired; emails queued now: %(queued)s (already queued: "
                              "%(already)s); resolved: %(resolved)s", n)
-             % {"count": n, "queued": r.queued, "already": r.already_queued, "resolved": r.resolved},
+             % {"count": count(n, lang), "queued": count(r.queued, lang), "already": count(r.already_queued, lang),
+                "resolved": count(r.resolved, lang)},
              "- " + sent_line(r, lang)]
     if r.demo:
         lines.append("- " + demo_line(lang))
