@@ -2,9 +2,13 @@
 available, counted phrases in the right form, dates dd/mm/yyyy, and every fact the run reports."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
+from babel.messages.pofile import read_po
+
+from plantrack.config.i18n import catalog_files
 from plantrack.models.escalation.ladder import DIRECTORY_ROLES, Role, role_name
 from plantrack.notifications.calendar.publish import PublishResult
 from plantrack.notifications.mail.checkin_round import NotBuilt, RoundSummary
@@ -312,3 +316,60 @@ def test_every_role_has_a_name_in_each_language():
         assert "_" not in vi + en and vi != en, role
     assert [role_name(r, "vi") for r in ("focal_point", "deputy", "head")] == [
         "đầu mối", "lãnh đạo cấp phó", "thủ trưởng cơ quan"]
+
+
+WORD = r"(?<![A-Za-z_])[a-z]{3,}(?![A-Za-z_])"  # a lowercase word, not a part of PLANTRACK_SMTP_USER or LOGIN
+
+
+def _english_words() -> set[str]:
+    """The words of the catalog's English (its message ids) that none of its Vietnamese uses."""
+    with catalog_files()[0].open("rb") as fh:
+        catalog = read_po(fh, locale="vi")
+    ids, strings = [], []
+    for m in catalog:
+        if m.id:
+            ids += m.id if isinstance(m.id, tuple) else [m.id]
+            strings += m.string if isinstance(m.string, tuple) else [m.string]
+    placeholder = r"%\(\w+\)s|\{\w*\}"
+    english = set(re.findall(WORD, re.sub(placeholder, "", " ".join(ids)).lower()))
+    return english - set(re.findall(WORD, re.sub(placeholder, "", " ".join(strings))))
+
+
+def test_vietnamese_artifacts_show_no_english_outside_the_relays_own_words():
+    """Every branch of every artifact, in Vietnamese: no English word of the catalog shows, except inside `...`
+    (the server's reply, the network's error) and in names (addresses, hosts, paths, settings)."""
+    failures = (FAILED, Failure(8, "b@x.org", "s", "", FailureKind.DEFERRED, "421 4.7.0 Try again later", 5))
+    q = RoundSummary(["60/KH-UBND 2024-W21"], 5, 1049, 1, ["STC"], ["SYT"], [NotBuilt("SXD", "x@sxd", "bad header")],
+                     True)
+    texts = [escalations.markdown(EscalationResult(
+        date(2024, 6, 18), True, fired=(_fired("VI.1/SYT", "SYT", "deadline", 2, ("a@x.org",)),
+                                        _fired(None, "STC", "silent", 4, ())),
+        queued=1049, failures=failures, transport=RELAY, demo=True,
+        unreachable=tuple(NoRecipient("III.2", 3, r) for r in (*Role, *DIRECTORY_ROLES)),
+        not_built=("x@y: UnsafeHeader: To address is not ASCII",), relay_config_error=LOGIN_REFUSED), "vi")]
+    for problem in RelayProblem:
+        e = RelayError(problem, "relay:587", "421 Service not available", "English sentence for logs")
+        texts += [checkins.markdown(CheckinResult(q, failures=failures, transport=RELAY, **(
+            {"config_error": e} if problem.is_configuration else {"unreachable": e})), "vi"),
+            escalations.markdown(EscalationResult(date(2024, 6, 18), True, relay_unreachable=e), "vi"),
+            digest.markdown(DigestResult(DigestSummary((_digest("60/KH-UBND", True),), ("62/KH-UBND",), True),
+                                         failures=failures, transport=Destination(TransportKind.EML_DIR, "/srv/o"),
+                                         unreachable=e, config_error=e, locked_by="h:1:r", lock_until=LEASE), "vi")]
+    texts += [checkins.markdown(CheckinResult(None, locked_by="h:1:r", lock_until=LEASE), "vi"),
+              checkins.markdown(CheckinResult(q, transport=Destination(TransportKind.MEMORY)), "vi"),
+              escalations.markdown(EscalationResult(date(2024, 6, 15), False, "thứ Bảy"), "vi"),
+              calendars.markdown(PublishResult(tuple(f"f{i}.ics" for i in range(60)), 1, 0, (), ("60/KH-UBND III.9",),
+                                               False, None), date(2024, 6, 18), "vi"),
+              calendars.markdown(PublishResult((), 1, 0, (), (), True, None, date(2024, 6, 1)), date(2024, 6, 18),
+                                 "vi"),
+              replies.markdown(IngestResult("Maildir /srv/replies", fetched=2, handled=2, rejected_senders=("l@x",),
+                                            undeliverable=("c@x",), details=(Handled(
+                                                1, "applied", "d@x", "SYT", None, (), unclear=("VI.9: xong",),
+                                                refused=("III.2: 50%",)),)), Sent(3, 1, "h:1:r"), "vi")]
+    english = _english_words()
+    assert {"relay", "refused", "files", "coordinator", "tries", "user", "login"} <= english
+    for text in texts:
+        prose = re.sub(r"`[^`]*`|\S*(?:[@/]|[.:](?=\S))\S*", "", text)  # relay's words; addresses, hosts, paths
+        # 'Relay' opening a sentence counts; names in capitals (SMTP, TLS, UBND) do not
+        words = {w.lower() for w in re.findall(r"(?<![A-Za-z_])[A-Z]?[a-z]{2,}(?![A-Za-z_])", prose)}
+        assert not words & english, (words & english, text)
