@@ -61,10 +61,15 @@ def _check_mail(settings) -> None:
         fail(str(exc))
 
 
+def _where(destination) -> str:
+    """Where the run's mail went, in the CLI's English."""
+    return destination.describe("en") if destination else "-"
+
+
 def _sending(out, failed: int, demo: bool) -> str:
     """What the outbox step of a run did, as the summaries end."""
     return (f"sent {out.sent}, retried {out.retried}, failed {failed}, still queued {out.still_queued} "
-            f"({out.transport})" + (" [DEMO MODE]" if demo else ""))
+            f"({_where(out.transport)})" + (" [DEMO MODE]" if demo else ""))
 
 
 @app.command()
@@ -168,7 +173,7 @@ def escalate(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
     levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(per_level.items())) or "none"
     print_out(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
               f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
-              f"({out.transport})" + (" [DEMO MODE]" if out.demo else ""))
+              f"({_where(out.transport)})" + (" [DEMO MODE]" if out.demo else ""))
 
 
 @app.command()

@@ -40,7 +40,7 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
     if (summary := r.queued) is not None:
         if summary.demo:
             log.warning("DEMO MODE: PLANTRACK_SECRET_KEY is not set; reply tokens use the published demo key "
-                        "and mail only goes to %s", opts.sending.transport.describe())
+                        "and mail only goes to %s", opts.sending.transport.destination.describe("en"))
         log.info("round %s: %d agencies with open work, %d messages queued, %d already queued",
                  ", ".join(summary.round_keys), summary.agencies_open, summary.queued, summary.already_queued)
         if summary.skipped_no_contact:

@@ -22,7 +22,7 @@ def run_digest(opts: DigestOptions, today: date, run_id: str | None = None) -> D
     log = get_run_logger()
     if summary.demo:
         log.warning("DEMO MODE: PLANTRACK_SECRET_KEY is not set; mail only goes to %s",
-                    opts.sending.transport.describe())
+                    opts.sending.transport.destination.describe("en"))
     for d in summary.digests:
         log.info("%s %s: %s (%d overdue, %d new blockers) to %d, cc %d", d.plan, d.week,
                  "queued" if d.queued else "already queued this week", d.overdue, d.new_blockers, len(d.to), len(d.cc))

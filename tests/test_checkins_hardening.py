@@ -78,6 +78,9 @@ def test_a_message_that_cannot_be_sent_fails_alone(loaded_sqlite):
     assert (report.sent, report.failed) == (n - 1, 1) and len(rec.accepted) == n - 1
     row = [r for r in _rows(loaded_sqlite) if r.status == "failed"][0]
     assert row.attempts == 1 and "cannot be sent" in row.last_error and "UnicodeEncodeError" in row.last_error
+    from plantrack.notifications.run_reports.common import failure_reason
+
+    assert failure_reason(report.failures[0], "vi").startswith("không thể gửi thư này: `UnicodeEncodeError")
 
 
 # --- 2. the builder refuses CR/LF in any header --------------------------------------------------------------

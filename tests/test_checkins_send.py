@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from plantrack.notifications.mail.smtp import FailureKind, RelayProblem
+from plantrack.notifications.run_reports.common import failure_reason, relay_text
 from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, expected_agencies, queue_round, send_all, smtp_server
 
 TODAY = date(2024, 5, 20)
@@ -114,6 +116,31 @@ def test_550_marks_failed_with_reason(loaded_sqlite):
     assert "550 5.1.1 Mailbox unavailable" in report.failures[0].reason
     failed = [r for r in _rows(loaded_sqlite) if r.status == "failed"]
     assert len(failed) == 1 and "550" in failed[0].last_error and failed[0].attempts == 1
+    assert failure_reason(report.failures[0], "vi") == "máy chủ gửi thư từ chối thư: `550 5.1.1 Mailbox unavailable`"
+
+
+class RcptRefuser(Recorder):
+    """Refuses every recipient at SYT at RCPT TO, as a relay does for a mailbox it does not know."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if ".syt@" in address:
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_refused_recipient_is_named_with_the_relays_reply(loaded_sqlite):
+    queue_round(loaded_sqlite)
+    with smtp_server(RcptRefuser()) as (host, port):
+        report = send_all(loaded_sqlite, host, port)
+    assert report.sent == 22 and report.failed == 1
+    f = report.failures[0]
+    assert f.kind == FailureKind.RECIPIENT_REFUSED and f.tries == 0
+    assert failure_reason(f, "vi") == (
+        "máy chủ gửi thư từ chối địa chỉ người nhận: "
+        "`daumoi.syt@laocai.example.org: 550 5.1.1 <daumoi.syt@laocai.example.org>: Recipient address rejected; "
+        "phogiamdoc.syt@laocai.example.org: 550 5.1.1 <phogiamdoc.syt@laocai.example.org>: Recipient address "
+        "rejected`")
 
 
 def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
@@ -123,14 +150,19 @@ def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
         report = send_all(loaded_sqlite, host, port, max_attempts=3)
     assert (report.sent, report.retried, report.failed) == (22, 2, 1)
     assert "gave up after 3 tries" in report.failures[0].reason
+    assert failure_reason(report.failures[0], "vi") == (
+        "đã thử 3 lần vẫn không gửi được (máy chủ gửi thư tạm thời chưa nhận thư): `421 4.7.0 Slow down`")
 
 
 def test_server_down_loses_nothing(loaded_db):
     from plantrack.notifications.mail.local_smtp import free_port
 
     queue_round(loaded_db)
-    report = send_all(loaded_db, "127.0.0.1", free_port(), max_attempts=2)
+    port = free_port()
+    report = send_all(loaded_db, "127.0.0.1", port, max_attempts=2)
     assert report.unreachable and report.sent == 0 and report.still_queued == 23
+    assert report.unreachable.problem == RelayProblem.UNREACHABLE and report.unreachable.reply
+    assert relay_text(report.unreachable, "vi").startswith(f"127.0.0.1:{port} không phản hồi hoặc đã ngắt kết nối: `")
     rows = _rows(loaded_db)
     assert {r.status for r in rows} == {"queued"} and {r.attempts for r in rows} == {0}
     rec = Recorder()  # the relay comes back: everything goes, once

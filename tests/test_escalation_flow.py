@@ -89,9 +89,14 @@ def test_report_says_the_relay_refused_the_configuration():
     from plantrack.notifications.mail.escalation_run import EscalationResult
     from plantrack.notifications.run_reports.escalations import markdown
 
-    r = EscalationResult(date(2024, 6, 17), True, queued=3, still_queued=3,
-                         relay_config_error="the relay refused the login of 'theodoi': 535")
-    assert "**Relay configuration error**: the relay refused the login of 'theodoi': 535; nothing more was sent, " \
-        "the messages stay queued." in markdown(r, "en")
-    assert "**Lỗi cấu hình máy chủ gửi thư**: the relay refused the login of 'theodoi': 535; không gửi thêm thư " \
+    from plantrack.notifications.mail.smtp import RelayError, RelayProblem
+
+    refused = RelayError(RelayProblem.AUTH_FAILED, "relay:587", "535 5.7.8 Authentication failed",
+                         "relay:587 refused the login of 'theodoi': 535 5.7.8 Authentication failed")
+    r = EscalationResult(date(2024, 6, 17), True, queued=3, still_queued=3, relay_config_error=refused)
+    assert "**Relay configuration error**: relay:587 refused the user name or password (check PLANTRACK_SMTP_USER " \
+        "and PLANTRACK_SMTP_PASSWORD): `535 5.7.8 Authentication failed`; nothing more was sent, the messages stay " \
+        "queued." in markdown(r, "en")
+    assert "**Lỗi cấu hình máy chủ gửi thư**: relay:587 không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm tra " \
+        "PLANTRACK_SMTP_USER và PLANTRACK_SMTP_PASSWORD): `535 5.7.8 Authentication failed`; không gửi thêm thư " \
         "nào, thư vẫn nằm trong hàng đợi." in markdown(r, "vi")

@@ -2,21 +2,35 @@
 available, counted phrases in the right form, dates dd/mm/yyyy, and every fact the run reports."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from pathlib import Path
 
+from babel.messages.pofile import read_po
+
+from plantrack.config.i18n import catalog_files
+from plantrack.models.escalation.ladder import DIRECTORY_ROLES, Role, role_name
 from plantrack.notifications.calendar.publish import PublishResult
 from plantrack.notifications.mail.checkin_round import NotBuilt, RoundSummary
 from plantrack.notifications.mail.checkins import CheckinResult
 from plantrack.notifications.mail.digest import DigestResult, DigestSummary, PlanDigest
 from plantrack.notifications.mail.dispatch import Failure
-from plantrack.notifications.mail.escalation_run import EscalationResult, Fired
+from plantrack.notifications.mail.escalation_run import EscalationResult, Fired, NoRecipient
 from plantrack.notifications.mail.inbound.apply import Handled
 from plantrack.notifications.mail.inbound.ingest import IngestResult
 from plantrack.notifications.mail.inbound.send import Sent
+from plantrack.notifications.mail.smtp import FailureKind, RelayError, RelayProblem, SmtpConfig
+from plantrack.notifications.mail.transports import (Destination, EmlDirTransport, MemoryTransport, SmtpTransport,
+                                                     TransportKind)
 from plantrack.notifications.run_reports import calendars, checkins, digest, escalations, replies
+from plantrack.notifications.run_reports.common import failure_reason, relay_text
 
 LEASE = datetime(2024, 6, 18, 2, 5)
-FAILED = Failure(7, "vanthu@sxd.example.org", "SXD: cập nhật tiến độ", "550 mailbox unavailable")
+FAILED = Failure(7, "vanthu@sxd.example.org", "SXD: cập nhật tiến độ", "550 mailbox unavailable",
+                 FailureKind.MESSAGE_REFUSED, "550 mailbox unavailable")
+RELAY = Destination(TransportKind.SMTP, "relay:25")
+LOGIN_REFUSED = RelayError(RelayProblem.AUTH_FAILED, "relay:25", "535 5.7.8 Authentication credentials invalid",
+                           "relay:25 refused the login of 'theodoi': 535 5.7.8 Authentication credentials invalid")
 
 
 def _missing(text: str, *parts: str) -> list[str]:
@@ -32,26 +46,31 @@ def test_escalations_in_both_languages_with_levels_reasons_and_plurals():
     r = EscalationResult(date(2024, 6, 18), True, fired=(
         _fired("VI.1/SYT", "SYT", "deadline", 2, ("daumoi.syt@x.org",)),
         _fired(None, "STC", "silent", 4, ()), _fired("III.2", "SGD", "blocked", 3, ("giamdoc.sgd@x.org",))),
-        queued=2, already_queued=1, resolved=1, sent=2, failed=1, failures=(FAILED,), transport="SMTP relay:25",
-        demo=True, unreachable=("III.2 L3 coordinator",))
+        queued=2, already_queued=1, resolved=1, sent=2, failed=1, failures=(FAILED,), transport=RELAY,
+        demo=True, unreachable=(NoRecipient("III.2", 3, Role.COORDINATOR), NoRecipient("STC", 4, Role.DEPUTY_CHAIR)))
     vi, en = escalations.markdown(r, "vi"), escalations.markdown(r, "en")
     assert vi.startswith("# Đôn đốc ngày 18/06/2024\n") and en.startswith("# Escalations 18/06/2024\n")
     assert not _missing(
         vi, "- **3 lượt đôn đốc** mới; thư đưa vào hàng đợi lần này: 2 (đã có trong hàng đợi: 1); đã khắc phục: 1",
-        "- Đã gửi 2, gửi lại 0, lỗi 1, còn chờ gửi 0 (SMTP relay:25)",
+        "- Đã gửi 2, gửi lại 0, lỗi 1, còn chờ gửi 0 (máy chủ gửi thư SMTP relay:25)",
         "| Mức | Cơ quan | Lý do | Nhiệm vụ | Người nhận |",
         "| 4 Phó Chủ tịch UBND tỉnh | STC | không trả lời | (Nhiệm vụ STC) | (chỉ liệt kê, không gửi thư) |",
         "| 3 cơ quan thường trực | SGD | vướng mắc | III.2 | giamdoc.sgd@x.org |",
         "| 2 quá hạn | SYT | theo hạn | VI.1/SYT | daumoi.syt@x.org |",
         "**Chế độ demo**: chưa đặt PLANTRACK_SECRET_KEY",
-        "**Không có người nhận** (bổ sung người vào danh bạ): III.2 L3 coordinator",
-        "## Không gửi được", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | 550 mailbox unavailable |")
+        "**Không có người nhận** (bổ sung người vào danh bạ): III.2 (mức 3, cơ quan thường trực), "
+        "STC (mức 4, Phó Chủ tịch UBND tỉnh)",
+        "## Không gửi được",
+        "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | máy chủ gửi thư từ chối thư: `550 mailbox unavailable` |")
     assert not _missing(
         en, "- **3 escalations** fired; emails queued now: 2 (already queued: 1); resolved: 1",
-        "- Sent 2, retried 0, failed 1, still queued 0 (SMTP relay:25)",
+        "- Sent 2, retried 0, failed 1, still queued 0 (SMTP relay relay:25)",
         "| 4 Deputy Chair | STC | silent | (Nhiệm vụ STC) | (listed, no email) |",
         "| 3 coordinator | SGD | blocked | III.2 |", "| 2 overdue | SYT | deadline | VI.1/SYT |",
-        "**Demo mode**: no PLANTRACK_SECRET_KEY", "| To | Subject | Reason |")
+        "**Demo mode**: no PLANTRACK_SECRET_KEY", "| To | Subject | Reason |",
+        "**Nobody to send to** (add the person to the directory): III.2 (level 3, coordinator), "
+        "STC (level 4, Deputy Chair)",
+        "| vanthu@sxd.example.org | SXD: cập nhật tiến độ | the relay refused the message: `550 mailbox unavailable` |")
     assert escalations.description(r, "vi") == "3 lượt đôn đốc ngày 18/06/2024"
     assert escalations.description(r, "en") == "3 escalations on 18/06/2024"
     one = EscalationResult(date(2024, 6, 18), True, fired=r.fired[:1])
@@ -104,21 +123,28 @@ def test_calendars_written_and_unchanged():
 def test_checkins_round_counts_and_relay_trouble():
     q = RoundSummary(["60/KH-UBND 2024-W21"], 5, 4, 1, ["STC"], ["SYT", "SGD"],
                      [NotBuilt("SXD", "x@sxd", "bad header")], True)
-    r = CheckinResult(q, sent=1, failed=1, failures=(FAILED,), still_queued=3, transport="SMTP relay:25",
-                      config_error="the relay refused the login", relay_problem="auth_failed")
+    r = CheckinResult(q, sent=1, failed=1, failures=(FAILED,), still_queued=3, transport=RELAY,
+                      config_error=LOGIN_REFUSED)
     vi, en = checkins.markdown(r, "vi"), checkins.markdown(r, "en")
     assert vi.splitlines()[:5] == [
         "# Đề nghị cập nhật tiến độ 60/KH-UBND tuần 21/2024", "",
         "| Mới đưa vào hàng đợi | Đã có trong hàng đợi | Đã gửi | Gửi lại | Lỗi | Còn chờ gửi |",
         "| --- | --- | --- | --- | --- | --- |", "| 4 | 1 | 1 | 0 | 1 | 3 |"]
     assert en.startswith("# Check-ins 60/KH-UBND week 21/2024\n")
-    assert not _missing(vi, "Gửi qua: SMTP relay:25", "`plantrack report --by` kể từ khi gửi đề nghị): SYT, SGD",
+    assert not _missing(vi, "Gửi qua: máy chủ gửi thư SMTP relay:25",
+                        "`plantrack report --by` kể từ khi gửi đề nghị): SYT, SGD",
                         "Chưa có đầu mối (không gửi đề nghị): STC",
-                        "**Lỗi cấu hình máy chủ gửi thư** (auth_failed): the relay refused the login; không gửi thêm "
-                        "thư nào, thư vẫn nằm trong hàng đợi.",
-                        "| x@sxd | SXD | bad header |", "| vanthu@sxd.example.org | SXD: cập nhật tiến độ |")
-    assert not _missing(en, "Sent through: SMTP relay:25", "No focal point (not asked): STC",
-                        "**Relay configuration error** (auth_failed)")
+                        "**Lỗi cấu hình máy chủ gửi thư**: relay:25 không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm "
+                        "tra PLANTRACK_SMTP_USER và PLANTRACK_SMTP_PASSWORD): `535 5.7.8 Authentication credentials "
+                        "invalid`; không gửi thêm thư nào, thư vẫn nằm trong hàng đợi.",
+                        "| x@sxd | SXD | không tạo được thư (sửa thông tin trong danh bạ): `bad header` |",
+                        "| vanthu@sxd.example.org | SXD: cập nhật tiến độ |")
+    assert "theodoi" not in vi  # our English sentence (it names the user) is for logs, not the artifact
+    assert not _missing(en, "Sent through: SMTP relay relay:25", "No focal point (not asked): STC",
+                        "**Relay configuration error**: relay:25 refused the user name or password (check "
+                        "PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD): `535 5.7.8 Authentication credentials "
+                        "invalid`; nothing more was sent, the messages stay queued.",
+                        "| x@sxd | SXD | not built (fix the directory entry): `bad header` |")
     assert checkins.description(r, "vi") == "Lượt chạy này đã gửi 1 thư"
     assert checkins.description(r, "en") == "1 email sent by this run"
     assert checkins.description(CheckinResult(q, sent=2), "en") == "2 emails sent by this run"
@@ -136,7 +162,7 @@ def _digest(plan: str, queued: bool) -> PlanDigest:
 
 def test_digest_rows_and_the_send_lock():
     r = DigestResult(DigestSummary((_digest("60/KH-UBND", True), _digest("61/KH-UBND", False)), ("62/KH-UBND",)),
-                     sent=1, transport="memory", locked_by="host:42:run-1", lock_until=LEASE)
+                     sent=1, transport=Destination(TransportKind.MEMORY), locked_by="host:42:run-1", lock_until=LEASE)
     vi, en = digest.markdown(r, "vi"), digest.markdown(r, "en")
     assert vi.splitlines()[:5] == [
         "# Tóm tắt tiến độ tuần", "",
@@ -144,7 +170,8 @@ def test_digest_rows_and_the_send_lock():
         "| --- | --- | --- | --- | --- | --- | --- |",
         "| 60/KH-UBND | tuần 25/2024 | đã đưa vào hàng đợi | pct@ubnd.example.org | - | 3 | 1 |"]
     assert "| 61/KH-UBND | week 25/2024 | already queued this week | pct@ubnd.example.org | - | 3 | 1 |" in en
-    assert "Đã gửi 1, gửi lại 0, lỗi 0, còn chờ gửi 0 (memory)" in vi
+    assert "Đã gửi 1, gửi lại 0, lỗi 0, còn chờ gửi 0 (bộ nhớ, chỉ dùng khi kiểm thử)" in vi
+    assert "Sent 1, retried 0, failed 0, still queued 0 (memory, tests only)" in en
     assert "Chưa có người nhận bản tóm tắt trong tệp kế hoạch (digest_to): 62/KH-UBND" in vi
     assert ("(đến 18/06/2024 02:05:00 UTC)**: bản tóm tắt vẫn nằm trong hàng đợi; lượt chạy đó (hoặc lượt sau) "
             "sẽ gửi.") in vi
@@ -177,3 +204,172 @@ def test_replies_counts_lines_not_applied_and_plurals():
     assert replies.description(one, "en") == "1 reply read by this run"
     assert replies.description(r, "en") == "2 replies read by this run"
     assert replies.description(r, "vi") == "Lượt chạy này đã đọc 2 thư trả lời"
+
+
+def test_counts_over_a_thousand_are_grouped_as_each_language_writes_them():
+    big = EscalationResult(date(2024, 6, 18), True, fired=(_fired("VI.1/SYT", "SYT", "deadline", 2, ()),),
+                           queued=1049, already_queued=12345, resolved=1000, sent=1049, retried=1200, failed=3,
+                           still_queued=2000, transport=RELAY)
+    assert escalations.markdown(big, "vi").splitlines()[2:4] == [
+        "- **1 lượt đôn đốc** mới; thư đưa vào hàng đợi lần này: 1.049 (đã có trong hàng đợi: 12.345); "
+        "đã khắc phục: 1.000",
+        "- Đã gửi 1.049, gửi lại 1.200, lỗi 3, còn chờ gửi 2.000 (máy chủ gửi thư SMTP relay:25)"]
+    assert escalations.markdown(big, "en").splitlines()[2:4] == [
+        "- **1 escalation** fired; emails queued now: 1,049 (already queued: 12,345); resolved: 1,000",
+        "- Sent 1,049, retried 1,200, failed 3, still queued 2,000 (SMTP relay relay:25)"]
+    q = RoundSummary(["60/KH-UBND 2024-W21"], 1100, 1049, 0)
+    c = CheckinResult(q, sent=1049, still_queued=1001, transport=Destination(TransportKind.EML_DIR, "/srv/outbox"))
+    assert checkins.markdown(c, "vi").splitlines()[4:7] == ["| 1.049 | 0 | 1.049 | 0 | 0 | 1.001 |", "",
+                                                            "Gửi qua: tệp .eml trong thư mục /srv/outbox"]
+    assert checkins.markdown(c, "en").splitlines()[4:7] == ["| 1,049 | 0 | 1,049 | 0 | 0 | 1,001 |", "",
+                                                            "Sent through: .eml files in /srv/outbox"]
+    assert checkins.description(c, "vi") == "Lượt chạy này đã gửi 1.049 thư"
+    assert checkins.description(c, "en") == "1,049 emails sent by this run"
+    d = DigestResult(DigestSummary((PlanDigest("60/KH-UBND", "2024-W25", "k", "s", ("pct@x.org",), (), True, True,
+                                               1049, 1500),)), sent=1)
+    assert "| 60/KH-UBND | tuần 25/2024 | đã đưa vào hàng đợi | pct@x.org | - | 1.049 | 1.500 |" \
+        in digest.markdown(d, "vi")
+    assert "| 60/KH-UBND | week 25/2024 | queued | pct@x.org | - | 1,049 | 1,500 |" in digest.markdown(d, "en")
+    feeds = PublishResult(tuple(f"f{i}.ics" for i in range(1049)), 10490, 1200, tuple(range(1300)), (), False, None)
+    vi, en = calendars.markdown(feeds, date(2024, 6, 18), "vi"), calendars.markdown(feeds, date(2024, 6, 18), "en")
+    assert vi.splitlines()[2:4] == ["- **1.049 lịch** có thay đổi (lịch không thay đổi thì không ghi lại)",
+                                    "- sự kiện: 10.490; mới 1.200; thay đổi 1.300"]
+    assert en.splitlines()[2:4] == ["- **1,049 feeds** changed (unchanged feeds are not rewritten)",
+                                    "- events: 10,490; new 1,200; changed 1,300"]
+    assert "`f49.ics` và 999 lịch khác" in vi and calendars.description(feeds, "vi") == "1.049 lịch có thay đổi"
+    assert calendars.description(feeds, "en") == "1,049 feeds changed"
+    r = IngestResult("m", fetched=1049, stored=1001, handled=1049, applied=1049, reports=2500)
+    assert replies.markdown(r, Sent(1049, 1200), "vi").splitlines()[4:7] == [
+        "| 1.049 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 1.049 (1.200 lỗi) |", "",
+        "Đã lấy 1.049 thư từ hộp thư (1.001 thư mới), đã đọc 1.049, đã ghi nhận 2.500 dòng báo cáo."]
+    assert replies.markdown(r, Sent(1049), "en").splitlines()[4:7] == [
+        "| 1,049 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 1,049 |", "",
+        "1,049 messages taken from the source (1,001 new), 1,049 read, 2,500 report lines recorded."]
+    assert replies.description(r, "vi") == "Lượt chạy này đã đọc 1.049 thư trả lời"
+
+
+def test_each_transport_says_where_mail_goes_in_both_languages():
+    relay = SmtpTransport(SmtpConfig("mail.laocai.gov.vn", 587, "starttls")).destination
+    folder = EmlDirTransport(Path("/srv/plantrack/outbox")).destination
+    memory = MemoryTransport().destination
+    assert relay.describe("vi") == "máy chủ gửi thư SMTP mail.laocai.gov.vn:587"
+    assert relay.describe("en") == "SMTP relay mail.laocai.gov.vn:587"
+    assert folder.describe("vi") == "tệp .eml trong thư mục /srv/plantrack/outbox"
+    assert folder.describe("en") == ".eml files in /srv/plantrack/outbox"
+    assert memory.describe("vi") == "bộ nhớ, chỉ dùng khi kiểm thử" and memory.describe("en") == "memory, tests only"
+
+
+def test_failure_reasons_explain_first_then_quote_the_relay():
+    def failure(kind, reply, tries=0):
+        return Failure(1, "a@x.org", "s", reply, kind, reply, tries)
+
+    cases = [
+        (failure(FailureKind.RECIPIENT_REFUSED, "a@x.org: 550 5.1.1 <a@x.org>: Recipient address rejected"),
+         "máy chủ gửi thư từ chối địa chỉ người nhận: `a@x.org: 550 5.1.1 <a@x.org>: Recipient address rejected`",
+         "the relay refused the recipient: `a@x.org: 550 5.1.1 <a@x.org>: Recipient address rejected`"),
+        (failure(FailureKind.MESSAGE_REFUSED, "554 5.7.1 Message rejected as spam"),
+         "máy chủ gửi thư từ chối thư: `554 5.7.1 Message rejected as spam`",
+         "the relay refused the message: `554 5.7.1 Message rejected as spam`"),
+        (failure(FailureKind.DEFERRED, "421 4.7.0 Try again later", 5),
+         "đã thử 5 lần vẫn không gửi được (máy chủ gửi thư tạm thời chưa nhận thư): `421 4.7.0 Try again later`",
+         "gave up after 5 tries (the relay asked to try later): `421 4.7.0 Try again later`"),
+        (failure(FailureKind.CONNECTION, "SMTPServerDisconnected: Connection lost", 5),
+         "đã thử 5 lần vẫn không gửi được (mất kết nối với máy chủ gửi thư): `SMTPServerDisconnected: Connection lost`",
+         "gave up after 5 tries (the connection to the relay failed): `SMTPServerDisconnected: Connection lost`"),
+        (failure(FailureKind.NOT_SENDABLE, "SMTPNotSupported: SMTPUTF8 not supported"),
+         "không thể gửi thư này: `SMTPNotSupported: SMTPUTF8 not supported`",
+         "this message cannot be sent: `SMTPNotSupported: SMTPUTF8 not supported`"),
+    ]
+    for f, vi, en in cases:
+        assert (failure_reason(f, "vi"), failure_reason(f, "en")) == (vi, en)
+    assert failure_reason(Failure(1, "a", "s", "as stored"), "vi") == "as stored"  # no kind known: the row's words
+
+
+def test_relay_problems_explain_first_then_quote_the_relay_or_the_network():
+    def vi(problem, reply=""):
+        return relay_text(RelayError(problem, "relay:587", reply, "English sentence for logs"), "vi")
+
+    assert vi(RelayProblem.UNREACHABLE, "ConnectionRefusedError: [Errno 111] Connect call failed") == (
+        "relay:587 không phản hồi hoặc đã ngắt kết nối: `ConnectionRefusedError: [Errno 111] Connect call failed`")
+    assert vi(RelayProblem.TLS_UNVERIFIED, "self-signed certificate") == (
+        "không xác minh được chứng chỉ TLS của relay:587 (đặt PLANTRACK_SMTP_CA_FILE là tệp CA đã ký chứng chỉ đó): "
+        "`self-signed certificate`")
+    assert vi(RelayProblem.TLS_FAILED, "WRONG_VERSION_NUMBER") == (
+        "không thiết lập được kết nối TLS với relay:587 (kiểm tra PLANTRACK_SMTP_SECURITY và PLANTRACK_SMTP_PORT): "
+        "`WRONG_VERSION_NUMBER`")
+    assert vi(RelayProblem.STARTTLS_NOT_OFFERED) == (
+        "relay:587 không hỗ trợ STARTTLS (kiểm tra PLANTRACK_SMTP_PORT và PLANTRACK_SMTP_SECURITY)")
+    assert vi(RelayProblem.AUTH_NOT_OFFERED, "AUTH GSSAPI").startswith(
+        "relay:587 không cho đăng nhập theo cách plantrack hỗ trợ (PLAIN, LOGIN, CRAM-MD5)")
+    assert vi(RelayProblem.AUTH_REQUIRED, "530 5.7.0 Authentication required") == (
+        "relay:587 yêu cầu đăng nhập (hoặc TLS) trước khi gửi (đặt PLANTRACK_SMTP_USER, PLANTRACK_SMTP_PASSWORD và "
+        "PLANTRACK_SMTP_SECURITY): `530 5.7.0 Authentication required`")
+    assert relay_text(LOGIN_REFUSED, "en") == (
+        "relay:25 refused the user name or password (check PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD): "
+        "`535 5.7.8 Authentication credentials invalid`")
+    assert str(LOGIN_REFUSED) == LOGIN_REFUSED.message  # logs, the CLI and the flow's error keep the English sentence
+
+
+def test_every_role_has_a_name_in_each_language():
+    for role in (*Role, *DIRECTORY_ROLES):
+        vi, en = role_name(role, "vi"), role_name(role, "en")
+        assert "_" not in vi + en and vi != en, role
+    assert [role_name(r, "vi") for r in ("focal_point", "deputy", "head")] == [
+        "đầu mối", "lãnh đạo cấp phó", "thủ trưởng cơ quan"]
+
+
+WORD = r"(?<![A-Za-z_])[a-z]{3,}(?![A-Za-z_])"  # a lowercase word, not a part of PLANTRACK_SMTP_USER or LOGIN
+
+
+def _english_words() -> set[str]:
+    """The words of the catalog's English (its message ids) that none of its Vietnamese uses."""
+    with catalog_files()[0].open("rb") as fh:
+        catalog = read_po(fh, locale="vi")
+    ids, strings = [], []
+    for m in catalog:
+        if m.id:
+            ids += m.id if isinstance(m.id, tuple) else [m.id]
+            strings += m.string if isinstance(m.string, tuple) else [m.string]
+    placeholder = r"%\(\w+\)s|\{\w*\}"
+    english = set(re.findall(WORD, re.sub(placeholder, "", " ".join(ids)).lower()))
+    return english - set(re.findall(WORD, re.sub(placeholder, "", " ".join(strings))))
+
+
+def test_vietnamese_artifacts_show_no_english_outside_the_relays_own_words():
+    """Every branch of every artifact, in Vietnamese: no English word of the catalog shows, except inside `...`
+    (the server's reply, the network's error) and in names (addresses, hosts, paths, settings)."""
+    failures = (FAILED, Failure(8, "b@x.org", "s", "", FailureKind.DEFERRED, "421 4.7.0 Try again later", 5))
+    q = RoundSummary(["60/KH-UBND 2024-W21"], 5, 1049, 1, ["STC"], ["SYT"], [NotBuilt("SXD", "x@sxd", "bad header")],
+                     True)
+    texts = [escalations.markdown(EscalationResult(
+        date(2024, 6, 18), True, fired=(_fired("VI.1/SYT", "SYT", "deadline", 2, ("a@x.org",)),
+                                        _fired(None, "STC", "silent", 4, ())),
+        queued=1049, failures=failures, transport=RELAY, demo=True,
+        unreachable=tuple(NoRecipient("III.2", 3, r) for r in (*Role, *DIRECTORY_ROLES)),
+        not_built=("x@y: UnsafeHeader: To address is not ASCII",), relay_config_error=LOGIN_REFUSED), "vi")]
+    for problem in RelayProblem:
+        e = RelayError(problem, "relay:587", "421 Service not available", "English sentence for logs")
+        texts += [checkins.markdown(CheckinResult(q, failures=failures, transport=RELAY, **(
+            {"config_error": e} if problem.is_configuration else {"unreachable": e})), "vi"),
+            escalations.markdown(EscalationResult(date(2024, 6, 18), True, relay_unreachable=e), "vi"),
+            digest.markdown(DigestResult(DigestSummary((_digest("60/KH-UBND", True),), ("62/KH-UBND",), True),
+                                         failures=failures, transport=Destination(TransportKind.EML_DIR, "/srv/o"),
+                                         unreachable=e, config_error=e, locked_by="h:1:r", lock_until=LEASE), "vi")]
+    texts += [checkins.markdown(CheckinResult(None, locked_by="h:1:r", lock_until=LEASE), "vi"),
+              checkins.markdown(CheckinResult(q, transport=Destination(TransportKind.MEMORY)), "vi"),
+              escalations.markdown(EscalationResult(date(2024, 6, 15), False, "thứ Bảy"), "vi"),
+              calendars.markdown(PublishResult(tuple(f"f{i}.ics" for i in range(60)), 1, 0, (), ("60/KH-UBND III.9",),
+                                               False, None), date(2024, 6, 18), "vi"),
+              calendars.markdown(PublishResult((), 1, 0, (), (), True, None, date(2024, 6, 1)), date(2024, 6, 18),
+                                 "vi"),
+              replies.markdown(IngestResult("Maildir /srv/replies", fetched=2, handled=2, rejected_senders=("l@x",),
+                                            undeliverable=("c@x",), details=(Handled(
+                                                1, "applied", "d@x", "SYT", None, (), unclear=("VI.9: xong",),
+                                                refused=("III.2: 50%",)),)), Sent(3, 1, "h:1:r"), "vi")]
+    english = _english_words()
+    assert {"relay", "refused", "files", "coordinator", "tries", "user", "login"} <= english
+    for text in texts:
+        prose = re.sub(r"`[^`]*`|\S*(?:[@/]|[.:](?=\S))\S*", "", text)  # relay's words; addresses, hosts, paths
+        # 'Relay' opening a sentence counts; names in capitals (SMTP, TLS, UBND) do not
+        words = {w.lower() for w in re.findall(r"(?<![A-Za-z_])[A-Z]?[a-z]{2,}(?![A-Za-z_])", prose)}
+        assert not words & english, (words & english, text)

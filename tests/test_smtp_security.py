@@ -118,11 +118,14 @@ def _rows(url):
         return s.scalars(select(Outbox)).all()
 
 
-def _assert_all_queued(url, report, problem: RelayProblem, words: str):
+def _assert_all_queued(url, report, problem: RelayProblem, words: str, reply: str = ""):
+    """Everything stays queued; the error names the problem and the relay, and keeps the relay's reply apart."""
     n = len(_rows(url))
     assert n > 10 and report.sent == 0 and report.failed == 0 and report.still_queued == n
-    assert report.relay_problem == problem and report.unreachable is None
-    assert words in report.config_error and "unreachable" not in report.config_error
+    error = report.config_error
+    assert error.problem == problem and report.unreachable is None
+    assert words in str(error) and "unreachable" not in str(error)
+    assert error.where.startswith("127.0.0.1:") and error.reply.startswith(reply)
     rows = _rows(url)
     assert {r.status for r in rows} == {"queued"} and {r.attempts for r in rows} == {0}
     assert all(r.last_error.startswith(f"relay configuration error ({problem})") for r in rows)
@@ -146,7 +149,8 @@ def test_wrong_password_is_a_configuration_error_and_keeps_the_messages(loaded_s
     with relay(pki, mode) as (rec, host, port):
         report = _send(loaded_sqlite, _cfg(host, port, mode, pki, password="sai"))
     assert rec.arrived == []
-    _assert_all_queued(loaded_sqlite, report, RelayProblem.AUTH_FAILED, f"refused the login of '{USER}': 535")
+    _assert_all_queued(loaded_sqlite, report, RelayProblem.AUTH_FAILED, f"refused the login of '{USER}': 535", "535 ")
+    assert PASSWORD not in repr(report.config_error)
 
 
 def test_relay_without_auth_is_a_configuration_error(loaded_sqlite, pki):
@@ -164,7 +168,7 @@ def test_certificate_that_does_not_verify_is_refused_unless_allowed(loaded_sqlit
         report = _send(loaded_sqlite, _cfg(host, port, mode, pki, ca_file=None))  # the system CAs only
         assert rec.arrived == []
         _assert_all_queued(loaded_sqlite, report, RelayProblem.TLS_UNVERIFIED, "certificate does not verify")
-        assert "PLANTRACK_SMTP_CA_FILE" in report.config_error
+        assert "PLANTRACK_SMTP_CA_FILE" in str(report.config_error) and "certificate" in report.config_error.reply
         allowed = _send(loaded_sqlite, _cfg(host, port, mode, pki, ca_file=None, verify_cert=False))
     assert allowed.sent == n and len(rec.accepted) == n
 
@@ -174,7 +178,7 @@ def test_relay_requiring_auth_when_none_is_configured(loaded_sqlite, pki):
     with relay(pki, "starttls") as (rec, host, port):
         report = _send(loaded_sqlite, _cfg(host, port, "starttls", pki, user=None, password=None))
     assert rec.arrived == []
-    _assert_all_queued(loaded_sqlite, report, RelayProblem.AUTH_REQUIRED, "requires authentication")
+    _assert_all_queued(loaded_sqlite, report, RelayProblem.AUTH_REQUIRED, "requires authentication", "530 ")
 
 
 def test_starttls_not_offered(loaded_sqlite, pki):
@@ -201,6 +205,8 @@ def test_wrong_password_through_the_flow_says_so_in_artifact_and_cli(prefect_api
     assert code == 1 and "configuration error" in err and "refused the login" in err
     assert "unreachable" not in err and "sai" not in err + out  # never the password
     markdown = Artifact.get("send-checkins").data
-    assert "Lỗi cấu hình máy chủ gửi thư** (auth_failed)" in markdown  # the default language, vi
+    # the default language, vi: what is wrong and which settings to check, then the relay's own reply
+    assert f"**Lỗi cấu hình máy chủ gửi thư**: {host}:{port} không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm tra " \
+        "PLANTRACK_SMTP_USER và PLANTRACK_SMTP_PASSWORD): `535 " in markdown
     assert "Không kết nối được máy chủ gửi thư" not in markdown and "sai" not in markdown
     assert {r.status for r in _rows(loaded_sqlite)} == {"queued"} and rec.arrived == []

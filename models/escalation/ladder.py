@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from plantrack.config import ESCALATION_FILE
+from plantrack.config.i18n import translations
 from plantrack.models.yamlconf import ConfigFileError, Located, read_located
 
 
@@ -23,6 +24,17 @@ class Role(StrEnum):
 
 
 DIRECTORY_ROLES = ("focal_point", "deputy", "head")  # roles of the agency directory (models/plan/schema.py)
+
+
+def role_name(role: str, lang: str) -> str:
+    """What people call a role of the ladder or the directory: 'đầu mối', 'thủ trưởng cơ quan' / 'focal point';
+    an unknown role as it is written."""
+    pgettext = translations(lang).pgettext
+    names = {"focal_point": pgettext("role", "focal point"), "deputy": pgettext("role", "deputy head"),
+             "head": pgettext("role", "head of agency"), "coordinator": pgettext("role", "coordinator"),
+             "plan_coordinator": pgettext("role", "plan coordinator"),
+             "deputy_chair": pgettext("role", "Deputy Chair")}
+    return names.get(str(role), str(role))
 
 
 @dataclass(frozen=True)

@@ -96,11 +96,11 @@ def round_key(today: date, period: str = "week") -> str:
 
 @dataclass(frozen=True)
 class NotBuilt:
-    """A check-in that could not be built (its outbox row is 'failed' with this reason); the others went on."""
+    """A check-in that could not be built (its outbox row failed: "not built: " and the error); the others went on."""
 
     agency: str
     to: str
-    reason: str
+    reason: str  # the error, as the builder raised it
 
 
 @dataclass
@@ -232,9 +232,9 @@ def enqueue_round(session: Session, today: date, ident: MailIdentity, *, period:
                     indicators=tuple(_indicator(r, tz) for r in indicators[agency.code]),
                     missed=agency.id in missed, name=names[agency.code])
             except ValueError as exc:  # UnsafeHeader, UnicodeError: this agency only, the others go out
-                reason = f"not built: {exc.__class__.__name__}: {exc}"
-                row = _unbuilt_row(plan, rnd, agency, key, focal, reason)
-                summary.not_built.append(NotBuilt(agency.code, ", ".join(row["recipients"]), reason))
+                error = f"{exc.__class__.__name__}: {exc}"
+                row = _unbuilt_row(plan, rnd, agency, key, focal, f"not built: {error}")
+                summary.not_built.append(NotBuilt(agency.code, ", ".join(row["recipients"]), error))
             new_rows.append(row)
             if agency.id in missed:
                 summary.missed_last_round.append(agency.code)

@@ -20,8 +20,8 @@ from plantrack.models.status import DUE_SOON_WORKING_DAYS
 from plantrack.models.mail.send_lock import Lease, LockHeld, new_holder
 from plantrack.notifications.mail.checkin_round import MailIdentity, ReplyWindow, RoundSummary, enqueue_round, mail_identity
 from plantrack.notifications.mail.dispatch import Dispatcher, Failure, RetryPolicy, SendReport
-from plantrack.notifications.mail.smtp import RateLimiter, RelayProblem
-from plantrack.notifications.mail.transports import Transport, transport_from_settings
+from plantrack.notifications.mail.smtp import RateLimiter, RelayError
+from plantrack.notifications.mail.transports import Destination, Transport, transport_from_settings
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,12 @@ class CheckinResult:
     failed: int = 0
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
-    unreachable: str | None = None
-    config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings
-    relay_problem: RelayProblem | None = None
+    unreachable: RelayError | None = None
+    config_error: RelayError | None = None  # the relay refused our TLS/certificate/AUTH settings
     locked_by: str | None = None
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
-    transport: str = ""
+    transport: Destination | None = None
 
 
 # The steps ------------------------------------------------------------------------------------------
@@ -163,8 +162,7 @@ def send_due_mail(opts: SendsMail, holder: str, limiter: RateLimiter | None = No
     for batch in list_queued_mail(opts):
         r = send_queued_mail(opts, batch, holder, limiter)
         total = SendReport(total.sent + r.sent, total.retried + r.retried, total.failed + r.failed,
-                           total.failures + r.failures, r.still_queued, r.unreachable, r.config_error,
-                           r.relay_problem)
+                           total.failures + r.failures, r.still_queued, r.unreachable, r.config_error)
         if r.unreachable or r.config_error:
             break
     return total
@@ -179,8 +177,8 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
     with send_lock(opts, run_id) as lock:
         if lock.held_by:
             return CheckinResult(None, locked_by=lock.held_by, lock_message=lock.message, lock_until=lock.until,
-                                 transport=opts.sending.transport.describe())
+                                 transport=opts.sending.transport.destination)
         queued = queue_checkins(opts, today)
         r = send_due_mail(opts, lock.holder, limiter)
     return CheckinResult(queued, r.sent, r.retried, r.failed, tuple(r.failures), r.still_queued, r.unreachable,
-                         r.config_error, r.relay_problem, transport=opts.sending.transport.describe())
+                         r.config_error, transport=opts.sending.transport.destination)

@@ -27,7 +27,8 @@ from plantrack.notifications.mail.checkins import SendOptions
 from plantrack.notifications.mail.digest_message import DigestData, build_digest_message
 from plantrack.notifications.mail.dispatch import Failure
 from plantrack.notifications.mail.message import key_tag
-from plantrack.notifications.mail.smtp import RateLimiter
+from plantrack.notifications.mail.smtp import RateLimiter, RelayError
+from plantrack.notifications.mail.transports import Destination
 
 
 class DigestConfigError(ValueError):
@@ -92,12 +93,12 @@ class DigestResult:
     failed: int = 0
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
-    unreachable: str | None = None
-    config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings
+    unreachable: RelayError | None = None
+    config_error: RelayError | None = None  # the relay refused our TLS/certificate/AUTH settings
     locked_by: str | None = None  # another live run holds the send lock: it sends the digest
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
-    transport: str = ""
+    transport: Destination | None = None
 
 
 # The steps ------------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def run_digest(opts: DigestOptions, today: date, run_id: str | None = None,
     limiter: paces the messages (default: PLANTRACK_SMTP_RATE_PER_MINUTE in this process).
     """
     summary = queue_digest(opts, today)
-    transport = opts.sending.transport.describe()
+    transport = opts.sending.transport.destination
     with checkins.send_lock(opts, run_id) as lock:
         if lock.held_by:
             return DigestResult(summary, locked_by=lock.held_by, lock_message=lock.message, lock_until=lock.until,

@@ -10,7 +10,7 @@ Retries: a 4xx reply or a dropped connection puts the row back to 'queued' with 
 after max_attempts tries it is 'failed'. A relay that cannot be reached costs no message an attempt:
 the run retries the connection with the same back-off, then gives up leaving everything queued. A
 relay that refuses our configuration (certificate, STARTTLS, AUTH) is not retried at all: the run
-stops at once with that reason (report.config_error, report.relay_problem), everything stays queued.
+stops at once with that reason (report.config_error), everything stays queued.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from plantrack.config import clock
 from plantrack.models.mail.outbox import (QUEUED, SENDING, Outbox, claim, mark_failed, mark_retry, mark_sent,
                                           mark_sent_many)
 from plantrack.models.mail.send_lock import Lease
-from plantrack.notifications.mail.smtp import FAILED, RETRY, SENT, Outcome, Outgoing, RateLimiter, RelayProblem, \
-    SmtpUnavailable
+from plantrack.notifications.mail.smtp import (FAILED, RETRY, SENT, FailureKind, Outcome, Outgoing, RateLimiter,
+                                              RelayError, SmtpUnavailable, reason_text)
 from plantrack.notifications.mail.transports import Transport
 
 GROUP_SIZE = 50  # accepted messages per 'sent' commit, at most
@@ -51,7 +51,10 @@ class Failure:
     outbox_id: int
     to: str
     subject: str
-    reason: str
+    reason: str  # in English, as kept on the outbox row
+    kind: FailureKind | None = None  # what went wrong, for the run reports
+    reply: str = ""  # the server's reply (or the error), without our words
+    tries: int = 0  # when it failed every try: how many
 
 
 @dataclass
@@ -63,9 +66,8 @@ class SendReport:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)
     still_queued: int = 0
-    unreachable: str | None = None  # the relay could not be reached (network): a later run may succeed
-    config_error: str | None = None  # the relay refused our TLS/certificate/AUTH settings: change them first
-    relay_problem: RelayProblem | None = None  # which, when sending stopped early
+    unreachable: RelayError | None = None  # the relay could not be reached (network): a later run may succeed
+    config_error: RelayError | None = None  # the relay refused our TLS/certificate/AUTH settings: change them first
 
 
 def _utcnow() -> datetime:
@@ -129,12 +131,12 @@ class Dispatcher:
                 pending = [m.id for m in batch if m.id not in self._tried]
                 if exc.problem.is_configuration:  # retrying cannot help until a setting (or the relay) changes
                     self._requeue_untried(pending, f"relay configuration error ({exc.problem}): {exc}")
-                    self.report.config_error, self.report.relay_problem = str(exc), exc.problem
+                    self.report.config_error = exc.error
                     return
                 unreachable += 1
                 self._requeue_untried(pending, f"relay unreachable: {exc}")
                 if unreachable >= self.policy.max_attempts:
-                    self.report.unreachable, self.report.relay_problem = str(exc), exc.problem
+                    self.report.unreachable = exc.error
                     return
                 await self.sleep(self.policy.delay(unreachable))
 
@@ -172,12 +174,16 @@ class Dispatcher:
         if o.result == RETRY and tries < self.policy.max_attempts:
             self.report.retried += 1
             self._waiting[o.id] = at = self.now() + timedelta(seconds=self.policy.delay(tries))
-            self._flush(lambda s: mark_retry(s, o.id, o.detail or "", at))
+            self._flush(lambda s: mark_retry(s, o.id, reason_text(o.kind, o.detail), at))
             return
-        reason = (o.detail or "") if o.result == FAILED else f"gave up after {tries} tries: {o.detail}"
+        gave_up = 0 if o.result == FAILED else tries
+        reason = reason_text(o.kind, o.detail)
+        if gave_up:
+            reason = f"gave up after {tries} tries: {reason}"
         recipients, subject = self._headers[o.id]
         self.report.failed += 1
-        self.report.failures.append(Failure(o.id, ", ".join(recipients), subject, reason))
+        self.report.failures.append(Failure(o.id, ", ".join(recipients), subject, reason, o.kind, o.detail or "",
+                                            gave_up))
         self._flush(lambda s: mark_failed(s, o.id, reason))
 
     def _requeue_untried(self, ids: list[int], reason: str) -> None:

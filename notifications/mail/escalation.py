@@ -37,9 +37,9 @@ def escalate_overdue(opts: EscalationOptions, today: date, run_id: str | None = 
     with checkins.send_lock(out, run_id) as lock:
         if lock.held_by:
             return EscalationResult(today, True, locked_by=lock.held_by, lock_message=lock.message,
-                                    lock_until=lock.until, transport=opts.sending.transport.describe())
+                                    lock_until=lock.until, transport=opts.sending.transport.destination)
         result = record_escalations_step(opts, today)
         r = checkins.send_due_mail(out, lock.holder, limiter) if result.day_off is None else SendReport()
     return replace(result, sent=r.sent, retried=r.retried, failed=r.failed, failures=tuple(r.failures),
                    still_queued=r.still_queued, relay_unreachable=r.unreachable, relay_config_error=r.config_error,
-                   transport=opts.sending.transport.describe())
+                   transport=opts.sending.transport.destination)

@@ -32,7 +32,7 @@ from plantrack.models.mail.outbox import CheckinRound, Outbox, enqueue, existing
 from plantrack.models.status import derive_status, label, not_reported
 from plantrack.notifications.mail.checkin_message import Contact, round_label
 from plantrack.notifications.mail.escalation_message import EscalationData, EscItem, Section, build_escalation_message
-from plantrack.notifications.mail.escalation_run import EscalationOptions, EscalationResult, Fired
+from plantrack.notifications.mail.escalation_run import EscalationOptions, EscalationResult, Fired, NoRecipient
 from plantrack.notifications.mail.message import key_tag
 from plantrack.notifications.mail.tokens import ReplyClaims, reply_address, sign_reply_token
 
@@ -206,7 +206,7 @@ class _Run:
         self.rungs = {(r.level, r.at): r for r in self.ladder.rungs}
         self.notes = _last_notes(session, [p.deliverable_id for p in pairs if p.reason == Reason.BLOCKED])
         self.tz = ZoneInfo(opts.timezone)
-        self.unreachable: list[str] = []
+        self.unreachable: list[NoRecipient] = []
 
     def now(self, agency_id: int) -> int:
         """The agency that carries agency_id's work now."""
@@ -259,7 +259,7 @@ class _Run:
                 got = self.role_people(pair, role, agency, cc)
                 if not got and role not in rung.cc:
                     what = self.items[pair.deliverable_id].code if pair.deliverable_id else self.codes.get(agency, "?")
-                    self.unreachable.append(f"{what} L{rung.level} {role}")
+                    self.unreachable.append(NoRecipient(what, rung.level, role))
                 target.extend(p for p in got if p not in target)
         return to, [p for p in dict.fromkeys(cc) if p not in to]
 

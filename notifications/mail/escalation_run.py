@@ -10,6 +10,8 @@ from plantrack.models.status import DUE_SOON_WORKING_DAYS
 from plantrack.notifications.mail.checkin_round import MailIdentity, mail_identity
 from plantrack.notifications.mail.checkins import CheckinOptions, SendOptions
 from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.smtp import RelayError
+from plantrack.notifications.mail.transports import Destination
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,18 @@ class Fired:
 
 
 @dataclass(frozen=True)
+class NoRecipient:
+    """A role of a rung that nobody holds for an item (or for a silent agency): no mail went to it."""
+
+    what: str  # the item's code, or the agency's
+    level: int
+    role: str  # a Role of the ladder
+
+    def __str__(self) -> str:
+        return f"{self.what} L{self.level} {self.role}"  # as logs name it: 'VI.1/SYT L3 coordinator'
+
+
+@dataclass(frozen=True)
 class EscalationResult:
     """What a run of escalate-overdue did: what fired and was queued, then what the outbox sent."""
 
@@ -71,7 +85,7 @@ class EscalationResult:
     queued: int = 0  # new outbox messages
     already_queued: int = 0
     resolved: int = 0  # escalations whose reason went away (they may fire again)
-    unreachable: tuple[str, ...] = ()  # 'VI.1/SYT L3 coordinator': a role with nobody to mail
+    unreachable: tuple[NoRecipient, ...] = ()  # roles with nobody to mail
     demo: bool = False
     not_built: tuple[str, ...] = ()  # 'address: reason' of messages refused by the builder (unsafe header)
     sent: int = 0
@@ -79,12 +93,12 @@ class EscalationResult:
     failed: int = 0
     failures: tuple[Failure, ...] = ()
     still_queued: int = 0
-    relay_unreachable: str | None = None
-    relay_config_error: str | None = None  # the relay refused our TLS/AUTH setup: nothing more was sent
+    relay_unreachable: RelayError | None = None
+    relay_config_error: RelayError | None = None  # the relay refused our TLS/AUTH setup: nothing more was sent
     locked_by: str | None = None  # another live run held the send lock: nothing was done
     lock_message: str = ""
     lock_until: datetime | None = None  # the end of locked_by's lease (UTC)
-    transport: str = ""
+    transport: Destination | None = None
 
     def by_level_agency(self) -> dict[tuple[int, str], list[Fired]]:
         """Fired rungs grouped by (level, agency), highest level first."""

@@ -44,11 +44,27 @@ class Outgoing:
     data: bytes
 
 
+class FailureKind(StrEnum):
+    """What went wrong with one message, for a reader: the detail keeps the server's (or the network's) words."""
+
+    RECIPIENT_REFUSED = "recipient_refused"  # a reply to RCPT TO: the relay will not take mail for that address
+    MESSAGE_REFUSED = "message_refused"  # a 5xx reply to MAIL FROM or DATA
+    DEFERRED = "deferred"  # a 4xx reply: the relay says try later
+    CONNECTION = "connection"  # dropped, timed out, or another network error while sending
+    NOT_SENDABLE = "not_sendable"  # no retry will send it (e.g. a non-ASCII address and a relay without SMTPUTF8)
+
+
 @dataclass(frozen=True)
 class Outcome:
     id: int
     result: str  # sent | retry | failed
-    detail: str | None = None  # the server's reply for retry/failed, refused recipients for a partial send
+    detail: str | None = None  # the server's reply (or the error) for retry/failed; refused recipients when sent
+    kind: FailureKind | None = None  # for retry/failed
+
+
+def reason_text(kind: FailureKind | None, detail: str | None) -> str:
+    """The English reason kept on the outbox row and in logs: the detail, named when it is not the server's reply."""
+    return f"cannot be sent: {detail}" if kind == FailureKind.NOT_SENDABLE else detail or ""
 
 
 class RelayProblem(StrEnum):
@@ -68,12 +84,31 @@ class RelayProblem(StrEnum):
         return self is not RelayProblem.UNREACHABLE
 
 
+@dataclass(frozen=True)
+class RelayError:
+    """Why nothing could be sent over the relay: the problem, the relay (host:port), the server's or the network's
+    own words (empty when there are none), and the English sentence of logs and exceptions (str())."""
+
+    problem: RelayProblem
+    where: str
+    reply: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class SmtpUnavailable(ConnectionError):
     """Nothing can be sent over the relay now (no message was tried on the failing connection)."""
 
-    def __init__(self, message: str, problem: RelayProblem = RelayProblem.UNREACHABLE):
+    def __init__(self, message: str, problem: RelayProblem = RelayProblem.UNREACHABLE, *, where: str = "",
+                 reply: str = ""):
         super().__init__(message)
-        self.problem = problem
+        self.problem, self.where, self.reply = problem, where, reply
+
+    @property
+    def error(self) -> RelayError:
+        return RelayError(self.problem, self.where, self.reply, str(self))
 
 
 class RateLimiter:
@@ -101,19 +136,22 @@ def _reply(exc: aiosmtplib.SMTPResponseException) -> str:
     return f"{exc.code} {exc.message}".strip()
 
 
-def classify(exc: BaseException) -> tuple[str, str]:
-    """(retry | failed, reason) for an exception raised while sending one message."""
+def classify(exc: BaseException) -> tuple[str, FailureKind, str]:
+    """(retry | failed, what went wrong, the server's reply or the error) for an exception raised while sending one
+    message."""
     if isinstance(exc, (aiosmtplib.SMTPNotSupported, ValueError)):
         # e.g. a non-ASCII address and a relay without SMTPUTF8: no retry will send this message
-        return FAILED, f"cannot be sent: {exc.__class__.__name__}: {exc}"
+        return FAILED, FailureKind.NOT_SENDABLE, f"{exc.__class__.__name__}: {exc}"
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         reason = "; ".join(f"{r.recipient}: {_reply(r)}" for r in exc.recipients)
-        return (RETRY if any(400 <= c < 500 for c in codes) else FAILED), reason
+        return (RETRY if any(400 <= c < 500 for c in codes) else FAILED), FailureKind.RECIPIENT_REFUSED, reason
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return (RETRY if exc.code < 500 else FAILED), _reply(exc)
+        if exc.code < 500:
+            return RETRY, FailureKind.DEFERRED, _reply(exc)
+        return FAILED, FailureKind.MESSAGE_REFUSED, _reply(exc)
     if isinstance(exc, (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)):
-        return RETRY, f"{exc.__class__.__name__}: {exc}"
+        return RETRY, FailureKind.CONNECTION, f"{exc.__class__.__name__}: {exc}"
     raise exc
 
 
@@ -142,7 +180,8 @@ async def _open(cfg: SmtpConfig, client: aiosmtplib.SMTP) -> None:
         await client.ehlo()
         if not client.supports_extension("starttls"):
             raise SmtpUnavailable(f"{where} does not offer STARTTLS (PLANTRACK_SMTP_SECURITY=starttls): "
-                                  "check PLANTRACK_SMTP_PORT and _SECURITY", RelayProblem.STARTTLS_NOT_OFFERED)
+                                  "check PLANTRACK_SMTP_PORT and _SECURITY", RelayProblem.STARTTLS_NOT_OFFERED,
+                                  where=where)
         await client.starttls()
     if cfg.user:
         await client.ehlo()
@@ -152,13 +191,14 @@ async def _open(cfg: SmtpConfig, client: aiosmtplib.SMTP) -> None:
             on = "" if cfg.security != "none" else " without TLS (try PLANTRACK_SMTP_SECURITY=starttls or tls)"
             what = f"only {', '.join(m.upper() for m in offered)}" if offered else "no AUTH"
             raise SmtpUnavailable(f"{where} offers {what}{on}, but PLANTRACK_SMTP_USER is set: "
-                                  "plantrack logs in with PLAIN, LOGIN or CRAM-MD5", RelayProblem.AUTH_NOT_OFFERED)
+                                  "plantrack logs in with PLAIN, LOGIN or CRAM-MD5", RelayProblem.AUTH_NOT_OFFERED,
+                                  where=where, reply=f"AUTH {' '.join(m.upper() for m in offered)}" if offered else "")
         try:
             await client.login(cfg.user, cfg.password or "")
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise SmtpUnavailable(f"{where} refused the login of {cfg.user!r}: {_reply(exc)} "
                                   "(check PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD)",
-                                  RelayProblem.AUTH_FAILED) from exc
+                                  RelayProblem.AUTH_FAILED, where=where, reply=_reply(exc)) from exc
 
 
 async def _connect(cfg: SmtpConfig) -> aiosmtplib.SMTP:
@@ -177,11 +217,13 @@ async def _connect(cfg: SmtpConfig) -> aiosmtplib.SMTP:
             raise SmtpUnavailable(
                 f"{where}: the relay's TLS certificate does not verify ({tls.verify_message or tls.reason}): "
                 "set PLANTRACK_SMTP_CA_FILE to the CA that signed it (or, insecure, PLANTRACK_SMTP_VERIFY_CERT=false)",
-                RelayProblem.TLS_UNVERIFIED) from exc
+                RelayProblem.TLS_UNVERIFIED, where=where, reply=str(tls.verify_message or tls.reason)) from exc
         if tls is not None:
             raise SmtpUnavailable(f"{where}: TLS handshake failed ({tls.reason or tls}): check PLANTRACK_SMTP_SECURITY "
-                                  f"({cfg.security}) and PLANTRACK_SMTP_PORT", RelayProblem.TLS_FAILED) from exc
-        raise SmtpUnavailable(f"{where}: {exc.__class__.__name__}: {exc}") from exc
+                                  f"({cfg.security}) and PLANTRACK_SMTP_PORT", RelayProblem.TLS_FAILED, where=where,
+                                  reply=str(tls.reason or tls)) from exc
+        raw = f"{exc.__class__.__name__}: {exc}"
+        raise SmtpUnavailable(f"{where}: {raw}", where=where, reply=raw) from exc
     return client
 
 
@@ -231,10 +273,11 @@ async def send_batch(messages: Sequence[Outgoing], cfg: SmtpConfig, on_outcome: 
                             else _reply(exc)
                         errors.append(SmtpUnavailable(
                             f"{cfg.host}:{cfg.port} requires authentication (or TLS) before sending: {reply} "
-                            "(set PLANTRACK_SMTP_USER, _PASSWORD and _SECURITY)", RelayProblem.AUTH_REQUIRED))
+                            "(set PLANTRACK_SMTP_USER, _PASSWORD and _SECURITY)", RelayProblem.AUTH_REQUIRED,
+                            where=f"{cfg.host}:{cfg.port}", reply=reply))
                         return
-                    result, reason = classify(exc)
-                    out = Outcome(msg.id, result, reason)
+                    result, kind, reason = classify(exc)
+                    out = Outcome(msg.id, result, reason, kind)
                     if (result == RETRY and not isinstance(exc, aiosmtplib.SMTPResponseException)) \
                             or isinstance(exc, (aiosmtplib.SMTPNotSupported, ValueError)):  # start clean
                         client.close()

@@ -1,7 +1,8 @@
 """Where outgoing mail goes, behind one small interface (in the spirit of Django's mail backends).
 
 SmtpTransport: the configured relay (notifications.mail.smtp). EmlDirTransport: a folder of .eml files,
-the embedded default. MemoryTransport: a list, for tests. transport_from_settings picks one.
+the embedded default. MemoryTransport: a list, for tests. transport_from_settings picks one. Each says where
+mail goes as a Destination (its kind and target), which run reports and logs put in words of their language.
 """
 from __future__ import annotations
 
@@ -9,13 +10,38 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 from plantrack.config import clock
+from plantrack.config.i18n import gettext_for
 from plantrack.notifications.mail.smtp import (SENT, Outcome, Outgoing, RateLimiter, SmtpConfig, send_batch)
 
 OnOutcome = Callable[[Outcome], None]
+
+
+class TransportKind(StrEnum):
+    SMTP = "smtp"  # a relay, target host:port
+    EML_DIR = "eml_dir"  # a folder of .eml files, target its path
+    MEMORY = "memory"  # a list in the process (tests), no target
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a transport sends mail: its kind and target (host:port, a folder)."""
+
+    kind: TransportKind
+    target: str = ""
+
+    def describe(self, lang: str) -> str:
+        """'SMTP relay mail.example.org:587' / 'máy chủ gửi thư SMTP mail.example.org:587', '.eml files in ...'."""
+        _ = gettext_for(lang)
+        if self.kind == TransportKind.SMTP:
+            return _("SMTP relay %(target)s") % {"target": self.target}
+        if self.kind == TransportKind.EML_DIR:
+            return _(".eml files in %(target)s") % {"target": self.target}
+        return _("memory, tests only")
 
 
 class Transport(Protocol):
@@ -25,7 +51,8 @@ class Transport(Protocol):
     messages that got no outcome were not tried.
     """
 
-    def describe(self) -> str: ...
+    @property
+    def destination(self) -> Destination: ...
 
     async def send(self, messages: Sequence[Outgoing], on_outcome: OnOutcome, limiter: RateLimiter) -> None: ...
 
@@ -34,8 +61,9 @@ class Transport(Protocol):
 class SmtpTransport:
     cfg: SmtpConfig
 
-    def describe(self) -> str:
-        return f"SMTP {self.cfg.host}:{self.cfg.port}"
+    @property
+    def destination(self) -> Destination:
+        return Destination(TransportKind.SMTP, f"{self.cfg.host}:{self.cfg.port}")
 
     async def send(self, messages: Sequence[Outgoing], on_outcome: OnOutcome, limiter: RateLimiter) -> None:
         await send_batch(messages, self.cfg, on_outcome, limiter)
@@ -69,8 +97,9 @@ class EmlDirTransport:
 
     folder: Path
 
-    def describe(self) -> str:
-        return f".eml files in {self.folder}"
+    @property
+    def destination(self) -> Destination:
+        return Destination(TransportKind.EML_DIR, str(self.folder))
 
     async def send(self, messages: Sequence[Outgoing], on_outcome: OnOutcome, limiter: RateLimiter) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -86,8 +115,9 @@ class MemoryTransport:
     answer: Callable[[Outgoing], Outcome | None] | None = None
     sent: list[Outgoing] = field(default_factory=list)
 
-    def describe(self) -> str:
-        return "memory"
+    @property
+    def destination(self) -> Destination:
+        return Destination(TransportKind.MEMORY)
 
     async def send(self, messages: Sequence[Outgoing], on_outcome: OnOutcome, limiter: RateLimiter) -> None:
         for msg in messages:

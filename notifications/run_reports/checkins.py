@@ -4,8 +4,9 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.checkins import CheckinResult
-from plantrack.notifications.run_reports.common import (demo_line, failures_table, lock_line, table,
-                                                        unreachable_line)
+from plantrack.notifications.run_reports.common import (config_error_line, count, demo_line, destination,
+                                                        failure_rows, failures_table, lock_line, not_built_reason,
+                                                        table, unreachable_line)
 
 
 def round_names(keys: list[str], lang: str) -> str:
@@ -23,7 +24,7 @@ def description(r: CheckinResult, lang: str) -> str:
     if r.queued is None:
         return _("Check-ins: not sent by this run")
     return ngettext("%(count)s email sent by this run", "%(count)s emails sent by this run", r.sent) \
-        % {"count": r.sent}
+        % {"count": count(r.sent, lang)}
 
 
 def markdown(r: CheckinResult, lang: str) -> str:
@@ -35,8 +36,9 @@ def markdown(r: CheckinResult, lang: str) -> str:
     q = r.queued
     lines = ["# " + _("Check-ins %(rounds)s") % {"rounds": round_names(q.round_keys, lang)}, "",
              *table([_("Queued now"), _("Already queued"), _("Sent"), _("Retried"), _("Failed"), _("Still queued")],
-                    [(q.queued, q.already_queued, r.sent, r.retried, r.failed, r.still_queued)]),
-             "", _("Sent through: %(transport)s") % {"transport": r.transport}, ""]
+                    [tuple(count(n, lang) for n in (q.queued, q.already_queued, r.sent, r.retried, r.failed,
+                                                    r.still_queued))]),
+             "", _("Sent through: %(transport)s") % {"transport": destination(r.transport, lang)}, ""]
     if q.demo:
         lines += [demo_line(lang), ""]
     if q.missed_last_round:
@@ -47,8 +49,7 @@ def markdown(r: CheckinResult, lang: str) -> str:
     if r.unreachable:
         lines += [unreachable_line(r.unreachable, lang), ""]
     if r.config_error:
-        lines += [_("**Relay configuration error** (%(problem)s): %(error)s; nothing more was sent, the messages "
-                    "stay queued.") % {"problem": r.relay_problem, "error": r.config_error}, ""]
-    lines += failures_table([(nb.to, nb.agency, nb.reason) for nb in q.not_built]
-                            + [(f.to, f.subject, f.reason) for f in r.failures], lang)
+        lines += [config_error_line(r.config_error, lang), ""]
+    lines += failures_table([(nb.to, nb.agency, not_built_reason(nb.reason, lang)) for nb in q.not_built]
+                            + failure_rows(r.failures, lang), lang)
     return "\n".join(lines)

@@ -1,11 +1,14 @@
-"""What the run reports share: tables, the sending line, demo mode, the send lock, the relay, failures."""
+"""What the run reports share: tables, counts, the sending line, demo mode, the send lock, the relay, failures."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from plantrack.config.i18n import format_day, gettext_for
+from plantrack.config.i18n import format_day, format_number, gettext_for
+from plantrack.notifications.mail.dispatch import Failure
+from plantrack.notifications.mail.smtp import FailureKind, RelayError, RelayProblem
+from plantrack.notifications.mail.transports import Destination
 
 
 class Sending(Protocol):
@@ -15,7 +18,12 @@ class Sending(Protocol):
     retried: int
     failed: int
     still_queued: int
-    transport: str
+    transport: Destination | None
+
+
+def count(n: int, lang: str) -> str:
+    """A count as lang writes it: '1.049' (vi), '1,049' (en)."""
+    return format_number(n, lang, 0)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
@@ -24,11 +32,16 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
             *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
 
 
+def destination(d: Destination | None, lang: str) -> str:
+    """Where the run's mail went: 'máy chủ gửi thư SMTP relay:25', 'tệp .eml trong thư mục /srv/outbox'."""
+    return d.describe(lang) if d is not None else "-"
+
+
 def sent_line(r: Sending, lang: str) -> str:
     _ = gettext_for(lang)
     return (_("Sent %(sent)s, retried %(retried)s, failed %(failed)s, still queued %(still)s (%(transport)s)")
-            % {"sent": r.sent, "retried": r.retried, "failed": r.failed, "still": r.still_queued,
-               "transport": r.transport})
+            % {"sent": count(r.sent, lang), "retried": count(r.retried, lang), "failed": count(r.failed, lang),
+               "still": count(r.still_queued, lang), "transport": destination(r.transport, lang)})
 
 
 def demo_line(lang: str) -> str:
@@ -44,16 +57,64 @@ def lock_line(holder: str | None, until: datetime | None, lang: str) -> str:
         % {"holder": holder, "until": lease} + "**"
 
 
-def unreachable_line(problem: str, lang: str) -> str:
+def raw(text: str) -> str:
+    """The server's (or the network's) own words, as code: untranslated, searchable, and '<a@b>' stays visible."""
+    return "`" + text.replace("`", "'") + "`"
+
+
+def relay_text(e: RelayError, lang: str) -> str:
+    """Why nothing could be sent over the relay, in lang, then the relay's or the network's own words."""
     _ = gettext_for(lang)
-    return _("**Relay unreachable**: %(problem)s; the messages stay queued.") % {"problem": problem}
+    why = {
+        RelayProblem.UNREACHABLE: _("%(where)s does not answer or dropped the connection"),
+        RelayProblem.TLS_UNVERIFIED: _("the TLS certificate of %(where)s does not verify (set PLANTRACK_SMTP_CA_FILE "
+                                       "to the CA that signed it)"),
+        RelayProblem.TLS_FAILED: _("no TLS connection could be set up with %(where)s (check PLANTRACK_SMTP_SECURITY "
+                                   "and PLANTRACK_SMTP_PORT)"),
+        RelayProblem.STARTTLS_NOT_OFFERED: _("%(where)s does not offer STARTTLS (check PLANTRACK_SMTP_PORT and "
+                                             "PLANTRACK_SMTP_SECURITY)"),
+        RelayProblem.AUTH_NOT_OFFERED: _("%(where)s offers no login plantrack can use (PLAIN, LOGIN, CRAM-MD5) "
+                                         "although PLANTRACK_SMTP_USER is set (many relays offer it only over TLS: "
+                                         "PLANTRACK_SMTP_SECURITY)"),
+        RelayProblem.AUTH_FAILED: _("%(where)s refused the user name or password (check PLANTRACK_SMTP_USER and "
+                                    "PLANTRACK_SMTP_PASSWORD)"),
+        RelayProblem.AUTH_REQUIRED: _("%(where)s requires a login (or TLS) before sending (set PLANTRACK_SMTP_USER, "
+                                      "PLANTRACK_SMTP_PASSWORD and PLANTRACK_SMTP_SECURITY)"),
+    }[e.problem] % {"where": e.where or "-"}
+    return f"{why}: {raw(e.reply)}" if e.reply else why
 
 
-def config_error_line(error: str, lang: str) -> str:
+def unreachable_line(problem: RelayError, lang: str) -> str:
+    _ = gettext_for(lang)
+    return _("**Relay unreachable**: %(problem)s; the messages stay queued.") % {"problem": relay_text(problem, lang)}
+
+
+def config_error_line(error: RelayError, lang: str) -> str:
     """The relay refused our TLS/AUTH setup: retrying cannot help until a setting changes."""
     _ = gettext_for(lang)
     return _("**Relay configuration error**: %(error)s; nothing more was sent, the messages stay queued.") \
-        % {"error": error}
+        % {"error": relay_text(error, lang)}
+
+
+def failure_reason(f: Failure, lang: str) -> str:
+    """Why a message was not sent, in lang, then the server's reply: 'máy chủ gửi thư từ chối thư: `550 ...`'."""
+    if f.kind is None:
+        return f.reason
+    _ = gettext_for(lang)
+    why = {FailureKind.RECIPIENT_REFUSED: _("the relay refused the recipient"),
+           FailureKind.MESSAGE_REFUSED: _("the relay refused the message"),
+           FailureKind.DEFERRED: _("the relay asked to try later"),
+           FailureKind.CONNECTION: _("the connection to the relay failed"),
+           FailureKind.NOT_SENDABLE: _("this message cannot be sent")}[f.kind]
+    if f.tries:
+        why = _("gave up after %(tries)s tries (%(why)s)") % {"tries": count(f.tries, lang), "why": why}
+    return f"{why}: {raw(f.reply)}" if f.reply else why
+
+
+def not_built_reason(error: str, lang: str) -> str:
+    """A message the builder refused (an unsafe header from the directory), then the builder's own words."""
+    _ = gettext_for(lang)
+    return _("not built (fix the directory entry)") + ": " + raw(error)
 
 
 def failures_table(rows: Sequence[tuple[str, str, str]], lang: str) -> list[str]:
@@ -62,3 +123,8 @@ def failures_table(rows: Sequence[tuple[str, str, str]], lang: str) -> list[str]
     if not rows:
         return []
     return ["## " + _("Failures"), "", *table([_("To"), _("Subject"), _("Reason")], rows)]
+
+
+def failure_rows(failures: Iterable[Failure], lang: str) -> list[tuple[str, str, str]]:
+    """The rows of failures_table for messages the relay did not take."""
+    return [(f.to, f.subject, failure_reason(f, lang)) for f in failures]

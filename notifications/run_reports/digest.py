@@ -4,21 +4,23 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.digest import DigestResult
-from plantrack.notifications.run_reports.common import demo_line, failures_table, lock_line, sent_line, table
+from plantrack.notifications.run_reports.common import (count, demo_line, failure_rows, failures_table, lock_line,
+                                                        relay_text, sent_line, table)
 
 
 def description(r: DigestResult, lang: str) -> str:
     """'1 weekly digest queued by this run'."""
     ngettext, n = ngettext_for(lang), r.queued.queued
     return ngettext("%(count)s weekly digest queued by this run", "%(count)s weekly digests queued by this run",
-                    n) % {"count": n}
+                    n) % {"count": count(n, lang)}
 
 
 def markdown(r: DigestResult, lang: str) -> str:
     _ = gettext_for(lang)
     q = r.queued
     rows = [(d.plan, round_label(d.week, lang), _("queued") if d.queued else _("already queued this week"),
-             ", ".join(d.to), ", ".join(d.cc) or "-", d.overdue, d.new_blockers) for d in q.digests]
+             ", ".join(d.to), ", ".join(d.cc) or "-", count(d.overdue, lang), count(d.new_blockers, lang))
+            for d in q.digests]
     lines = ["# " + _("Weekly digest"), "",
              *table([_("Plan"), _("Week"), _("This run"), _("To"), _("Cc"), _("Overdue"), _("New blockers")], rows),
              "", sent_line(r, lang), ""]
@@ -31,9 +33,10 @@ def markdown(r: DigestResult, lang: str) -> str:
         lines += [lock_line(r.locked_by, r.lock_until, lang) + ": "
                   + _("the digest stays queued; that run (or the next) sends it."), ""]
     if r.unreachable:
-        lines += [_("**Relay unreachable**: %(problem)s; the digest stays queued.") % {"problem": r.unreachable}, ""]
+        lines += [_("**Relay unreachable**: %(problem)s; the digest stays queued.")
+                  % {"problem": relay_text(r.unreachable, lang)}, ""]
     if r.config_error:
         lines += [_("**Relay refused our configuration**: %(error)s; the digest stays queued.")
-                  % {"error": r.config_error}, ""]
-    lines += failures_table([(f.to, f.subject, f.reason) for f in r.failures], lang)
+                  % {"error": relay_text(r.config_error, lang)}, ""]
+    lines += failures_table(failure_rows(r.failures, lang), lang)
     return "\n".join(lines)

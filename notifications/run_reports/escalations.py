@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from plantrack.config.i18n import format_day, gettext_for, ngettext_for, translations
-from plantrack.notifications.mail.escalation_run import EscalationResult
-from plantrack.notifications.run_reports.common import (config_error_line, demo_line, failures_table, lock_line,
-                                                        sent_line, table, unreachable_line)
+from plantrack.models.escalation.ladder import role_name
+from plantrack.notifications.mail.escalation_run import EscalationResult, NoRecipient
+from plantrack.notifications.run_reports.common import (config_error_line, count, demo_line, failure_rows,
+                                                        failures_table, lock_line, raw, sent_line, table,
+                                                        unreachable_line)
 
 
 def level_names(lang: str) -> dict[int, str]:
@@ -21,12 +23,25 @@ def reason_names(lang: str) -> dict[str, str]:
             "blocked": pgettext("escalation reason", "blocked")}
 
 
+def no_recipient(u: NoRecipient, lang: str) -> str:
+    """'III.2 (mức 3, cơ quan thường trực)' / 'III.2 (level 3, coordinator)'."""
+    _ = gettext_for(lang)
+    return _("%(what)s (level %(level)s, %(role)s)") % {"what": u.what, "level": u.level,
+                                                        "role": role_name(u.role, lang)}
+
+
+def not_built(item: str) -> str:
+    """'x@y: `UnsafeHeader: ...`' of 'x@y: UnsafeHeader: ...': the builder's own words as such."""
+    address, sep, error = item.partition(": ")
+    return f"{address}: {raw(error)}" if sep else raw(item)
+
+
 def description(r: EscalationResult, lang: str) -> str:
     """'2 escalations on 18/06/2024'."""
     ngettext = ngettext_for(lang)
     n = len(r.fired)
     return ngettext("%(count)s escalation on %(day)s", "%(count)s escalations on %(day)s", n) \
-        % {"count": n, "day": format_day(r.today, lang)}
+        % {"count": count(n, lang), "day": format_day(r.today, lang)}
 
 
 def markdown(r: EscalationResult, lang: str) -> str:
@@ -46,7 +61,8 @@ def markdown(r: EscalationResult, lang: str) -> str:
                              "%(already)s); resolved: %(resolved)s",
                              "**%(count)s escalations** fired; emails queued now: %(queued)s (already queued: "
                              "%(already)s); resolved: %(resolved)s", n)
-             % {"count": n, "queued": r.queued, "already": r.already_queued, "resolved": r.resolved},
+             % {"count": count(n, lang), "queued": count(r.queued, lang), "already": count(r.already_queued, lang),
+                "resolved": count(r.resolved, lang)},
              "- " + sent_line(r, lang)]
     if r.demo:
         lines.append("- " + demo_line(lang))
@@ -60,13 +76,14 @@ def markdown(r: EscalationResult, lang: str) -> str:
     lines += ["", *table([_("Level"), _("Agency"), _("Reason"), _("Items"), _("To")], rows)]
     if r.unreachable:
         lines += ["", _("**Nobody to send to** (add the person to the directory): %(items)s")
-                  % {"items": ", ".join(r.unreachable)}]
+                  % {"items": ", ".join(no_recipient(u, lang) for u in r.unreachable)}]
     if r.not_built:
-        lines += ["", _("**Not built** (fix the directory entry): %(items)s") % {"items": "; ".join(r.not_built)}]
+        lines += ["", _("**Not built** (fix the directory entry): %(items)s")
+                  % {"items": "; ".join(not_built(item) for item in r.not_built)}]
     if r.relay_config_error:
         lines += ["", config_error_line(r.relay_config_error, lang)]
     elif r.relay_unreachable:
         lines += ["", unreachable_line(r.relay_unreachable, lang)]
     if r.failures:
-        lines += ["", *failures_table([(f.to, f.subject, f.reason) for f in r.failures], lang)]
+        lines += ["", *failures_table(failure_rows(r.failures, lang), lang)]
     return "\n".join(lines) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.inbound.ingest import IngestResult
 from plantrack.notifications.mail.inbound.send import Sent
-from plantrack.notifications.run_reports.common import table
+from plantrack.notifications.run_reports.common import count, table
 
 NOT_APPLIED = 200  # replies whose lines not applied are listed
 
@@ -13,22 +13,26 @@ def description(r: IngestResult, lang: str) -> str:
     """'2 replies read by this run'."""
     ngettext = ngettext_for(lang)
     return ngettext("%(count)s reply read by this run", "%(count)s replies read by this run", r.handled) \
-        % {"count": r.handled}
+        % {"count": count(r.handled, lang)}
 
 
 def markdown(r: IngestResult, sent: Sent, lang: str) -> str:
     """r: the replies read; sent: what the outbox sent after them (the receipts, unless another run holds the lock)."""
     _, ngettext = gettext_for(lang), ngettext_for(lang)
-    mail = _("%(sent)s (%(failed)s failed)") % {"sent": sent.sent, "failed": sent.failed} if sent.failed else sent.sent
+    mail = count(sent.sent, lang)
+    if sent.failed:
+        mail = _("%(sent)s (%(failed)s failed)") % {"sent": mail, "failed": count(sent.failed, lang)}
     lines = ["# " + _("Replies: %(source)s") % {"source": r.source}, "",
              *table([_("Applied"), _("Partly understood"), _("Not understood"), _("Rejected"), _("Automated"),
                      _("Bounces"), _("Duplicates"), _("Receipts queued"), _("Mail sent")],
-                    [(r.applied, r.partial, r.unclear, r.rejected, r.automated, r.bounces, r.duplicates, r.receipts,
-                      mail)]), "",
+                    [(*(count(n, lang) for n in (r.applied, r.partial, r.unclear, r.rejected, r.automated, r.bounces,
+                                                 r.duplicates, r.receipts)), mail)]), "",
              _("%(messages)s taken from the source (%(new)s new), %(read)s read, %(lines)s recorded.")
-             % {"messages": ngettext("%(count)s message", "%(count)s messages", r.fetched) % {"count": r.fetched},
-                "new": r.stored, "read": r.handled,
-                "lines": ngettext("%(count)s report line", "%(count)s report lines", r.reports) % {"count": r.reports}},
+             % {"messages": ngettext("%(count)s message", "%(count)s messages", r.fetched)
+                % {"count": count(r.fetched, lang)},
+                "new": count(r.stored, lang), "read": count(r.handled, lang),
+                "lines": ngettext("%(count)s report line", "%(count)s report lines", r.reports)
+                % {"count": count(r.reports, lang)}},
              ""]
     if sent.locked_by:
         lines += [_("Receipts stay queued: another run (%(holder)s) holds the send lock and sends them.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plantrack.notifications.mail.checkins import CheckinOptions, send_due_mail, send_lock
-from plantrack.notifications.mail.smtp import RateLimiter
+from plantrack.notifications.mail.smtp import RateLimiter, RelayError
 
 
 @dataclass(frozen=True)
@@ -12,7 +12,7 @@ class Sent:
     sent: int = 0
     failed: int = 0
     locked_by: str | None = None  # another live run holds the send lock: it sends them
-    unreachable: str | None = None
+    unreachable: RelayError | None = None
 
 
 def send_outbox(opts: CheckinOptions, run_id: str | None = None, limiter: RateLimiter | None = None) -> Sent:
