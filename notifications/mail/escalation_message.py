@@ -207,7 +207,7 @@ def build_escalation_message(data: EscalationData, lang: str = "vi", max_items: 
     ctx = {
         "d": data, "w": w, "lang": lang, "sections": sections, "title": lambda s: section_title(s, lang),
         "note": lambda s: section_note(s, lang), "days": lambda n: days_text(n, lang),
-        "pct": lambda p: "-" if p is None else f"{p}%",
+        "pct": lambda p: f"{p}%",  # shown only when known: "Tiến độ: -" read as a figure missing by mistake
         "day": data.today.strftime("%d/%m/%Y"),
         "plan": w["plan_label"].format(plan=data.plan) if data.plan else w["plans_label"],
         "how": w["how"].format(code=first_code) if data.ref else "",
