@@ -145,3 +145,12 @@ def test_an_escalation_leaves_out_a_progress_nobody_reported():
     assert "Tiến độ" not in syt and "Tiến độ: 90%" in cat
     assert "Tiến độ: -" not in msg.text and "Tiến độ: -" not in msg.html
 
+
+def test_a_vietnamese_escalation_has_no_english_words_and_the_check_ins_test_banner():
+    from plantrack.notifications.mail.escalation_message import WORDS
+
+    msg = _escalation("vi")
+    english = {w for v in WORDS.values() for w in re.findall(r"[a-z]{4,}", v.lower())} - {"reply"}  # (Reply): the button
+    shown = set(re.findall(r"[a-z]{4,}", msg.text.lower()))
+    assert not english & shown, english & shown
+    assert msg.text.startswith("[THỬ NGHIỆM - thư gửi thử, không phải văn bản chính thức]")

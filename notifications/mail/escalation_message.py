@@ -110,7 +110,7 @@ WORDS = {
         'status or percent (e.g. "{code}: done" or "{code}: blocked - reason").',
     "regards": "Regards,",
     "auto": "Automatic message",
-    "demo": "DEMO - this message was sent in demo mode",
+    "demo": "TEST - a trial message, not an official letter",  # the check-in's and the digest's words
     "more": "... and {n} more not listed here.",
     "note": "Note",
 }
