@@ -154,3 +154,11 @@ def test_a_vietnamese_escalation_has_no_english_words_and_the_check_ins_test_ban
     shown = set(re.findall(r"[a-z]{4,}", msg.text.lower()))
     assert not english & shown, english & shown
     assert msg.text.startswith("[THỬ NGHIỆM - thư gửi thử, không phải văn bản chính thức]")
+
+
+def test_an_english_escalation_counts_one_in_the_singular():
+    msg = _escalation("en")
+    assert msg.subject.endswith(": 3 overdue, 1 due soon, 1 blocked, 1 agency not answering")
+    assert "1 working day overdue" in msg.text and "1 working day left" in msg.text
+    assert "6 working days overdue" in msg.text and "has not answered 2 check-ins in a row" in msg.text
+    assert " 1 working days " not in msg.text + msg.html and "1 agencies" not in msg.subject
