@@ -34,6 +34,26 @@ function lum(c) {
 }
 """
 
+# fit(): the page's width against the screen, the element reaching furthest right, the lowest text contrast
+# (decorative swatches, aria-hidden beside their word, left out).
+FIT_JS = CONTRAST_JS + r"""
+function fit() {
+  let worst = {ratio: 99, text: ''}, widest = {right: 0, tag: ''};
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.right > widest.right) widest = {right: r.right, tag: el.tagName + ' ' + (el.textContent || '').trim().slice(0, 40)};
+    const own = [...el.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim()).map(n => n.textContent.trim());
+    if (!own.length || el.closest('[aria-hidden="true"]')) continue;
+    const st = getComputedStyle(el), bg = background(el), fg = over(rgba(st.color), bg);
+    const l1 = lum(fg), l2 = lum(bg), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    if (ratio < worst.ratio) worst = {ratio: ratio, text: own.join(' ').slice(0, 60), color: st.color,
+                                      background: 'rgb(' + bg.slice(0, 3).map(Math.round).join(',') + ')'};
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, widest: widest,
+          worst: worst};
+}
+"""
+
 
 @pytest.fixture(scope="module")
 def browser():
@@ -65,12 +85,15 @@ def measure(driver, path: Path, width: int, script: str) -> dict:
 
 
 def fit_and_contrast_problems(m: dict, width: int, where: str) -> list[str]:
-    """What is wrong with a measured page (m: innerWidth, scrollWidth, worst contrast) shown width px wide."""
+    """What is wrong with a measured page (m: innerWidth, scrollWidth, worst contrast, and the widest element
+    when measured) shown width px wide."""
     problems = []
     if m["innerWidth"] != width:
         problems.append(f"{where}: layout viewport is {m['innerWidth']} px (viewport meta missing?)")
     if m["scrollWidth"] > m["innerWidth"]:
         problems.append(f"{where}: the page is {m['scrollWidth']} px wide: it scrolls sideways")
+    if "widest" in m and m["widest"]["right"] > m["innerWidth"] + 0.5:
+        problems.append(f"{where}: {m['widest']['tag']!r} reaches {m['widest']['right']} px")
     w = m["worst"]
     if w["ratio"] < 4.5:
         colours = f" ({w['color']} on {w['background']})" if "color" in w else ""

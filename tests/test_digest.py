@@ -264,8 +264,12 @@ def test_items_at_escalation_level_4_come_first(loaded_sqlite):
     assert rows[top]["Mức đôn đốc"] == 4 and rows[other]["Mức đôn đốc"] == 3
     mail = MemoryTransport()
     _digest(loaded_sqlite, FRI_W25, mail)
-    text = _sent(mail)[0].get_body(("plain",)).get_content()
-    assert text.index("ĐỀ NGHỊ ĐỒNG CHÍ CHỈ ĐẠO: 1 NHIỆM VỤ ĐÔN ĐỐC MỨC 4") < text.index(top) < text.index("QUÁ HẠN (")
+    sent = _sent(mail)[0]
+    text, html = sent.get_body(("plain",)).get_content(), sent.get_body(("html",)).get_content()
+    # the list below the level-4 items says it holds the others (a bare "Overdue (n)" read as all of them)
+    others = f"QUÁ HẠN KHÁC ({len(f.overdue)})"
+    assert text.index("ĐỀ NGHỊ ĐỒNG CHÍ CHỈ ĐẠO: 1 NHIỆM VỤ ĐÔN ĐỐC MỨC 4") < text.index(top) < text.index(others)
+    assert "QUÁ HẠN (" not in text and f"Quá hạn khác ({len(f.overdue)})</h2>" in html
 
 
 def test_on_time_means_by_the_reply_deadline_the_check_in_stated(loaded_sqlite):

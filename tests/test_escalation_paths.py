@@ -178,7 +178,7 @@ def test_english_messages(loaded_sqlite):
     m = {m.to: m for m in queued(loaded_sqlite)}[FOCAL_SYT]
     assert m.subject == "[KH 60/KH-UBND] Reminders of 17/06/2024: 1 overdue"
     assert "before 15/06/2024 (Saturday), counted to the end of 14/06/2024 (Friday)" in m.text
-    assert "1 working days overdue" in m.text and "no report yet" in m.text
+    assert "1 working day overdue" in m.text and "no report yet" in m.text
 
 
 def test_escalations_listing_for_scripts_and_the_read_only_preview(cli, loaded_sqlite):

@@ -76,7 +76,6 @@ WORDS = {
     "overdue": "{n} overdue",
     "soon": "{n} due soon",
     "blocked": "{n} blocked",
-    "silent": "{n} agencies not answering",
     "greeting": "Dear {name},",
     "intro": "The monitoring office of {plan} asks for your attention to the following (as of "
         "{day}; times in working days).",
@@ -92,27 +91,31 @@ WORDS = {
     "after_note": "Please complete and report now.",
     "late_note": "Please follow up with the lead agency.",
     "blocked_note": "The lead agency reported these blocked; please look into them.",
-    "silent_note": "{agency} has not answered {n} check-ins in a row ({rounds}).",
     "fyi": "Copied for information",
-    "code": "Code",
-    "title": "Deliverable",
     "agency": "Lead",
     "deadline": "Deadline",
-    "status": "Status",
-    "time": "Time",
     "progress": "Progress",
     "last": "Last report",
     "never": "none yet",
-    "left": "{n} working days left",
-    "late": "{n} working days overdue",
     "today": "due today",
     "how": 'To update, just reply to this message, one line per deliverable: code, colon, '
         'status or percent (e.g. "{code}: done" or "{code}: blocked - reason").',
     "regards": "Regards,",
     "auto": "Automatic message",
-    "demo": "DEMO - this message was sent in demo mode",
+    "demo": "TEST - a trial message, not an official letter",  # the check-in's and the digest's words
     "more": "... and {n} more not listed here.",
     "note": "Note",
+}
+
+
+# Words with a count (context "escalation"): (singular, plural) English message ids, picked by the plural rule
+# of each language ("1 agencies not answering", "1 working days overdue" was what one id for both gave).
+COUNTED = {
+    "silent": ("{n} agency not answering", "{n} agencies not answering"),
+    "silent_note": ("{agency} has not answered {n} check-in in a row ({rounds}).",
+                    "{agency} has not answered {n} check-ins in a row ({rounds})."),
+    "left": ("{n} working day left", "{n} working days left"),
+    "late": ("{n} working day overdue", "{n} working days overdue"),
 }
 
 
@@ -123,6 +126,15 @@ def words(lang: str) -> dict[str, str]:
 
     t = translations(lang)
     return {k: t.pgettext("escalation", v) for k, v in WORDS.items()}
+
+
+@lru_cache(maxsize=1024)
+def counted(key: str, n: int, lang: str) -> str:
+    """The COUNTED words of key for n in lang, in the form that language uses for n (n not yet filled in)."""
+    from plantrack.config.i18n import translations
+
+    one, many = COUNTED[key]
+    return translations(lang).npgettext("escalation", one, many, n)
 
 
 def section_title(s: Section, lang: str) -> str:
@@ -146,15 +158,17 @@ def section_note(s: Section, lang: str) -> str:
     if s.reason == "blocked":
         return w["blocked_note"]
     if s.reason == "silent":
-        return w["silent_note"].format(agency=s.agency, n=len(s.rounds), rounds=", ".join(s.rounds))
+        n = len(s.rounds)
+        return counted("silent_note", n, lang).format(agency=s.agency, n=n, rounds=", ".join(s.rounds))
     return w["before_note"] if s.at <= 0 else (w["after_note"] if s.at == 1 else w["late_note"])
 
 
 def days_text(days: int | None, lang: str) -> str:
     if days is None:
         return ""
-    w = words(lang)
-    return w["late"].format(n=-days) if days < 0 else (w["today"] if days == 0 else w["left"].format(n=days))
+    if days == 0:
+        return words(lang)["today"]
+    return counted("late", -days, lang).format(n=-days) if days < 0 else counted("left", days, lang).format(n=days)
 
 
 def _counts(data: EscalationData) -> list[str]:
@@ -178,7 +192,7 @@ def _counts(data: EscalationData) -> list[str]:
 def subject_for(data: EscalationData, lang: str) -> str:
     w = words(lang)
     tag = f"[KH {data.plan}{f' #{data.ref}' if data.ref else ''}] " if data.plan else "[plantrack] "
-    counts = ", ".join(w[k].format(n=n) for k, n in _counts(data))
+    counts = ", ".join((counted(k, n, lang) if k in COUNTED else w[k]).format(n=n) for k, n in _counts(data))
     return tag + w["subject"].format(day=data.today.strftime("%d/%m/%Y")) + (f": {counts}" if counts else "")
 
 
@@ -207,7 +221,7 @@ def build_escalation_message(data: EscalationData, lang: str = "vi", max_items: 
     ctx = {
         "d": data, "w": w, "lang": lang, "sections": sections, "title": lambda s: section_title(s, lang),
         "note": lambda s: section_note(s, lang), "days": lambda n: days_text(n, lang),
-        "pct": lambda p: "-" if p is None else f"{p}%",
+        "pct": lambda p: f"{p}%",  # shown only when known: "Tiến độ: -" read as a figure missing by mistake
         "day": data.today.strftime("%d/%m/%Y"),
         "plan": w["plan_label"].format(plan=data.plan) if data.plan else w["plans_label"],
         "how": w["how"].format(code=first_code) if data.ref else "",

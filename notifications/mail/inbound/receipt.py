@@ -103,9 +103,16 @@ def receipt_subject(subject: str, plan_number: str | None, ref: str | None) -> s
 def build_receipt(data: ReceiptData, lang: str = "vi") -> Message:
     """The receipt email for data in lang: text and an HTML rendering of the same text."""
     text = _template(f"receipt.{lang}.txt.j2", lang).render(r=data)
-    body = html.escape(text)
-    page = ('<!DOCTYPE html><html><body><div style="font-family:Arial,sans-serif;font-size:14px;'
-            f'white-space:pre-wrap">{body}</div></body></html>\n')
+    subject = receipt_subject(data.subject, data.plan_number, data.ref)
+    # The viewport meta keeps a phone from laying the page out 980 px wide and shrinking it to a third;
+    # overflow-wrap breaks a long quoted line or address that would otherwise scroll sideways.
+    page = (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<title>{html.escape(subject)}</title>\n</head>\n'
+            '<body style="margin:0;padding:0;background:#ffffff">\n'
+            '<div style="max-width:640px;margin:0 auto;padding:12px 14px;background:#ffffff;color:#1a1a1a;'
+            'font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.45;white-space:pre-wrap;'
+            f'overflow-wrap:break-word;word-wrap:break-word">{html.escape(text)}</div>\n</body>\n</html>\n')
     refs = tuple(dict.fromkeys(data.references[-10:] + ((data.in_reply_to,) if data.in_reply_to else ())))
     headers = [("From", mailbox(data.sender_name, data.mail_from)), ("To", mailbox(data.to_name, data.to))]
     if data.reply_to:
@@ -118,5 +125,5 @@ def build_receipt(data: ReceiptData, lang: str = "vi") -> Message:
     headers += [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "OOF, AutoReply")]
     if data.ref:
         headers.append(("X-Plantrack-Ref", f"receipt {data.ref}"))
-    return Message(subject=receipt_subject(data.subject, data.plan_number, data.ref), text=text, html=page,
+    return Message(subject=subject, text=text, html=page,
                    headers=tuple(headers), envelope_from=data.mail_from, recipients=(data.to,))
