@@ -95,6 +95,24 @@ def test_republish_writes_nothing_and_change_rewrites_exactly_its_feeds(loaded_d
         assert (out / name).read_bytes() == before[name]
 
 
+def test_a_new_wording_of_the_calendar_properties_reaches_feeds_whose_events_did_not_change(loaded_db, tmp_path,
+                                                                                          monkeypatch):
+    """Feeds written by an older renderer (here: another description) are rewritten by the next full run."""
+    from dataclasses import replace
+
+    from plantrack.notifications.calendar import publish as publish_module
+
+    out = tmp_path / "feeds"
+    real = publish_module.calendar_head
+    monkeypatch.setattr(publish_module, "calendar_head", lambda meta: real(replace(meta, description="old words")))
+    publish(loaded_db, out, TODAY, force=True)
+    assert b"X-WR-CALDESC:old words\r\n" in (out / "plan.ics").read_bytes()
+    monkeypatch.undo()
+    c = publish(loaded_db, out, TODAY, force=True)
+    assert set(c.written) == {p.name for p in out.glob("*.ics")} and not c.changed_events
+    assert not any(b"old words" in p.read_bytes() for p in out.glob("*.ics"))
+
+
 @SQLITE_ONLY
 def test_status_markers_alarms_and_cancelled(loaded_db, tmp_path):
     Session = session_factory(loaded_db)

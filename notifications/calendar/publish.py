@@ -247,9 +247,9 @@ def feed_members(c: Collected) -> dict[str, tuple[CalendarMeta, list[int], list[
     return feeds
 
 
-def content_key(meta: CalendarMeta, idx: list[int], roles: list[int] | None, versions: list[str]) -> str:
-    """A digest of everything a feed file depends on, computed without rendering it."""
-    head = f"{meta}\n".encode()
+def content_key(head: bytes, idx: list[int], roles: list[int] | None, versions: list[str]) -> str:
+    """A digest of everything a feed file depends on, from its rendered head (calendar_head) and its events'
+    versions: a new wording of the head rewrites feeds whose events did not change."""
     if roles is None:
         body = "".join([versions[i] + "\n" for i in idx])
     else:
@@ -356,10 +356,11 @@ def _render_and_write(c: Collected, refresh_hours: int, timezone_name: str, know
         meta = CalendarMeta(meta.name, meta.description, refresh_hours, timezone_name)
         name = feed_filename(scope)
         names.append(name)
-        key = content_key(meta, idx, roles, versions)
+        head = calendar_head(meta)
+        key = content_key(head, idx, roles, versions)
         if known.get(name) == key and name in present:
             continue
-        files.start(name, calendar_head(meta))
+        files.start(name, head)
         if not idx:  # nothing to show: still a valid calendar, which needs one component
             files.add(name, timezone_component(timezone_name))
         written.append({"name": name, "content_key": key, "events": len(idx), "written_at": now})
