@@ -162,6 +162,30 @@ def test_names_methods_and_empty_feeds(feeds, ical_check):
     counts = {Path(line.split("\t")[0]).name: int(line.split("\t")[1]) for line in out.stdout.splitlines()
               if not line.startswith(" ")}
     assert counts == {p.name: len(_events(p)) for p in paths}
+    # libical reads each calendar's description as icalendar does (the checker prints it after the file's line)
+    by_libical = [line.partition(": ")[2] for line in out.stdout.splitlines() if line.startswith("  X-WR-CALDESC: ")]
+    assert by_libical == [str(icalendar.Calendar.from_ical(p.read_bytes())["X-WR-CALDESC"]) for p in paths]
+
+
+def test_calendar_descriptions_read_the_same_in_icalendar_and_vobject(feeds):
+    """icalendar keeps the backslash of an escaped comma in X-WR-CALDESC (an X- property: not unescaped), vobject
+    drops it: the description has nothing to escape, so every parser and client shows the same words."""
+    import vobject
+
+    seen = {}
+    for path in sorted(feeds.glob("*.ics")):
+        raw = path.read_bytes()
+        cal, v = icalendar.Calendar.from_ical(raw), vobject.readOne(raw.decode())
+        texts = {str(cal["X-WR-CALDESC"]), str(cal["DESCRIPTION"]),
+                 v.contents["x-wr-caldesc"][0].value, v.contents["description"][0].value}
+        assert len(texts) == 1, (path.name, texts)
+        text = texts.pop()
+        assert not any(c in text for c in "\\,;"), (path.name, text)
+        seen[path.name] = text
+    plan = "60/KH-UBND: Kế hoạch triển khai thực hiện công tác bảo vệ · chăm sóc trẻ em trên địa bàn tỉnh Lào Cai năm 2024"
+    assert seen["plan.ics"] == plan
+    assert seen["category-care_recreation.ics"] == f"Chăm sóc · vui chơi · giải trí. {plan}"
+    assert seen["agency-syt.ics"] == f"Nhiệm vụ chủ trì và phối hợp của Sở Y tế. {plan}"
 
 
 def test_libical_checker_can_fail(tmp_path, ical_check, feeds):

@@ -238,8 +238,9 @@ def event_role(spec: EventSpec, role: str | None = None, lang: str = "vi",
 _NEEDS_ESCAPE = re.compile(r"\s*[\\;,\r\n]+\s*")
 
 
-def calendar_name(text: str) -> str:
-    """A calendar name with nothing RFC 5545 must escape: ical.js, icalendar and ics-py show '\\,' literally."""
+def calendar_text(text: str) -> str:
+    """A calendar's name or description with nothing RFC 5545 must escape ('a, b' reads 'a · b'): ical.js,
+    icalendar and ics-py show '\\,' literally in X-WR-CALNAME and X-WR-CALDESC, which vobject and libical unescape."""
     return " ".join(_NEEDS_ESCAPE.sub(" · ", text).split())
 
 
@@ -247,11 +248,12 @@ def calendar_head(meta: CalendarMeta) -> bytes:
     """The VCALENDAR lines before the first event. No METHOD: a subscription feed is not an iTIP message
     (METHOD without ORGANIZER fails libical's RFC 5546 check; CalDAV forbids METHOD in stored objects)."""
     ttl = f"PT{meta.refresh_hours}H"
-    name = calendar_name(meta.name)
+    # NAME and DESCRIPTION (RFC 7986) say what the X-WR- properties say, so every client shows one wording.
+    name, description = calendar_text(meta.name), calendar_text(meta.description)
     head = [
         "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
         f"X-WR-CALNAME:{name}", f"NAME:{name}",
-        f"X-WR-CALDESC:{escape_text(meta.description)}", f"DESCRIPTION:{escape_text(meta.description)}",
+        f"X-WR-CALDESC:{description}", f"DESCRIPTION:{description}",
         f"X-WR-TIMEZONE:{meta.timezone}", f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}", f"X-PUBLISHED-TTL:{ttl}",
     ]
     return b"".join(fold_bytes(line.encode()) + b"\r\n" for line in head)

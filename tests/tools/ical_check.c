@@ -1,11 +1,13 @@
 /* Parse each iCalendar file with Debian's libical and run its RFC restriction check.
  * Prints one line per file: path, VEVENT count, VTIMEZONE count, restriction check (1 = passed),
- * errors; then one "  error: ..." line per X-LIC-ERROR libical attached. Exit status 1 if any file fails.
+ * errors; then "  X-WR-CALDESC: ..." with the value as libical reads it (unescaped), if the file has one;
+ * then one "  error: ..." line per X-LIC-ERROR libical attached. Exit status 1 if any file fails.
  * Built by tests/test_calendars_recipients.py with: gcc ical_check.c $(pkg-config --cflags --libs libical)
  */
 #include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -45,6 +47,10 @@ int main(int argc, char **argv) {
         int errors = icalcomponent_count_errors(cal);
         printf("%s\t%d\t%d\t%d\t%d\n", argv[i], icalcomponent_count_components(cal, ICAL_VEVENT_COMPONENT),
                icalcomponent_count_components(cal, ICAL_VTIMEZONE_COMPONENT), restricted, errors);
+        for (icalproperty *p = icalcomponent_get_first_property(cal, ICAL_X_PROPERTY); p;
+             p = icalcomponent_get_next_property(cal, ICAL_X_PROPERTY))
+            if (strcmp(icalproperty_get_x_name(p), "X-WR-CALDESC") == 0)
+                printf("  X-WR-CALDESC: %s\n", icalproperty_get_x(p));
         if (errors || !restricted || parse_errors) {
             print_errors(cal);
             failed = 1;
