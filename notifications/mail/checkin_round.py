@@ -125,19 +125,27 @@ def _contacts(session: Session, agency_ids: set[int]) -> dict[int, dict[str, lis
     return out
 
 
+def office_contact(session: Session, agency_id: int | None) -> ContactPerson | None:
+    """The person check-ins and receipts name as contact: the coordinating agency's coordinator, else its focal
+    point; None when the agency (a plan's coordinator_agency_id) is None or names neither."""
+    if agency_id is None:
+        return None
+    people = session.execute(
+        select(AgencyContact.role, Person.name, Person.email, Person.phone, Person.position)
+        .join(Person, Person.id == AgencyContact.person_id)
+        .where(AgencyContact.agency_id == agency_id,
+               AgencyContact.role.in_((ContactRole.COORDINATOR, ContactRole.FOCAL_POINT)))
+        .order_by(AgencyContact.role != ContactRole.COORDINATOR, Person.email)).first()
+    return ContactPerson(people.name, people.email, people.phone, people.position) if people else None
+
+
 def _office(session: Session, plan: Plan, agencies: dict[str, Agency], lang: str) -> Office:
     """The office that asks: the plan's coordinating agency and its contact person (else the plan's issuer)."""
     by_id = {a.id: a for a in agencies.values()}
     agency = by_id.get(plan.coordinator_agency_id)
     if agency is None:
         return Office(plan.issuer, plan.issuer)
-    people = session.execute(
-        select(AgencyContact.role, Person.name, Person.email, Person.phone, Person.position)
-        .join(Person, Person.id == AgencyContact.person_id)
-        .where(AgencyContact.agency_id == agency.id,
-               AgencyContact.role.in_((ContactRole.COORDINATOR, ContactRole.FOCAL_POINT)))
-        .order_by(AgencyContact.role != ContactRole.COORDINATOR, Person.email)).first()
-    contact = ContactPerson(people.name, people.email, people.phone, people.position) if people else None
+    contact = office_contact(session, agency.id)
     name = agency.name if lang == "vi" else agency.name_en or agency.name
     short = (agency.short_name or agency.name) if lang == "vi" else agency.name_en or agency.short_name or agency.name
     return Office(name, short, contact)
