@@ -100,7 +100,8 @@ class Settings:
     attachment_max_bytes: int = limits(10_000_000, ge=0)  # larger attachments are listed, their content not kept
     trusted_authserv_id: str | None = None  # Authentication-Results of this server decide (dmarc/spf=fail rejects)
     away_default_days: int = limits(7, ge=0, le=366)  # an out-of-office notice without a date counts this many days
-    reply_contact: str | None = None  # whom a rejected sender should contact (default: PLANTRACK_MAIL_FROM)
+    # the address receipts name when the plan's coordinating office names no contact person (default: PLANTRACK_MAIL_FROM)
+    reply_contact: str | None = None
     replies_cron: str = "*/10 * * * *"  # ingest-replies: every 10 minutes, in PLANTRACK_TIMEZONE
 
     # schedules (deployments/serve.py), cron in PLANTRACK_TIMEZONE

@@ -57,6 +57,7 @@ def _escalation(lang: str):
 
 
 def _receipt(lang: str, rejected: bool = False):
+    from plantrack.notifications.mail.checkin_message import ContactPerson
     from plantrack.notifications.mail.inbound.receipt import ReceiptData, ReceiptLine, build_receipt
 
     long_line = "V.6: 150% xong het roi " + "x" * 90  # a quoted line with no place to break
@@ -73,7 +74,8 @@ def _receipt(lang: str, rejected: bool = False):
         refused=(ReceiptLine("III.3: hoàn thành", "chủ trì: Sở LĐ-TB&XH"),),
         attachments=("bao-cao-6-thang-ubnd-huyen-muong-khuong-2024-ban-chinh-thuc-co-dau-do.pdf",),
         rejected="địa chỉ gửi không phải đầu mối đã đăng ký" if rejected else None,
-        contact="treem.sldtbxh@laocai.example.org")
+        contact=ContactPerson("Lò Thị Thanh", "treem.sldtbxh@laocai.example.org", "0214 0000 001",
+                              "Chuyên viên Phòng Trẻ em, Sở LĐ-TB&XH"))
     return build_receipt(data, lang)
 
 

@@ -1,10 +1,11 @@
 """Reply intake through a Maildir into the database: who may change what, in what order, and every reply answered."""
 from __future__ import annotations
 
+import html
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from plantrack.models.db import session_factory
 from plantrack.models.entities import StatusReport
@@ -77,8 +78,64 @@ def test_sender_rules(replies_db, seed_checkins, tmp_path):
     assert len(rc) == 3
     stranger = next(m for m in rc if m["To"].addresses[0].addr_spec == "stranger@gmail.example")
     body = stranger.get_body(("plain",)).get_content()
-    assert "KHÔNG ghi nhận" in body and "chưa được đăng ký" in body and "theodoi@laocai.example.org" in body
+    assert "KHÔNG ghi nhận" in body and "chưa được đăng ký" in body and CONTACT_LINE["vi"] in body
     assert len(list((md / ".Rejected" / "cur").iterdir())) == 2
+
+
+# The plan's coordinating office's contact person, as the check-ins name her (config/plans/agencies-lao-cai.yaml)
+CONTACT_LINE = {
+    "vi": "Người liên hệ: Lò Thị Thanh, Chuyên viên Phòng Trẻ em, Sở LĐ-TB&XH; ĐT: 0214 0000 001; "
+          "treem.sldtbxh@laocai.example.org",
+    "en": "Contact: Lò Thị Thanh, Chuyên viên Phòng Trẻ em, Sở LĐ-TB&XH; tel. 0214 0000 001; "
+          "treem.sldtbxh@laocai.example.org",
+}
+
+
+def _text_and_html(m) -> tuple[str, str]:
+    return m.get_body(("plain",)).get_content(), html.unescape(m.get_body(("html",)).get_content())
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_receipt_names_the_person_the_checkins_name(replies_db, seed_checkins, tmp_path, lang):
+    """Applied, partly understood, rejected (sender unknown; no check-in, so no plan known): one contact line,
+    the check-in's, in text and HTML; never the system's own address as the contact."""
+    syt = seed_checkins["SYT"]
+    assert CONTACT_LINE["vi"] in syt.text  # what the check-in itself says
+    msgs = [reply(syt, "V.6: 30%", message_id="<c1@x>", date_=datetime(2024, 5, 21, 9, tzinfo=TZ7)),
+            reply(syt, "V.6: 40%\nIII.1: xong", message_id="<c2@x>", date_=datetime(2024, 5, 21, 10, tzinfo=TZ7)),
+            reply(syt, "V.6: 10%", sender="stranger@gmail.example", message_id="<c3@x>",
+                  date_=datetime(2024, 5, 21, 11, tzinfo=TZ7)),
+            reply(syt, "V.6: 23%", to="theodoi@laocai.example.org", in_reply_to=False, message_id="<c4@x>",
+                  subject="cap nhat tien do", date_=datetime(2024, 5, 21, 12, tzinfo=TZ7))]
+    res, _ = ingest(replies_db, tmp_path, msgs, lang=lang)
+    assert (res.applied, res.partial, res.rejected, res.receipts) == (1, 1, 2, 4), res.details
+    assert sorted(r.partition(":")[0] for o, r in outcomes(replies_db) if o == Outcome.REJECTED) == [
+        "no_checkin", "unknown_sender"]
+    label = CONTACT_LINE[lang].partition(" Lò")[0]
+    for m in receipts(replies_db):
+        text, page = _text_and_html(m)
+        assert text.count(CONTACT_LINE[lang]) == 1 and page.count(CONTACT_LINE[lang]) == 1, text
+        assert text.count(label) == 1 and "liên hệ: theodoi@" not in text and "contact: theodoi@" not in text, text
+    rejected = next(_text_and_html(m)[0] for m in receipts(replies_db)
+                    if m["To"].addresses[0].addr_spec == "stranger@gmail.example")
+    below = {"vi": "hoặc liên hệ theo thông tin dưới đây.", "en": "or use the contact below."}[lang]
+    assert below in rejected and rejected.index(below) < rejected.index(CONTACT_LINE[lang])
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_receipts_name_the_configured_address_when_the_plan_names_nobody(replies_db, seed_checkins, tmp_path, lang):
+    from plantrack.models.entities import Plan
+
+    with session_factory(replies_db)() as s, s.begin():
+        s.execute(update(Plan).values(coordinator_agency_id=None))
+    syt = seed_checkins["SYT"]
+    msgs = [reply(syt, "V.6: 30%", message_id="<d1@x>"),
+            reply(syt, "V.6: 10%", sender="stranger@gmail.example", message_id="<d2@x>")]
+    ingest(replies_db, tmp_path, msgs, lang=lang, contact="vanphong@laocai.example.org")
+    label = CONTACT_LINE[lang].partition(" Lò")[0]
+    for m in receipts(replies_db):
+        for part in _text_and_html(m):
+            assert f"{label} vanphong@laocai.example.org" in part.splitlines() and "Lò Thị Thanh" not in part, part
 
 
 def test_supporting_agency_line_is_a_note_to_the_lead(replies_db, seed_checkins, tmp_path):

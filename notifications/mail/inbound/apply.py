@@ -36,7 +36,7 @@ class IntakeConfig:
     trusted_authserv_id: str | None = None
     attachment_max_bytes: int = 10_000_000
     away_default_days: int = 7
-    contact: str = ""
+    contact: str = ""  # the address receipts name when the plan names no contact person (default: mail_from)
     timezone: str = "Asia/Ho_Chi_Minh"
 
 

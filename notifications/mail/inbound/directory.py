@@ -1,4 +1,5 @@
-"""The plan data a batch of replies is judged against (people, agencies, items, away notices), loaded once."""
+"""The plan data a batch of replies is judged against (people, agencies, items, away notices) and answered with
+(each plan's contact person), loaded once."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,6 +13,8 @@ from plantrack.models.board import successor_map
 from plantrack.models.entities import Agency, AgencyContact, Deliverable, Indicator, Person, Plan, \
     deliverable_support
 from plantrack.models.mail.inbound import PersonAway
+from plantrack.notifications.mail.checkin_message import ContactPerson
+from plantrack.notifications.mail.checkin_round import office_contact
 from plantrack.notifications.mail.inbound.lines import CodeBook, Kind, Target
 
 
@@ -42,6 +45,10 @@ class Directory:
         for aid, pid in session.execute(select(AgencyContact.agency_id, AgencyContact.person_id)):
             self.person_agencies[pid].add(self.final.get(aid, aid))
         self.plans = dict(session.execute(select(Plan.id, Plan.number)).all())
+        # plan number -> whom its check-ins name as contact (receipts name the same person)
+        self.plan_contacts: dict[str, ContactPerson | None] = {
+            number: office_contact(session, coordinator)
+            for number, coordinator in session.execute(select(Plan.number, Plan.coordinator_agency_id))}
         support: dict[int, set[int]] = defaultdict(set)
         for did, aid in session.execute(select(deliverable_support.c.deliverable_id, deliverable_support.c.agency_id)):
             support[did].add(self.final.get(aid, aid))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import format_datetime
 
-from plantrack.notifications.mail.checkin_message import _template
+from plantrack.notifications.mail.checkin_message import ContactPerson, _template
 from plantrack.notifications.mail.message import Message, mailbox
 
 # Words of the receipt that are not in its template, per language.
@@ -83,7 +83,7 @@ class ReceiptData:
     refused: tuple[ReceiptLine, ...] = ()
     attachments: tuple[str, ...] = ()
     rejected: str | None = None  # why nothing was recorded
-    contact: str = ""
+    contact: ContactPerson | None = None  # the person check-ins name, or an address alone (name "")
     example: str = ""
     reply_to: str | None = None  # the check-in's tokened reply address, so a reply to the receipt still matches
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from plantrack.models.mail.inbound import utcnow
 from plantrack.models.mail.outbox import CheckinRound
+from plantrack.notifications.mail.checkin_message import ContactPerson
 from plantrack.notifications.mail.inbound.directory import Directory
 from plantrack.notifications.mail.inbound.lines import Kind, Report, Said, fold
 from plantrack.notifications.mail.inbound.matching import Rejection
@@ -96,7 +97,7 @@ class ReceiptQueue:
             message_id=f"<rc.{inbound_id}.{key_tag(key)}@{domain}>", mail_from=cfg.mail_from,
             sender_name=cfg.sender_name or (f"Theo dõi KH {plan}" if cfg.lang == "vi" and plan else
                                              f"Plan {plan} monitoring" if plan else cfg.mail_from),
-            plan_number=plan, ref=ref, contact=cfg.contact or cfg.mail_from,
+            plan_number=plan, ref=ref, contact=self.contact(plan),
             example=example_line(self.dir, self.words, self.rounds[round_id].plan_id, agency_id)
             if round_id in self.rounds and agency_id else "III.4: 60%", reply_to=self._reply_to(r), **what)
         msg = build_receipt(data, cfg.lang)
@@ -105,6 +106,16 @@ class ReceiptQueue:
                           "recipients": list(msg.recipients), "subject": msg.subject, "message": msg.as_bytes(),
                           "message_id": data.message_id})
         return key
+
+    def contact(self, plan: str | None) -> ContactPerson:
+        """Whom the receipt names: the person the plan's check-ins name (with no plan known, the one every plan
+        names); else the configured address alone."""
+        if plan is not None:
+            person = self.dir.plan_contacts.get(plan)
+        else:
+            named = set(self.dir.plan_contacts.values())
+            person = named.pop() if len(named) == 1 else None
+        return person or ContactPerson("", self.cfg.contact or self.cfg.mail_from)
 
     def _reply_to(self, r: ReadMessage) -> str | None:
         for addr in r.recipients:
