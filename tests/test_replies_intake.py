@@ -120,6 +120,9 @@ def test_every_receipt_names_the_person_the_checkins_name(replies_db, seed_check
                     if m["To"].addresses[0].addr_spec == "stranger@gmail.example")
     below = {"vi": "hoặc liên hệ theo thông tin dưới đây.", "en": "or use the contact below."}[lang]
     assert below in rejected and rejected.index(below) < rejected.index(CONTACT_LINE[lang])
+    no_plan = [t for t in (_text_and_html(m)[0] for m in receipts(replies_db)) if "60/KH-UBND" not in t]
+    office = {"vi": "Văn phòng theo dõi kế hoạch đã nhận thư", "en": "The plan monitoring office received"}[lang]
+    assert len(no_plan) == 1 and office in no_plan[0], no_plan  # not 'Kế hoạch  đã nhận' (no plan number)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
