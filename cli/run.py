@@ -46,6 +46,10 @@ def _run_flow(today: str | None, verbose: bool, start: Callable[[date], tuple[Ca
         with api:
             return settings, day, call()
     except errors as exc:
+        from plantrack.flows.relay import RelayFailure
+
+        if isinstance(exc, RelayFailure):
+            fail(exc.english)  # the CLI speaks English; the Prefect UI shows str(exc), in PLANTRACK_LANG
         fail(str(exc).strip("'\"") if isinstance(exc, LookupError) else str(exc))  # a KeyError's text is quoted
 
 
