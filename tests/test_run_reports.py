@@ -374,7 +374,11 @@ def test_vietnamese_artifacts_show_no_english_outside_the_relays_own_words():
                   escalations.relay_failure(EscalationResult(date(2024, 6, 18), True, relay_config_error=e), "vi"),
                   escalations.relay_failure(EscalationResult(date(2024, 6, 18), True, relay_unreachable=e), "vi"),
                   digest.relay_failure(DigestResult(DigestSummary(()), config_error=e), "vi"),
-                  digest.relay_failure(DigestResult(DigestSummary(()), unreachable=e), "vi")]  # the flows' failures
+                  digest.relay_failure(DigestResult(DigestSummary(()), unreachable=e), "vi"),
+                  replies.relay_failure(Sent(still_queued=2, transport=RELAY, **(
+                      {"config_error": e} if problem.is_configuration else {"unreachable": e})), "vi"),
+                  replies.markdown(IngestResult("m", fetched=1, handled=1), Sent(still_queued=2, **(
+                      {"config_error": e} if problem.is_configuration else {"unreachable": e})), "vi")]  # failures
     texts += [checkins.markdown(CheckinResult(None, locked_by="h:1:r", lock_until=LEASE), "vi"),
               checkins.markdown(CheckinResult(q, transport=Destination(TransportKind.MEMORY)), "vi"),
               escalations.markdown(EscalationResult(date(2024, 6, 15), False, "thứ Bảy"), "vi"),

@@ -23,6 +23,7 @@ from plantrack.notifications.mail.local_smtp import free_port
 from plantrack.notifications.mail.smtp import RelayProblem, SmtpConfig
 from plantrack.notifications.mail.transports import SmtpTransport
 from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, queue_round
+from tests.replies_fixtures import replies_db, replies_template, seed_checkins  # noqa: F401
 
 USER, PASSWORD = "theodoi@laocai.example.org", "mật-khẩu đúng"
 # aiosmtpd warns "AUTH without TLS" for implicit TLS, which it does not count as TLS (the test relay is TLS).
@@ -284,3 +285,41 @@ def test_relay_refusing_connections_fails_the_digest_run_in_the_coordinators_lan
                          "answer or dropped the connection: `")
     assert en.endswith(f"`; the digest stays queued. Sent 0, retried 0, failed 0, still queued 1 (SMTP relay {where})")
     assert "**" not in vi + en  # the artifact's bold is markdown; the UI shows a state message as plain text
+
+
+def test_relay_refusing_our_login_fails_the_intake_run_after_applying_the_replies(prefect_api, replies_db,
+                                                                                 seed_checkins, pki, monkeypatch,
+                                                                                 tmp_path):
+    """ingest-replies applies the replies, then its receipts meet a relay that refuses the password: the artifact
+    says so and the run fails in PLANTRACK_LANG (it used to pass, saying nothing); the receipts stay queued."""
+    from datetime import date
+
+    from prefect.artifacts import Artifact
+
+    from plantrack.flows.ingest_replies import ingest_replies_flow
+    from tests.replies_fixtures import board_of
+    from tests.reply_corpus import reply as reply_mail, write_maildir
+
+    md = write_maildir(tmp_path / "Maildir", [
+        reply_mail(seed_checkins["SYT"], "VI.1/SYT: 50%", message_id="<r1@x>")])
+    day = date(2024, 5, 24)
+    with relay(pki, "starttls") as (rec, host, port):
+        for k, v in {"DATABASE_URL": replies_db, "MAILDIR": str(md), "SMTP_HOST": host, "SMTP_PORT": str(port),
+                     "SMTP_SECURITY": "starttls", "SMTP_USER": USER, "SMTP_PASSWORD": "sai", "SMTP_CA_FILE": pki[1],
+                     "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0"}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        monkeypatch.delenv("PLANTRACK_LANG", raising=False)
+        vi = ingest_replies_flow(today=day, return_state=True)
+        shown = Artifact.get("ingest-replies").data
+        monkeypatch.setenv("PLANTRACK_LANG", "en")
+        en = ingest_replies_flow(today=day, return_state=True)  # nothing new to read; the receipt is still queued
+    where = f"{host}:{port}"
+    assert board_of(replies_db, day)["VI.1/SYT"].progress == 50  # applied before the relay refused
+    assert rec.arrived == [] and {r.status for r in _rows(replies_db) if r.kind == "receipt"} == {"queued"}
+    assert f"**Lỗi cấu hình máy chủ gửi thư**: {where} không chấp nhận tên đăng nhập hoặc mật khẩu" in shown
+    assert _state_message(vi).startswith("Flow run encountered an exception: RelayConfigError: Lỗi cấu hình máy chủ "
+                                         f"gửi thư: {where} không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm tra ")
+    assert _state_message(vi).endswith(f"Đã gửi 0, gửi lại 0, lỗi 0, còn chờ gửi 1 (máy chủ gửi thư SMTP {where})")
+    assert _state_message(en).endswith("`535 5.7.8 Authentication credentials invalid`; nothing more was sent, the "
+                                       f"messages stay queued. Sent 0, retried 0, failed 0, still queued 1 "
+                                       f"(SMTP relay {where})")
