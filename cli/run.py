@@ -46,6 +46,10 @@ def _run_flow(today: str | None, verbose: bool, start: Callable[[date], tuple[Ca
         with api:
             return settings, day, call()
     except errors as exc:
+        from plantrack.flows.relay import RelayFailure
+
+        if isinstance(exc, RelayFailure):
+            fail(exc.english)  # the CLI speaks English; the Prefect UI shows str(exc), in PLANTRACK_LANG
         fail(str(exc).strip("'\"") if isinstance(exc, LookupError) else str(exc))  # a KeyError's text is quoted
 
 
@@ -126,10 +130,10 @@ def _check_intake(settings) -> None:
 def replies(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
     """Read the replies from IMAP or the Maildir, apply them and send the receipts (flow ingest-replies)."""
     def start(day):
-        from plantrack.flows.ingest_replies import ingest_replies_flow
+        from plantrack.flows.ingest_replies import RelayConfigError, RelayUnreachable, ingest_replies_flow
         from plantrack.notifications.mail.inbound.ingest import SourceUnavailable
 
-        return partial(ingest_replies_flow, today=day), (SourceUnavailable,)
+        return partial(ingest_replies_flow, today=day), (SourceUnavailable, RelayUnreachable, RelayConfigError)
     _, _, r = _run_flow(today, verbose, start, _check_intake)
     print_out(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
               f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "

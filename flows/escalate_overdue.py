@@ -9,7 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import day_name
 from plantrack.flows.results import NO_RESULTS
-from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable
+from plantrack.flows.relay import RelayConfigError, RelayUnreachable, raise_relay_failure
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.escalation import EscalationOptions, EscalationResult
 from plantrack.notifications.run_reports import escalations
@@ -29,7 +29,8 @@ def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     sent in batches (the check-ins' sending path); the lock is given back; then the artifact
     `escalate-overdue`, today's escalations by level and agency; publish_status_board
     (`plan-status-board`, `overdue`, with the levels just recorded). Fails after the artifacts when the
-    relay was unreachable or refused our TLS/AUTH configuration (a rerun sends the rest).
+    relay was unreachable or refused our TLS/AUTH configuration, with the artifact's words in PLANTRACK_LANG (a
+    rerun sends the rest).
     """
     from prefect.runtime import flow_run
 
@@ -40,10 +41,6 @@ def escalate_overdue_flow(today: date | None = None) -> EscalationResult:
     create_markdown_artifact(key="escalate-overdue", markdown=escalations.markdown(result, settings.lang),
                              description=escalations.description(result, settings.lang))
     publish_status_board(BoardOptions.from_settings(settings), day)
-    if result.relay_config_error:
-        raise RelayConfigError(f"SMTP relay configuration error: {result.relay_config_error}; "
-                               f"{result.still_queued} messages stay queued: fix the setting, then rerun")
-    if result.relay_unreachable:
-        raise RelayUnreachable(f"SMTP relay unreachable ({result.relay_unreachable}); "
-                               f"{result.still_queued} messages stay queued for the next run")
+    raise_relay_failure(result.relay_config_error, result.relay_unreachable, result.still_queued,
+                        escalations.relay_failure(result, settings.lang))
     return result

@@ -10,6 +10,7 @@ from prefect.events import emit_event
 from plantrack.config.settings import load_settings
 from plantrack.deployments.specs import REPORTS_CHANGED
 from plantrack.flows.naming import day_name
+from plantrack.flows.relay import RelayConfigError, RelayUnreachable, raise_relay_failure
 from plantrack.flows.results import NO_RESULTS
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.checkins import CheckinOptions
@@ -18,6 +19,8 @@ from plantrack.notifications.run_reports import replies
 from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.checkins import send_outbox
 from plantrack.tasks.replies import ingest_replies
+
+__all__ = ["RelayConfigError", "RelayUnreachable", "ingest_replies_flow"]  # the mail flows' relay errors
 
 
 @flow(name="ingest-replies", flow_run_name=day_name("ingest-replies"), **NO_RESULTS)
@@ -32,7 +35,9 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     check-ins (when another run holds the send lock, that run sends them); the artifact `ingest-replies`
     (applied / partly understood / rejected / automated, rejected senders, undeliverable addresses);
     publish_status_board (`plan-status-board`, `overdue`); when a reply changed the board, the event
-    plantrack.reports.changed (the publish-calendars deployment runs after it).
+    plantrack.reports.changed (the publish-calendars deployment runs after it). Fails after all that when the
+    relay was unreachable or refused our TLS/AUTH configuration, with the artifact's words in PLANTRACK_LANG (the
+    replies are applied; the receipts stay queued for the next run).
     """
     from prefect.runtime import flow_run
 
@@ -52,4 +57,6 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
     if total.applied or total.partial:  # the deployed publish-calendars runs after this event
         emit_event(REPORTS_CHANGED, resource={"prefect.resource.id": "plantrack.reports"},
                    payload={"applied": total.applied, "partial": total.partial})
+    raise_relay_failure(sent.config_error, sent.unreachable, sent.still_queued,
+                        replies.relay_failure(sent, settings.lang))
     return total

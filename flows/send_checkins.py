@@ -9,19 +9,14 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.notifications.mail.checkins import CheckinOptions, CheckinResult
 from plantrack.flows.naming import round_name
+from plantrack.flows.relay import RelayConfigError, RelayUnreachable, raise_relay_failure
 from plantrack.flows.results import NO_RESULTS
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.run_reports import checkins
 from plantrack.tasks.board import publish_status_board
 from plantrack.tasks.checkins import run_checkin_round
 
-
-class RelayUnreachable(RuntimeError):
-    pass
-
-
-class RelayConfigError(RuntimeError):
-    """The relay refused our TLS/certificate/AUTH configuration: fix a setting, then rerun."""
+__all__ = ["RelayConfigError", "RelayUnreachable", "send_checkins"]  # the mail flows' relay errors: one per cause
 
 
 @flow(name="send-checkins", flow_run_name=round_name("send-checkins"), **NO_RESULTS)
@@ -33,7 +28,7 @@ def send_checkins(today: date | None = None, plan_number: str | None = None) -> 
     into the outbox), send everything due in batches, give the lock back; then the artifact `send-checkins`
     and publish_status_board (`plan-status-board`, `overdue`). Fails after the artifacts
     when the relay was unreachable, or refused our TLS/AUTH configuration (RelayConfigError; not
-    retried): a rerun sends the rest.
+    retried), with the artifact's words in PLANTRACK_LANG: a rerun sends the rest.
     """
     from prefect.runtime import flow_run
 
@@ -44,10 +39,6 @@ def send_checkins(today: date | None = None, plan_number: str | None = None) -> 
     create_markdown_artifact(key="send-checkins", markdown=checkins.markdown(result, settings.lang),
                              description=checkins.description(result, settings.lang))
     publish_status_board(BoardOptions.from_settings(settings), day)
-    if result.config_error:
-        raise RelayConfigError(f"SMTP relay configuration error: {result.config_error}; "
-                               f"{result.still_queued} messages stay queued")
-    if result.unreachable:
-        raise RelayUnreachable(f"SMTP relay unreachable ({result.unreachable}); "
-                               f"{result.still_queued} messages stay queued for the next run")
+    raise_relay_failure(result.config_error, result.unreachable, result.still_queued,
+                        checkins.relay_failure(result, settings.lang))
     return result

@@ -9,7 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 from plantrack.config.settings import load_settings
 from plantrack.flows.naming import week_name
 from plantrack.flows.results import NO_RESULTS
-from plantrack.flows.send_checkins import RelayConfigError, RelayUnreachable
+from plantrack.flows.relay import RelayConfigError, RelayUnreachable, raise_relay_failure
 from plantrack.notifications.board import BoardOptions
 from plantrack.notifications.mail.digest import DigestOptions, DigestResult
 from plantrack.notifications.run_reports import digest
@@ -28,7 +28,7 @@ def send_weekly_digest(today: date | None = None, plan_number: str | None = None
     the outbox in one transaction, once a week), then the check-ins' sending path (send lock, batches, the
     lock given back); the artifact `send-weekly-digest`; publish_status_board (`plan-status-board`,
     `overdue`). Fails after the artifacts when the relay was unreachable or refused our TLS/AUTH
-    configuration (a rerun sends what is queued).
+    configuration, with the artifact's words in PLANTRACK_LANG (a rerun sends what is queued).
     """
     from prefect.runtime import flow_run
 
@@ -39,10 +39,6 @@ def send_weekly_digest(today: date | None = None, plan_number: str | None = None
     create_markdown_artifact(key="send-weekly-digest", markdown=digest.markdown(result, settings.lang),
                              description=digest.description(result, settings.lang))
     publish_status_board(BoardOptions.from_settings(settings), day)
-    if result.config_error:
-        raise RelayConfigError(f"SMTP relay configuration error: {result.config_error}; "
-                               f"{result.still_queued} messages stay queued")
-    if result.unreachable:
-        raise RelayUnreachable(f"SMTP relay unreachable ({result.unreachable}); "
-                               f"{result.still_queued} messages stay queued for the next run")
+    raise_relay_failure(result.config_error, result.unreachable, result.still_queued,
+                        digest.relay_failure(result, settings.lang))
     return result

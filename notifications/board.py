@@ -90,9 +90,20 @@ def _day(d: date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else "-"
 
 
-def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str | int]]:
+def _count(n: int, lang: str) -> str:
+    """A count as lang writes it: '1.049' (vi), '1,049' (en)."""
+    from plantrack.config.i18n import format_number
+
+    return format_number(n, lang, 0)
+
+
+# Counts in the tables are text grouped as lang writes them, not JSON numbers: neither Prefect UI sorts an artifact
+# table (3.9: v2's columns are display-only, v1's p-table gets no sort), both show a cell as String(value), so a
+# number would read 1049 beside the description's 1.049, and both UIs' search matches the text shown.
+
+def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str]]:
     """The rows of the `plan-status-board` artifact (the first limit, most overdue first): headers are the
-    status words of lang."""
+    status words of lang, counts written as lang groups them."""
     from plantrack.config.i18n import gettext_for
 
     _ = gettext_for(lang)
@@ -100,15 +111,15 @@ def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> lis
     answered = answer_words(lang)
     out = []
     for a in board.agencies[:limit]:
-        row: dict[str, str | int] = {}
+        row: dict[str, str] = {}
         if several:
             row[_("Plan")] = a.plan
         row[_("Agency")] = a.agency
         row[_("Name")] = a.name
         for k, n in a.by_status:
-            row[label(k, lang)] = n
-        row[_("Lead items")] = a.total
-        row[_("Never reported")] = a.never_reported
+            row[label(k, lang)] = _count(n, lang)
+        row[_("Lead items")] = _count(a.total, lang)
+        row[_("Never reported")] = _count(a.never_reported, lang)
         row[_("Answered the last round")] = answered[a.last_answer]
         out.append(row)
     return out
@@ -124,7 +135,8 @@ def answer_words(lang: str) -> dict[LastAnswer, str]:
 
 
 def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str | int]]:
-    """The rows of the `overdue` artifact (the first limit, most late first)."""
+    """The rows of the `overdue` artifact (the first limit, most late first); working days written as lang groups
+    them, the escalation level (1-4, not a count) as a number."""
     from plantrack.config.i18n import gettext_for
 
     _ = gettext_for(lang)
@@ -135,14 +147,15 @@ def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> li
         if several:
             row[_("Plan")] = o.plan
         row.update({_("Code"): o.code, _("Title"): o.title, _("Lead"): o.lead, _("Effective deadline"): _day(o.due),
-                    _("Working days overdue"): o.working_days_late, _("Escalation level"): o.level or "-",
-                    _("Last report"): _day(o.last_report)})
+                    _("Working days overdue"): _count(o.working_days_late, lang),
+                    _("Escalation level"): o.level or "-", _("Last report"): _day(o.last_report)})
         out.append(row)
     return out
 
 
 def board_description(board: StatusBoard, lang: str, limit: int | None = None) -> tuple[str, str]:
-    """One-line descriptions of the two artifacts (what, as of when, and how many rows of how many)."""
+    """One-line descriptions of the two artifacts (what, as of when, and how many rows of how many), counts written
+    as lang groups them: '1.049' (vi), '1,049' (en)."""
     from plantrack.config.i18n import gettext_for, ngettext_for
 
     _, n_ = gettext_for(lang), ngettext_for(lang)
@@ -152,9 +165,10 @@ def board_description(board: StatusBoard, lang: str, limit: int | None = None) -
     def shown(total: int) -> str:
         if limit is None or total <= limit:
             return ""
-        return " " + _("(the first %(shown)s of %(total)s)") % {"shown": limit, "total": total}
-    return (_("Lead items of each agency by status, as of %(day)s: %(count)s overdue") % {"day": day, "count": late}
-            + shown(len(board.agencies)),
+        return " " + _("(the first %(shown)s of %(total)s)") % {"shown": _count(limit, lang),
+                                                                 "total": _count(total, lang)}
+    return (_("Lead items of each agency by status, as of %(day)s: %(count)s overdue")
+            % {"day": day, "count": _count(late, lang)} + shown(len(board.agencies)),
             n_("%(count)s overdue item as of %(day)s, most late first",
                "%(count)s overdue items as of %(day)s, most late first", len(board.overdue))
-            % {"day": day, "count": len(board.overdue)} + shown(len(board.overdue)))
+            % {"day": day, "count": _count(len(board.overdue), lang)} + shown(len(board.overdue)))

@@ -55,6 +55,6 @@ def run_checkin_round(opts: CheckinOptions, today: date, run_id: str | None = No
 def send_outbox(opts: CheckinOptions, run_id: str | None = None) -> Sent:
     """Take the send lock, send everything due at the mail rate shared by every flow, give the lock back."""
     r = send.send_outbox(opts, run_id, shared_mail_rate(opts.sending.rate_per_minute))
-    log_sending(r.sent, 0, r.failed, unreachable=r.unreachable,
+    log_sending(r.sent, r.retried, r.failed, unreachable=r.unreachable, config_error=r.config_error,
                 locked=f"another run holds the send lock ({r.locked_by})" if r.locked_by else "")
     return r

@@ -53,7 +53,7 @@ def _check(tables: dict[str, list[dict]], url: str, day: date) -> None:
     agencies, overdue, late = _expected(url, day)
     assert tables["plan-status-board"] == agencies and tables["overdue"] == overdue
     assert {r["Mã"] for r in tables["overdue"]} == late  # the items `status --overdue` lists
-    assert sum(r["Quá hạn"] for r in tables["plan-status-board"]) == len(late)
+    assert sum(int(r["Quá hạn"]) for r in tables["plan-status-board"]) == len(late)  # under 1.000 each here
     for r in tables["overdue"]:
         assert set(r) == {"Mã", "Nội dung", "Chủ trì", "Hạn tính", "Số ngày làm việc quá hạn", "Mức đôn đốc",
                           "Báo cáo gần nhất"}
@@ -166,13 +166,44 @@ def test_board_tables_keep_the_most_urgent_rows_and_say_how_many_there_are(loade
     rows = overdue_table(b, "vi", 5)
     assert [r["Mã"] for r in rows] == [o.code for o in b.overdue[:5]]
     assert [r["Số ngày làm việc quá hạn"] for r in overdue_table(b, "vi")] == \
-        sorted((o.working_days_late for o in b.overdue), reverse=True)
+        [str(n) for n in sorted((o.working_days_late for o in b.overdue), reverse=True)]
     assert len(agency_table(b, "vi", 3)) == 3
     _, text = board_description(b, "vi", 5)
     assert text == f"{len(b.overdue)} nhiệm vụ quá hạn tính đến 15/07/2024, quá hạn lâu nhất xếp trước " \
                    f"(5 mục đầu trong số {len(b.overdue)})"
     assert "mục đầu" not in board_description(b, "vi")[1]
     assert board_description(b, "en")[1] == f"{len(b.overdue)} overdue items as of 15/07/2024, most late first"
+
+
+def test_board_artifacts_group_counts_as_each_language_writes_them():
+    """1.049 (vi), 1,049 (en) in both descriptions and in the count cells, as the run reports write counts."""
+    from plantrack.models.digest.sources import LastAnswer
+    from plantrack.models.status import StatusKey
+    from plantrack.notifications.board import (AgencyRow, OverdueRow, StatusBoard, agency_table, board_description,
+                                               overdue_table)
+
+    by_status = tuple((k, {StatusKey.OVERDUE: 1049, StatusKey.ON_TRACK: 2500}.get(k, 0)) for k in StatusKey)
+    agencies = tuple(AgencyRow("60/KH-UBND", f"A{i}", f"Cơ quan {i}", by_status, 3549, 1200, LastAnswer.MISSED)
+                     for i in range(1001))
+    overdue = tuple(OverdueRow("60/KH-UBND", f"X.{i}", "Tập huấn", "SYT", date(2020, 1, 15), 1100 - i // 100, 2,
+                               None) for i in range(1049))
+    b = StatusBoard(date(2024, 7, 15), ("60/KH-UBND",), agencies, overdue)
+
+    assert board_description(b, "vi", 1000) == (
+        "Nhiệm vụ chủ trì của từng cơ quan theo trạng thái, tính đến 15/07/2024: 1.050.049 quá hạn "
+        "(1.000 mục đầu trong số 1.001)",
+        "1.049 nhiệm vụ quá hạn tính đến 15/07/2024, quá hạn lâu nhất xếp trước (1.000 mục đầu trong số 1.049)")
+    assert board_description(b, "en", 1000) == (
+        "Lead items of each agency by status, as of 15/07/2024: 1,050,049 overdue (the first 1,000 of 1,001)",
+        "1,049 overdue items as of 15/07/2024, most late first (the first 1,000 of 1,049)")
+    vi, en = agency_table(b, "vi", 1)[0], agency_table(b, "en", 1)[0]
+    assert (vi["Quá hạn"], vi["Đang thực hiện trong hạn"], vi["Số nhiệm vụ chủ trì"], vi["Chưa báo cáo"]) \
+        == ("1.049", "2.500", "3.549", "1.200")
+    assert (en["Overdue"], en["In progress, on time"], en["Lead items"], en["Never reported"]) \
+        == ("1,049", "2,500", "3,549", "1,200")
+    assert overdue_table(b, "vi", 1)[0]["Số ngày làm việc quá hạn"] == "1.100"
+    assert overdue_table(b, "en", 1)[0]["Working days overdue"] == "1,100"
+    assert overdue_table(b, "en", 1)[0]["Escalation level"] == 2  # a level, not a count
 
 
 def test_replies_reach_the_board_and_the_digest(prefect_api, replies_db, seed_checkins, monkeypatch, tmp_path):

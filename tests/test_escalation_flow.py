@@ -73,9 +73,14 @@ def test_relay_refusing_our_login_fails_the_run_and_keeps_every_message(prefect_
                      "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0", "SMTP_SECURITY": "starttls",
                      "SMTP_USER": USER, "SMTP_PASSWORD": "sai", "SMTP_CA_FILE": pki[1]}.items():
             monkeypatch.setenv(f"PLANTRACK_{k}", v)
-        with pytest.raises(RelayConfigError, match="refused the login") as failed:
+        with pytest.raises(RelayConfigError) as failed:
             escalate_overdue_flow(today=date(2024, 6, 17))
-        assert "20 messages stay queued" in str(failed.value) and "sai" not in str(failed.value)
+        shown, english = str(failed.value), failed.value.english  # the Prefect UI's (vi by default), the CLI's
+        assert shown.startswith(f"Lỗi cấu hình máy chủ gửi thư: {host}:{port} không chấp nhận tên đăng nhập hoặc mật "
+                                "khẩu (kiểm tra PLANTRACK_SMTP_USER và PLANTRACK_SMTP_PASSWORD): `535 ")
+        assert shown.endswith(f"còn chờ gửi 20 (máy chủ gửi thư SMTP {host}:{port})")
+        assert "refused the login" in english and "20 messages stay queued: fix the setting" in english
+        assert "sai" not in shown + english
         with session_factory(loaded_sqlite)() as s:
             assert [r.status for r in s.scalars(select(Outbox))] == ["queued"] * 20
         assert rec.arrived == []

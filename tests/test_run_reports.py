@@ -310,6 +310,20 @@ def test_relay_problems_explain_first_then_quote_the_relay_or_the_network():
     assert str(LOGIN_REFUSED) == LOGIN_REFUSED.message  # logs, the CLI and the flow's error keep the English sentence
 
 
+def test_a_flows_failure_is_its_artifacts_words_in_plain_text_with_the_relays_reply_verbatim():
+    """The Prefect UI shows a failed run's message as plain text: the report's bold goes, the relay's words stay."""
+    odd = RelayError(RelayProblem.AUTH_REQUIRED, "relay:25", "530 **auth** first", "English sentence for logs")
+    r = CheckinResult(None, sent=2, still_queued=1049, transport=RELAY, config_error=odd)
+    assert checkins.relay_failure(r, "vi") == (
+        "Lỗi cấu hình máy chủ gửi thư: relay:25 yêu cầu đăng nhập (hoặc TLS) trước khi gửi (đặt PLANTRACK_SMTP_USER, "
+        "PLANTRACK_SMTP_PASSWORD và PLANTRACK_SMTP_SECURITY): `530 **auth** first`; không gửi thêm thư nào, thư vẫn "
+        "nằm trong hàng đợi. Đã gửi 2, gửi lại 0, lỗi 0, còn chờ gửi 1.049 (máy chủ gửi thư SMTP relay:25)")
+    assert checkins.relay_failure(r, "en").endswith(
+        ": `530 **auth** first`; nothing more was sent, the messages stay queued. Sent 2, retried 0, failed 0, still "
+        "queued 1,049 (SMTP relay relay:25)")
+    assert checkins.relay_failure(CheckinResult(None, sent=2), "vi") is None  # the relay did its part: no failure
+
+
 def test_every_role_has_a_name_in_each_language():
     for role in (*Role, *DIRECTORY_ROLES):
         vi, en = role_name(role, "vi"), role_name(role, "en")
@@ -355,6 +369,16 @@ def test_vietnamese_artifacts_show_no_english_outside_the_relays_own_words():
             digest.markdown(DigestResult(DigestSummary((_digest("60/KH-UBND", True),), ("62/KH-UBND",), True),
                                          failures=failures, transport=Destination(TransportKind.EML_DIR, "/srv/o"),
                                          unreachable=e, config_error=e, locked_by="h:1:r", lock_until=LEASE), "vi")]
+        texts += [checkins.relay_failure(CheckinResult(q, still_queued=3, transport=RELAY, config_error=e), "vi"),
+                  checkins.relay_failure(CheckinResult(q, still_queued=3, transport=RELAY, unreachable=e), "vi"),
+                  escalations.relay_failure(EscalationResult(date(2024, 6, 18), True, relay_config_error=e), "vi"),
+                  escalations.relay_failure(EscalationResult(date(2024, 6, 18), True, relay_unreachable=e), "vi"),
+                  digest.relay_failure(DigestResult(DigestSummary(()), config_error=e), "vi"),
+                  digest.relay_failure(DigestResult(DigestSummary(()), unreachable=e), "vi"),
+                  replies.relay_failure(Sent(still_queued=2, transport=RELAY, **(
+                      {"config_error": e} if problem.is_configuration else {"unreachable": e})), "vi"),
+                  replies.markdown(IngestResult("m", fetched=1, handled=1), Sent(still_queued=2, **(
+                      {"config_error": e} if problem.is_configuration else {"unreachable": e})), "vi")]  # failures
     texts += [checkins.markdown(CheckinResult(None, locked_by="h:1:r", lock_until=LEASE), "vi"),
               checkins.markdown(CheckinResult(q, transport=Destination(TransportKind.MEMORY)), "vi"),
               escalations.markdown(EscalationResult(date(2024, 6, 15), False, "thứ Bảy"), "vi"),

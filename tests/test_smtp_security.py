@@ -23,6 +23,7 @@ from plantrack.notifications.mail.local_smtp import free_port
 from plantrack.notifications.mail.smtp import RelayProblem, SmtpConfig
 from plantrack.notifications.mail.transports import SmtpTransport
 from tests.checkin_smtp import MAIL_FROM, SECRET, Recorder, queue_round
+from tests.replies_fixtures import replies_db, replies_template, seed_checkins  # noqa: F401
 
 USER, PASSWORD = "theodoi@laocai.example.org", "mật-khẩu đúng"
 # aiosmtpd warns "AUTH without TLS" for implicit TLS, which it does not count as TLS (the test relay is TLS).
@@ -202,11 +203,123 @@ def test_wrong_password_through_the_flow_says_so_in_artifact_and_cli(prefect_api
                      "SMTP_RATE_PER_MINUTE": "0"}.items():
             monkeypatch.setenv(f"PLANTRACK_{k}", v)
         code, out, err = cli(loaded_sqlite, "run", "checkins", "--today", "2024-05-20")
-    assert code == 1 and "configuration error" in err and "refused the login" in err
-    assert "unreachable" not in err and "sai" not in err + out  # never the password
+    line = [ln for ln in err.splitlines() if ln.startswith("error: ")][-1]  # the CLI's own line (after Prefect's log)
+    assert code == 1 and line.startswith("error: SMTP relay configuration error: ") and "refused the login" in line
+    assert "unreachable" not in line and "sai" not in err + out  # never the password
     markdown = Artifact.get("send-checkins").data
     # the default language, vi: what is wrong and which settings to check, then the relay's own reply
     assert f"**Lỗi cấu hình máy chủ gửi thư**: {host}:{port} không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm tra " \
         "PLANTRACK_SMTP_USER và PLANTRACK_SMTP_PASSWORD): `535 " in markdown
     assert "Không kết nối được máy chủ gửi thư" not in markdown and "sai" not in markdown
     assert {r.status for r in _rows(loaded_sqlite)} == {"queued"} and rec.arrived == []
+
+
+def _state_message(state) -> str:
+    """The failed run's state message as the Prefect UI reads it from the API."""
+    from prefect.client.orchestration import get_client
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_flow_run(state.state_details.flow_run_id)
+    run = asyncio.run(read())
+    assert run.state.is_failed()
+    return run.state.message
+
+
+def test_wrong_password_fails_the_run_in_the_coordinators_language(prefect_api, loaded_sqlite, pki, monkeypatch):
+    """What the Prefect UI says of the failed send-checkins run: the artifact's words in PLANTRACK_LANG (vi by
+    default, en available), the relay's reply and the PLANTRACK_* names verbatim; the CLI keeps its English."""
+    from datetime import date
+
+    from plantrack.flows.send_checkins import send_checkins
+
+    with relay(pki, "starttls") as (rec, host, port):
+        for k, v in {"DATABASE_URL": loaded_sqlite, "SMTP_HOST": host, "SMTP_PORT": str(port),
+                     "SMTP_SECURITY": "starttls", "SMTP_USER": USER, "SMTP_PASSWORD": "sai", "SMTP_CA_FILE": pki[1],
+                     "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0"}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        monkeypatch.delenv("PLANTRACK_LANG", raising=False)
+        vi = send_checkins(today=date(2024, 5, 20), return_state=True)
+        monkeypatch.setenv("PLANTRACK_LANG", "en")
+        en = send_checkins(today=date(2024, 5, 20), return_state=True)
+    where = f"{host}:{port}"
+    assert _state_message(vi) == (
+        "Flow run encountered an exception: RelayConfigError: Lỗi cấu hình máy chủ gửi thư: "
+        f"{where} không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm tra PLANTRACK_SMTP_USER và "
+        "PLANTRACK_SMTP_PASSWORD): `535 5.7.8 Authentication credentials invalid`; không gửi thêm thư nào, thư vẫn "
+        "nằm trong hàng đợi. "
+        f"Đã gửi 0, gửi lại 0, lỗi 0, còn chờ gửi 23 (máy chủ gửi thư SMTP {where})")
+    assert _state_message(en) == (
+        "Flow run encountered an exception: RelayConfigError: Relay configuration error: "
+        f"{where} refused the user name or password (check PLANTRACK_SMTP_USER and PLANTRACK_SMTP_PASSWORD): "
+        "`535 5.7.8 Authentication credentials invalid`; nothing more was sent, the messages stay queued. "
+        f"Sent 0, retried 0, failed 0, still queued 23 (SMTP relay {where})")
+    english = en.result(raise_on_failure=False).english  # what `plantrack run checkins` prints
+    assert english.startswith(f"SMTP relay configuration error: {where} refused the login of '{USER}': 535 ")
+    assert "sai" not in english and rec.arrived == []
+
+
+def test_relay_refusing_connections_fails_the_digest_run_in_the_coordinators_language(prefect_api, loaded_sqlite,
+                                                                                     monkeypatch):
+    """Nothing listens on the relay's port: the send-weekly-digest run fails with the digest artifact's words."""
+    from datetime import date
+
+    from plantrack.flows.send_weekly_digest import send_weekly_digest
+    from plantrack.notifications.mail.local_smtp import free_port
+
+    port = free_port()  # nothing listens: the connection is refused
+    for k, v in {"DATABASE_URL": loaded_sqlite, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+                 "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0",
+                 "SMTP_MAX_ATTEMPTS": "1"}.items():  # one try: the run gives up at once, no back-off to wait
+        monkeypatch.setenv(f"PLANTRACK_{k}", v)
+    monkeypatch.delenv("PLANTRACK_LANG", raising=False)
+    vi = _state_message(send_weekly_digest(today=date(2024, 6, 21), return_state=True))
+    monkeypatch.setenv("PLANTRACK_LANG", "en")
+    en = _state_message(send_weekly_digest(today=date(2024, 6, 21), return_state=True))
+    where = f"127.0.0.1:{port}"
+    assert vi.startswith("Flow run encountered an exception: RelayUnreachable: Không kết nối được máy chủ gửi thư: "
+                         f"{where} không phản hồi hoặc đã ngắt kết nối: `")
+    assert vi.endswith(f"`; bản tóm tắt vẫn nằm trong hàng đợi. Đã gửi 0, gửi lại 0, lỗi 0, còn chờ gửi 1 "
+                       f"(máy chủ gửi thư SMTP {where})")
+    assert en.startswith(f"Flow run encountered an exception: RelayUnreachable: Relay unreachable: {where} does not "
+                         "answer or dropped the connection: `")
+    assert en.endswith(f"`; the digest stays queued. Sent 0, retried 0, failed 0, still queued 1 (SMTP relay {where})")
+    assert "**" not in vi + en  # the artifact's bold is markdown; the UI shows a state message as plain text
+
+
+def test_relay_refusing_our_login_fails_the_intake_run_after_applying_the_replies(prefect_api, replies_db,
+                                                                                 seed_checkins, pki, monkeypatch,
+                                                                                 tmp_path):
+    """ingest-replies applies the replies, then its receipts meet a relay that refuses the password: the artifact
+    says so and the run fails in PLANTRACK_LANG (it used to pass, saying nothing); the receipts stay queued."""
+    from datetime import date
+
+    from prefect.artifacts import Artifact
+
+    from plantrack.flows.ingest_replies import ingest_replies_flow
+    from tests.replies_fixtures import board_of
+    from tests.reply_corpus import reply as reply_mail, write_maildir
+
+    md = write_maildir(tmp_path / "Maildir", [
+        reply_mail(seed_checkins["SYT"], "VI.1/SYT: 50%", message_id="<r1@x>")])
+    day = date(2024, 5, 24)
+    with relay(pki, "starttls") as (rec, host, port):
+        for k, v in {"DATABASE_URL": replies_db, "MAILDIR": str(md), "SMTP_HOST": host, "SMTP_PORT": str(port),
+                     "SMTP_SECURITY": "starttls", "SMTP_USER": USER, "SMTP_PASSWORD": "sai", "SMTP_CA_FILE": pki[1],
+                     "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0"}.items():
+            monkeypatch.setenv(f"PLANTRACK_{k}", v)
+        monkeypatch.delenv("PLANTRACK_LANG", raising=False)
+        vi = ingest_replies_flow(today=day, return_state=True)
+        shown = Artifact.get("ingest-replies").data
+        monkeypatch.setenv("PLANTRACK_LANG", "en")
+        en = ingest_replies_flow(today=day, return_state=True)  # nothing new to read; the receipt is still queued
+    where = f"{host}:{port}"
+    assert board_of(replies_db, day)["VI.1/SYT"].progress == 50  # applied before the relay refused
+    assert rec.arrived == [] and {r.status for r in _rows(replies_db) if r.kind == "receipt"} == {"queued"}
+    assert f"**Lỗi cấu hình máy chủ gửi thư**: {where} không chấp nhận tên đăng nhập hoặc mật khẩu" in shown
+    assert _state_message(vi).startswith("Flow run encountered an exception: RelayConfigError: Lỗi cấu hình máy chủ "
+                                         f"gửi thư: {where} không chấp nhận tên đăng nhập hoặc mật khẩu (kiểm tra ")
+    assert _state_message(vi).endswith(f"Đã gửi 0, gửi lại 0, lỗi 0, còn chờ gửi 1 (máy chủ gửi thư SMTP {where})")
+    assert _state_message(en).endswith("`535 5.7.8 Authentication credentials invalid`; nothing more was sent, the "
+                                       f"messages stay queued. Sent 0, retried 0, failed 0, still queued 1 "
+                                       f"(SMTP relay {where})")

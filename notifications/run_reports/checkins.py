@@ -4,6 +4,7 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.checkins import CheckinResult
+from plantrack.notifications.run_reports import common
 from plantrack.notifications.run_reports.common import (config_error_line, count, demo_line, destination,
                                                         failure_rows, failures_table, lock_line, not_built_reason,
                                                         table, unreachable_line)
@@ -25,6 +26,11 @@ def description(r: CheckinResult, lang: str) -> str:
         return _("Check-ins: not sent by this run")
     return ngettext("%(count)s email sent by this run", "%(count)s emails sent by this run", r.sent) \
         % {"count": count(r.sent, lang)}
+
+
+def relay_failure(r: CheckinResult, lang: str) -> str | None:
+    """Why the flow fails when the relay could not be used (the artifact's words, plain), else None."""
+    return common.relay_failure(r, r.config_error, r.unreachable, lang)
 
 
 def markdown(r: CheckinResult, lang: str) -> str:

@@ -84,16 +84,39 @@ def relay_text(e: RelayError, lang: str) -> str:
     return f"{why}: {raw(e.reply)}" if e.reply else why
 
 
-def unreachable_line(problem: RelayError, lang: str) -> str:
+def relay_line(sentence: str, error: RelayError, lang: str, bold: bool = True) -> str:
+    """A report's sentence about the relay (a catalog word with %(problem)s or %(error)s) filled with relay_text;
+    bold=False drops its markdown bold (a flow's failure message is plain text) and never touches the reply."""
+    text = relay_text(error, lang)
+    return (sentence if bold else sentence.replace("**", "")) % {"problem": text, "error": text}
+
+
+def unreachable_line(problem: RelayError, lang: str, bold: bool = True) -> str:
     _ = gettext_for(lang)
-    return _("**Relay unreachable**: %(problem)s; the messages stay queued.") % {"problem": relay_text(problem, lang)}
+    return relay_line(_("**Relay unreachable**: %(problem)s; the messages stay queued."), problem, lang, bold)
 
 
-def config_error_line(error: RelayError, lang: str) -> str:
+def config_error_line(error: RelayError, lang: str, bold: bool = True) -> str:
     """The relay refused our TLS/AUTH setup: retrying cannot help until a setting changes."""
     _ = gettext_for(lang)
-    return _("**Relay configuration error**: %(error)s; nothing more was sent, the messages stay queued.") \
-        % {"error": relay_text(error, lang)}
+    return relay_line(_("**Relay configuration error**: %(error)s; nothing more was sent, the messages stay queued."),
+                      error, lang, bold)
+
+
+class RelayLine(Protocol):
+    def __call__(self, error: RelayError, lang: str, bold: bool = True) -> str: ...
+
+
+def relay_failure(r: Sending, config_error: RelayError | None, unreachable: RelayError | None, lang: str,
+                  config_line: RelayLine = config_error_line, unreachable_line: RelayLine = unreachable_line
+                  ) -> str | None:
+    """Why a mail flow fails, in lang and plain text (the Prefect UI's state message): its report's sentence about
+    the relay, then what was sent and what stays queued; None when the relay did its part."""
+    if config_error:
+        return f"{config_line(config_error, lang, bold=False)} {sent_line(r, lang)}"
+    if unreachable:
+        return f"{unreachable_line(unreachable, lang, bold=False)} {sent_line(r, lang)}"
+    return None
 
 
 def failure_reason(f: Failure, lang: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.checkin_message import round_label
 from plantrack.notifications.mail.digest import DigestResult
+from plantrack.notifications.mail.smtp import RelayError
+from plantrack.notifications.run_reports import common
 from plantrack.notifications.run_reports.common import (count, demo_line, failure_rows, failures_table, lock_line,
-                                                        relay_text, sent_line, table)
+                                                        relay_line, sent_line, table)
 
 
 def description(r: DigestResult, lang: str) -> str:
@@ -13,6 +15,22 @@ def description(r: DigestResult, lang: str) -> str:
     ngettext, n = ngettext_for(lang), r.queued.queued
     return ngettext("%(count)s weekly digest queued by this run", "%(count)s weekly digests queued by this run",
                     n) % {"count": count(n, lang)}
+
+
+def unreachable_line(error: RelayError, lang: str, bold: bool = True) -> str:
+    _ = gettext_for(lang)
+    return relay_line(_("**Relay unreachable**: %(problem)s; the digest stays queued."), error, lang, bold)
+
+
+def config_error_line(error: RelayError, lang: str, bold: bool = True) -> str:
+    _ = gettext_for(lang)
+    return relay_line(_("**Relay refused our configuration**: %(error)s; the digest stays queued."), error, lang,
+                      bold)
+
+
+def relay_failure(r: DigestResult, lang: str) -> str | None:
+    """Why the flow fails when the relay could not be used (the artifact's words, plain), else None."""
+    return common.relay_failure(r, r.config_error, r.unreachable, lang, config_error_line, unreachable_line)
 
 
 def markdown(r: DigestResult, lang: str) -> str:
@@ -33,10 +51,8 @@ def markdown(r: DigestResult, lang: str) -> str:
         lines += [lock_line(r.locked_by, r.lock_until, lang) + ": "
                   + _("the digest stays queued; that run (or the next) sends it."), ""]
     if r.unreachable:
-        lines += [_("**Relay unreachable**: %(problem)s; the digest stays queued.")
-                  % {"problem": relay_text(r.unreachable, lang)}, ""]
+        lines += [unreachable_line(r.unreachable, lang), ""]
     if r.config_error:
-        lines += [_("**Relay refused our configuration**: %(error)s; the digest stays queued.")
-                  % {"error": relay_text(r.config_error, lang)}, ""]
+        lines += [config_error_line(r.config_error, lang), ""]
     lines += failures_table(failure_rows(r.failures, lang), lang)
     return "\n".join(lines)

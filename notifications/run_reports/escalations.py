@@ -4,9 +4,15 @@ from __future__ import annotations
 from plantrack.config.i18n import format_day, gettext_for, ngettext_for, translations
 from plantrack.models.escalation.ladder import role_name
 from plantrack.notifications.mail.escalation_run import EscalationResult, NoRecipient
+from plantrack.notifications.run_reports import common
 from plantrack.notifications.run_reports.common import (config_error_line, count, demo_line, failure_rows,
                                                         failures_table, lock_line, raw, sent_line, table,
                                                         unreachable_line)
+
+
+def relay_failure(r: EscalationResult, lang: str) -> str | None:
+    """Why the flow fails when the relay could not be used (the artifact's words, plain), else None."""
+    return common.relay_failure(r, r.relay_config_error, r.relay_unreachable, lang)
 
 
 def level_names(lang: str) -> dict[int, str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from plantrack.config.i18n import gettext_for, ngettext_for
 from plantrack.notifications.mail.inbound.ingest import IngestResult
 from plantrack.notifications.mail.inbound.send import Sent
-from plantrack.notifications.run_reports.common import count, table
+from plantrack.notifications.run_reports import common
+from plantrack.notifications.run_reports.common import config_error_line, count, table, unreachable_line
 
 NOT_APPLIED = 200  # replies whose lines not applied are listed
 
@@ -14,6 +15,11 @@ def description(r: IngestResult, lang: str) -> str:
     ngettext = ngettext_for(lang)
     return ngettext("%(count)s reply read by this run", "%(count)s replies read by this run", r.handled) \
         % {"count": count(r.handled, lang)}
+
+
+def relay_failure(sent: Sent, lang: str) -> str | None:
+    """Why the flow fails when the relay could not take the receipts (the artifact's words, plain), else None."""
+    return common.relay_failure(sent, sent.config_error, sent.unreachable, lang)
 
 
 def markdown(r: IngestResult, sent: Sent, lang: str) -> str:
@@ -37,6 +43,10 @@ def markdown(r: IngestResult, sent: Sent, lang: str) -> str:
     if sent.locked_by:
         lines += [_("Receipts stay queued: another run (%(holder)s) holds the send lock and sends them.")
                   % {"holder": sent.locked_by}, ""]
+    if sent.config_error:
+        lines += [config_error_line(sent.config_error, lang), ""]
+    elif sent.unreachable:
+        lines += [unreachable_line(sent.unreachable, lang), ""]
     if r.rejected_senders:
         lines += ["## " + _("Rejected senders"), "", *(f"- {s}" for s in r.rejected_senders), ""]
     if r.undeliverable:
