@@ -28,6 +28,22 @@ def _api(verbose: bool):
     return prefect_api()
 
 
+def _below_error(record) -> bool:
+    return record.levelno < 40  # logging.ERROR
+
+
+def _console_shows_errors(verbose: bool) -> None:
+    """Without --verbose, Prefect's console shows warnings but no errors or tracebacks: the command reports a failed
+    run in one line of its own, and the run's logs stay in the Prefect UI (call after Prefect set up logging)."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            (handler.removeFilter if verbose else handler.addFilter)(_below_error)
+
+
 def _run_flow(today: str | None, verbose: bool, start: Callable[[date], tuple[Callable, tuple]],
               check: Callable | None = None):
     """(settings, day, result) of running a flow now; its relay or source errors exit 1 with their message.
@@ -42,6 +58,7 @@ def _run_flow(today: str | None, verbose: bool, start: Callable[[date], tuple[Ca
         check(settings)
     api = _api(verbose)
     call, errors = start(day)
+    _console_shows_errors(verbose)
     try:
         with api:
             return settings, day, call()

@@ -154,12 +154,16 @@ def test_4xx_forever_gives_up_after_max_attempts(loaded_sqlite):
         "đã thử 3 lần vẫn không gửi được (máy chủ gửi thư tạm thời chưa nhận thư): `421 4.7.0 Slow down`")
 
 
-def test_server_down_loses_nothing(loaded_db):
+def test_server_down_loses_nothing(loaded_db, caplog):
     from plantrack.notifications.mail.local_smtp import free_port
 
     queue_round(loaded_db)
     port = free_port()
     report = send_all(loaded_db, "127.0.0.1", port, max_attempts=2)
+    # each connection retry is said as it happens (a person waits through the back-off), the last try is the report
+    (said,) = [m for m in (r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+               if "relay unreachable" in m]
+    assert f"127.0.0.1:{port}" in said and "connection try 1 of 2 failed, next in 0 s" in said
     assert report.unreachable and report.sent == 0 and report.still_queued == 23
     assert report.unreachable.problem == RelayProblem.UNREACHABLE and report.unreachable.reply
     assert relay_text(report.unreachable, "vi").startswith(f"127.0.0.1:{port} không phản hồi hoặc đã ngắt kết nối: `")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -30,6 +31,8 @@ from plantrack.models.mail.send_lock import Lease
 from plantrack.notifications.mail.smtp import (FAILED, RETRY, SENT, FailureKind, Outcome, Outgoing, RateLimiter,
                                               RelayError, SmtpUnavailable, reason_text)
 from plantrack.notifications.mail.transports import Transport
+
+log = logging.getLogger(__name__)
 
 GROUP_SIZE = 50  # accepted messages per 'sent' commit, at most
 GROUP_SECONDS = 0.05  # ... or this long, whichever comes first
@@ -138,6 +141,9 @@ class Dispatcher:
                 if unreachable >= self.policy.max_attempts:
                     self.report.unreachable = exc.error
                     return
+                # Said at once: the back-off adds up to minutes, and a person running the command sees only this.
+                log.warning("relay unreachable (%s): connection try %d of %d failed, next in %.0f s; the messages "
+                            "stay queued", exc, unreachable, self.policy.max_attempts, self.policy.delay(unreachable))
                 await self.sleep(self.policy.delay(unreachable))
 
     async def _wait_for_retries(self) -> list[int]:
