@@ -170,3 +170,17 @@ def print_out(text: str) -> None:
     sys.stdout.write(text)
     if not text.endswith("\n"):
         sys.stdout.write("\n")
+
+
+def print_summary(text: str) -> None:
+    """Print a run's summary: on a terminal, lines wider than it wrap between words (a file name stays whole),
+    continued two spaces in; piped, each line stays whole for scripts."""
+    if sys.stdout.isatty():
+        import shutil
+        import textwrap
+
+        width = shutil.get_terminal_size().columns
+        text = "\n".join(line if len(line) <= width else textwrap.fill(
+            line, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+            for line in text.splitlines())
+    print_out(text)
