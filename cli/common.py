@@ -172,15 +172,18 @@ def print_out(text: str) -> None:
         sys.stdout.write("\n")
 
 
-def print_summary(text: str) -> None:
-    """Print a run's summary: on a terminal, lines wider than it wrap between words (a file name stays whole),
-    continued two spaces in; piped, each line stays whole for scripts."""
+def print_wrapped(text: str) -> None:
+    """Print text for a person: on a terminal, lines wider than it wrap between words (a file name or an address stays
+    whole), continued two spaces further in than the line began; piped, each line stays whole for scripts."""
     if sys.stdout.isatty():
         import shutil
         import textwrap
 
         width = shutil.get_terminal_size().columns
-        text = "\n".join(line if len(line) <= width else textwrap.fill(
-            line, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
-            for line in text.splitlines())
+
+        def fit(line: str) -> str:
+            indent = line[:len(line) - len(line.lstrip())]
+            return line if len(line) <= width else textwrap.fill(
+                line, width, subsequent_indent=indent + "  ", break_long_words=False, break_on_hyphens=False)
+        text = "\n".join(fit(line) for line in text.splitlines())
     print_out(text)

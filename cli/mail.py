@@ -81,12 +81,12 @@ def show(path: str = typer.Argument(..., help="an .eml file (or Maildir file), o
     """Print a sent or received message readably (headers decoded, the text, attachments); a folder: one line each."""
     from pathlib import Path
 
-    from plantrack.cli.common import print_out
+    from plantrack.cli.common import print_out, print_wrapped
     from plantrack.notifications.mail.show import as_text, one_line, read_message
 
     target = Path(path)
     if target.is_file():
-        print_out(as_text(read_message(target)))
+        print_wrapped(as_text(read_message(target)))
         return
     if not target.is_dir():
         fail(f"{path}: no such file or folder")
@@ -95,6 +95,6 @@ def show(path: str = typer.Argument(..., help="an .eml file (or Maildir file), o
     if not files:
         fail(f"{path}: no .eml files here")
     if full:
-        print_out(("\n" + "=" * 72 + "\n").join(f"{p.name}\n" + as_text(read_message(p)) for p in files))
+        print_wrapped(("\n" + "=" * 72 + "\n").join(f"{p.name}\n" + as_text(read_message(p)) for p in files))
         return
     print_out("\n".join(f"{one_line(read_message(p))}  [{p.name}]" for p in files))

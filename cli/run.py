@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from plantrack.config.i18n import plural
-from plantrack.cli.common import (err_console, fail, flag, parse_today, print_summary, require_schema,
+from plantrack.cli.common import (err_console, fail, flag, parse_today, print_wrapped, require_schema,
                                   settings_for_flows, today_option)
 
 app = typer.Typer(help="Run a flow now (calendars, checkins, replies, escalate, digest).", no_args_is_help=True)
@@ -120,7 +120,7 @@ def calendars(today: Optional[str] = TODAY,
     shown = ", ".join(written[:8]) + (f" and {len(written) - 8} more" if len(written) > 8 else "")
     head = "nothing changed" if out.unchanged else \
         plural("en", "{n} feed written", "{n} feeds written", len(written)) + (f" ({shown})" if written else "")
-    print_summary(f"calendars in {settings.feeds_dir}: {head}; {plural('en', '{n} event', '{n} events', out.events)}; "
+    print_wrapped(f"calendars in {settings.feeds_dir}: {head}; {plural('en', '{n} event', '{n} events', out.events)}; "
               f"{plural('en', '{n} date left out', '{n} dates left out', len(out.skipped))}; "
               f"status valid until {out.valid_until}")
 
@@ -134,11 +134,11 @@ def checkins(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
         return partial(send_checkins, today=day), (RelayUnreachable, RelayConfigError)
     _, _, out = _run_flow(today, verbose, start, _check_mail)
     if out.locked_by:
-        print_summary(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
+        print_wrapped(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
                   "nothing queued or sent by this run")
         return
     q = out.queued
-    print_summary(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} queued before; "
+    print_wrapped(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} queued before; "
               + _sending(out, out.failed + len(q.not_built), q.demo))
 
 
@@ -165,14 +165,14 @@ def replies(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
 
         return partial(ingest_replies_flow, today=day), (SourceUnavailable, RelayUnreachable, RelayConfigError)
     _, _, r = _run_flow(today, verbose, start, _check_intake)
-    print_summary(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
+    print_wrapped(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
               f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "
               f"{r.automated} automated, {r.bounces} bounces, {r.duplicates} duplicates; {r.reports} report "
               f"lines recorded, {r.receipts} receipts queued")
     for sender in r.rejected_senders:
-        print_summary(f"  rejected: {sender}")
+        print_wrapped(f"  rejected: {sender}")
     for addr in r.undeliverable:
-        print_summary(f"  undeliverable: {addr}")
+        print_wrapped(f"  undeliverable: {addr}")
 
 
 def _check_escalation(settings) -> None:
@@ -196,16 +196,16 @@ def escalate(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
         return partial(escalate_overdue_flow, today=day), (RelayUnreachable, RelayConfigError)
     _, day, out = _run_flow(today, verbose, start, _check_escalation)
     if out.locked_by:
-        print_summary(f"escalations: another run holds the send lock ({out.locked_by}); nothing recorded or sent")
+        print_wrapped(f"escalations: another run holds the send lock ({out.locked_by}); nothing recorded or sent")
         return
     if out.day_off:
-        print_summary(f"escalations {day:%d/%m/%Y}: day off ({out.day_off}); nothing sent")
+        print_wrapped(f"escalations {day:%d/%m/%Y}: day off ({out.day_off}); nothing sent")
         return
     per_level: dict[int, int] = {}
     for f in out.fired:
         per_level[f.level] = per_level.get(f.level, 0) + 1
     levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(per_level.items())) or "none"
-    print_summary(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
+    print_wrapped(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
               f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
               f"({_where(out.transport)})" + (" [DEMO MODE]" if out.demo else ""))
 
@@ -225,12 +225,12 @@ def digest(today: Optional[str] = TODAY,
     q = out.queued
     for d in q.digests:
         what = "queued now" if d.queued else "already queued this week (not sent again)"
-        print_summary(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
+        print_wrapped(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
                   + (f", cc {', '.join(d.cc)}" if d.cc else "")
                   + f"; {d.overdue} overdue, {d.new_blockers} new blockers")
     for number in q.no_recipient:
-        print_summary(f"digest {number}: no recipient (the plan file's digest_to is empty)")
+        print_wrapped(f"digest {number}: no recipient (the plan file's digest_to is empty)")
     tail = _sending(out, out.failed, q.demo)
     if out.locked_by:
         tail = f"another run holds the send lock ({out.locked_by}): it sends the digest"
-    print_summary(tail)
+    print_wrapped(tail)

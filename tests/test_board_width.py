@@ -55,3 +55,26 @@ def test_plurals_are_right_in_both_languages(loaded_sqlite):
 def test_a_wide_terminal_gets_the_table(loaded_sqlite):
     text = _status(loaded_sqlite, "--today", "2024-07-01", columns=160)
     assert "┃ Mã" in text and max(len(line) for line in text.splitlines()) <= 160
+
+
+def test_mail_show_wraps_between_words_on_a_terminal(tmp_path):
+    """`plantrack mail show` at 80 columns: no line wider, every word whole, continued lines indented; piped, the
+    message's own lines."""
+    from tests.terminal import on_terminal
+
+    long = ("Chủ trì: Liên đoàn Lao động tỉnh Lào Cai | Hạn: trước 15/06/2024 (thứ Bảy), tính đến hết 14/06/2024 "
+            "(thứ Sáu)")
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(("From: theodoi@laocai.example.org\r\nTo: daumoi@laocai.example.org\r\nSubject: =?utf-8?q?=C4=90=C3=B4n_=C4=91=E1=BB=91c?=\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n\r\n- VI.1/LDLD: Báo cáo 6 tháng\r\n  "
+                     + long + "\r\n").encode())
+    env = {**os.environ, "COLUMNS": "80", "LINES": "40", "TERM": "xterm"}
+    args = [sys.executable, "-m", "plantrack.cli", "mail", "show", str(eml)]
+    piped = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60).stdout
+    assert f"  {long}" in piped.splitlines()
+    code, shown = on_terminal(args, env)
+    lines = shown.rstrip("\n").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("  Chủ trì: "))
+    assert code == 0 and all(len(line) <= 80 for line in lines) and "Subject: Đôn đốc" in lines, lines
+    assert all(line.startswith("    ") for line in lines[start + 1:]) and len(lines) > start + 1, lines[start:]
+    assert " ".join(line.strip() for line in lines[start:]) == long

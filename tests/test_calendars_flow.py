@@ -53,10 +53,10 @@ def test_run_shows_progress_on_a_terminal_only(prefect_api, loaded_sqlite, tmp_p
     """On a terminal, `plantrack run` says what it is running while it runs (a spinner on stderr) and wraps its summary
     between words at the terminal's width; piped, stderr stays empty and stdout holds the one summary line."""
     import os
-    import pty
-    import re
     import subprocess
     import sys
+
+    from tests.terminal import on_terminal
 
     env = {**os.environ, "PLANTRACK_DATABASE_URL": loaded_sqlite, "PLANTRACK_FEEDS_DIR": str(tmp_path / "piped"),
            "PREFECT_API_URL": prefect_api, "COLUMNS": "80", "LINES": "24", "TERM": "xterm"}
@@ -66,22 +66,9 @@ def test_run_shows_progress_on_a_terminal_only(prefect_api, loaded_sqlite, tmp_p
     assert piped.stdout.startswith("calendars in ") and piped.stdout.count("\n") == 1, piped.stdout
     assert len(piped.stdout) > 80 and "agency-baolaocai.ics" in piped.stdout
 
-    leader, follower = pty.openpty()
     env["PLANTRACK_FEEDS_DIR"] = str(tmp_path / "terminal")  # the same feeds to write, so the same summary
-    with subprocess.Popen(args, env=env, stdout=follower, stderr=follower) as proc:
-        os.close(follower)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-    os.close(leader)
-    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
-    assert proc.returncode == 0 and "publish-calendars: running (its logs are in the Prefect UI)" in shown, shown
-    summary = shown[shown.index("calendars in"):].replace("\r\n", "\n").rstrip("\n").split("\n")
+    code, shown = on_terminal(args, env)
+    assert code == 0 and "publish-calendars: running (its logs are in the Prefect UI)" in shown, shown
+    summary = shown[shown.index("calendars in"):].rstrip("\n").split("\n")
     assert len(summary) > 1 and all(len(line) <= 80 for line in summary), summary
     assert " ".join(line.strip() for line in summary) == piped.stdout.strip().replace("piped", "terminal")
