@@ -49,16 +49,20 @@ def test_flow_runs_are_named_for_what_they_did(prefect_api, loaded_sqlite, monke
     assert _run_name(state) == "send-checkins 60/KH-UBND 2024-W21"
 
 
-def test_run_shows_progress_on_a_terminal_only(prefect_api, loaded_sqlite, tmp_path):
+def test_run_shows_progress_on_a_terminal_only(prefect_api, loaded_sqlite):
     """On a terminal, `plantrack run` says what it is running while it runs (a spinner on stderr) and wraps its summary
     between words at the terminal's width; piped, stderr stays empty and stdout holds the one summary line."""
     import os
+    import shutil
     import subprocess
     import sys
+    import tempfile
+    from pathlib import Path
 
     from tests.terminal import on_terminal
 
-    env = {**os.environ, "PLANTRACK_DATABASE_URL": loaded_sqlite, "PLANTRACK_FEEDS_DIR": str(tmp_path / "piped"),
+    short = Path(tempfile.mkdtemp(prefix="pt-"))  # tmp_path can be wider than 80 columns alone (under xdist)
+    env = {**os.environ, "PLANTRACK_DATABASE_URL": loaded_sqlite, "PLANTRACK_FEEDS_DIR": str(short / "piped"),
            "PREFECT_API_URL": prefect_api, "COLUMNS": "80", "LINES": "24", "TERM": "xterm"}
     args = [sys.executable, "-m", "plantrack.cli", "run", "calendars", "--today", "2024-03-01"]
     piped = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
@@ -66,8 +70,9 @@ def test_run_shows_progress_on_a_terminal_only(prefect_api, loaded_sqlite, tmp_p
     assert piped.stdout.startswith("calendars in ") and piped.stdout.count("\n") == 1, piped.stdout
     assert len(piped.stdout) > 80 and "agency-baolaocai.ics" in piped.stdout
 
-    env["PLANTRACK_FEEDS_DIR"] = str(tmp_path / "terminal")  # the same feeds to write, so the same summary
+    env["PLANTRACK_FEEDS_DIR"] = str(short / "terminal")  # the same feeds to write, so the same summary
     code, shown = on_terminal(args, env)
+    shutil.rmtree(short)
     assert code == 0 and "publish-calendars: running (its logs are in the Prefect UI)" in shown, shown
     summary = shown[shown.index("calendars in"):].rstrip("\n").split("\n")
     assert len(summary) > 1 and all(len(line) <= 80 for line in summary), summary
