@@ -136,8 +136,10 @@ def prefect_api() -> Iterator[str]:
     try:
         server.wait_healthy()
         with temporary_settings({PREFECT_API_URL: server.api_url}):
-            yield server.api_url
-            drain_workers()
+            try:
+                yield server.api_url
+            finally:  # a failed run's logs too: left unsent, they are retried against the stopped server for ~70 s
+                drain_workers()
     finally:
         server.stop()
 

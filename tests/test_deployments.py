@@ -134,3 +134,20 @@ def test_one_mail_rate_for_every_sender(prefect_api):
             assert not (await client.read_global_concurrency_limit_by_name(MAIL_LIMIT)).active
 
     asyncio.run(scenario())
+
+
+def test_failed_run_on_its_own_local_api_ends_with_its_error_line_only(loaded_sqlite, tmp_path):
+    """Without PREFECT_API_URL, a run that fails (here: the relay is down) ends with the command's one error line and
+    exit code 1: the failed run's logs reach the local API before it stops (no 'Error logging to API')."""
+    from plantrack.notifications.mail.local_smtp import free_port
+    from tests.checkin_smtp import MAIL_FROM, SECRET
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PLANTRACK_DATABASE_URL=loaded_sqlite, PLANTRACK_SMTP_HOST="127.0.0.1",
+               PLANTRACK_SMTP_PORT=str(free_port()), PLANTRACK_SMTP_MAX_ATTEMPTS="1", PLANTRACK_SECRET_KEY=SECRET,
+               PLANTRACK_MAIL_FROM=MAIL_FROM, PLANTRACK_DATA_DIR=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "plantrack.cli", "run", "checkins", "--today", "2024-05-20"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: SMTP relay unreachable (127.0.0.1:") and "stay queued" in line, proc.stderr
