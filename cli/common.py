@@ -80,8 +80,13 @@ def today_option(help: str = "evaluate as of YYYY-MM-DD"):
 
 
 def fail(message: str, code: int = 1):
-    """Print message to stderr and exit non-zero, without a traceback."""
-    err_console().print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    """Print message to stderr and exit non-zero, without a traceback; on a terminal it wraps between words, piped it
+    stays one line."""
+    from rich.markup import escape
+
+    console = err_console()
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True,
+                  soft_wrap=not console.is_terminal)
     raise typer.Exit(code)
 
 

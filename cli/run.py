@@ -33,24 +33,31 @@ def _below_error(record) -> bool:
     return record.levelno < 40  # logging.ERROR
 
 
-def _console_shows_errors(verbose: bool) -> None:
-    """Without --verbose, Prefect's console shows warnings but no errors or tracebacks: the command reports a failed
-    run in one line of its own, and the run's logs stay in the Prefect UI (call after Prefect set up logging)."""
+def _prefect_console_handler():
+    """The handler through which Prefect prints logs to stderr (set up when Prefect's flow API is first imported)."""
     import logging
 
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, PrefectConsoleHandler):
-            (handler.removeFilter if verbose else handler.addFilter)(_below_error)
+    return next((h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)), None)
+
+
+def _console_shows_errors(verbose: bool) -> None:
+    """Without --verbose, Prefect's console shows warnings but no errors or tracebacks: the command reports a failed
+    run in one line of its own, and the run's logs stay in the Prefect UI (call after Prefect set up logging)."""
+    handler = _prefect_console_handler()
+    if handler is not None:
+        (handler.removeFilter if verbose else handler.addFilter)(_below_error)
 
 
 def _progress(verbose: bool, text: str):
     """A spinner with text on a terminal's stderr while the run goes; nothing with --verbose (Prefect's logs print
-    there) or when stderr is a pipe or a file."""
+    there) or when stderr is a pipe or a file. Drawn on Prefect's own console, so that a warning it prints meanwhile
+    goes above the spinner instead of onto its line."""
     from contextlib import nullcontext
 
-    console = err_console()
+    handler = _prefect_console_handler()
+    console = handler.console if handler is not None else err_console()
     return nullcontext() if verbose or not console.is_terminal else console.status(text)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,24 @@ def test_failed_run_on_its_own_local_api_ends_with_its_error_line_only(loaded_sq
     assert proc.returncode == 1, proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("error: SMTP relay unreachable (127.0.0.1:") and "stay queued" in line, proc.stderr
+
+
+def test_retry_warnings_print_above_the_spinner_and_the_error_fits_the_terminal(loaded_sqlite, tmp_path):
+    """On a terminal at 80 columns: each connection retry's warning is printed on its own line above the spinner (not
+    glued onto the spinner's text), and the error line wraps between words."""
+    from plantrack.notifications.mail.local_smtp import free_port
+    from tests.checkin_smtp import MAIL_FROM, SECRET
+    from tests.terminal import on_terminal
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PLANTRACK_DATABASE_URL=loaded_sqlite, PLANTRACK_SMTP_HOST="127.0.0.1",
+               PLANTRACK_SMTP_PORT=str(free_port()), PLANTRACK_SMTP_MAX_ATTEMPTS="3",
+               PLANTRACK_SMTP_RETRY_SECONDS="0.5", PLANTRACK_SECRET_KEY=SECRET, PLANTRACK_MAIL_FROM=MAIL_FROM,
+               PLANTRACK_DATA_DIR=str(tmp_path), COLUMNS="80", LINES="24", TERM="xterm")
+    code, shown = on_terminal([sys.executable, "-m", "plantrack.cli", "run", "checkins", "--today", "2024-05-20"], env)
+    assert code == 1 and "send-checkins: running" in shown, shown
+    assert shown.count("relay unreachable (127.0.0.1:") >= 3  # two retry warnings, then the error
+    assert "connection try 2 of 3 failed" in shown and not re.search(r"Prefect UI\)\d", shown), shown
+    error = shown[shown.index("error: "):].rstrip("\n").split("\n")
+    assert len(error) > 1 and all(len(line) <= 80 for line in error), error
+    assert " ".join(error).replace("  ", " ").endswith("messages stay queued for the next run"), error
