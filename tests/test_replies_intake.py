@@ -78,7 +78,8 @@ def test_sender_rules(replies_db, seed_checkins, tmp_path):
     assert len(rc) == 3
     stranger = next(m for m in rc if m["To"].addresses[0].addr_spec == "stranger@gmail.example")
     body = stranger.get_body(("plain",)).get_content()
-    assert "KHÔNG ghi nhận" in body and "chưa được đăng ký" in body and CONTACT_LINE["vi"] in body
+    assert "KHÔNG ghi nhận" in body and "chưa được đăng ký" in body and "Người liên hệ: theodoi@" in body
+    assert "Lò Thị Thanh" not in body  # the office's address, not an official's name and phone, to an unknown sender
     assert len(list((md / ".Rejected" / "cur").iterdir())) == 2
 
 
@@ -96,9 +97,10 @@ def _text_and_html(m) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_every_receipt_names_the_person_the_checkins_name(replies_db, seed_checkins, tmp_path, lang):
-    """Applied, partly understood, rejected (sender unknown; no check-in, so no plan known): one contact line,
-    the check-in's, in text and HTML; never the system's own address as the contact."""
+def test_receipts_name_the_checkins_person_to_known_senders_only(replies_db, seed_checkins, tmp_path, lang):
+    """The receipts of an applied and a partly understood reply: one contact line, the check-in's, in text and HTML.
+    A rejected reply that matched nobody (an unknown sender; a message answering no check-in) names the configured
+    address alone: an official's name and phone are not handed to whoever writes in."""
     syt = seed_checkins["SYT"]
     assert CONTACT_LINE["vi"] in syt.text  # what the check-in itself says
     msgs = [reply(syt, "V.6: 30%", message_id="<c1@x>", date_=datetime(2024, 5, 21, 9, tzinfo=TZ7)),
@@ -107,19 +109,21 @@ def test_every_receipt_names_the_person_the_checkins_name(replies_db, seed_check
                   date_=datetime(2024, 5, 21, 11, tzinfo=TZ7)),
             reply(syt, "V.6: 23%", to="theodoi@laocai.example.org", in_reply_to=False, message_id="<c4@x>",
                   subject="cap nhat tien do", date_=datetime(2024, 5, 21, 12, tzinfo=TZ7))]
-    res, _ = ingest(replies_db, tmp_path, msgs, lang=lang)
+    res, _ = ingest(replies_db, tmp_path, msgs, lang=lang, contact="vanphong@laocai.example.org")
     assert (res.applied, res.partial, res.rejected, res.receipts) == (1, 1, 2, 4), res.details
     assert sorted(r.partition(":")[0] for o, r in outcomes(replies_db) if o == Outcome.REJECTED) == [
         "no_checkin", "unknown_sender"]
     label = CONTACT_LINE[lang].partition(" Lò")[0]
+    rejected = None
     for m in receipts(replies_db):
         text, page = _text_and_html(m)
-        assert text.count(CONTACT_LINE[lang]) == 1 and page.count(CONTACT_LINE[lang]) == 1, text
-        assert text.count(label) == 1 and "liên hệ: theodoi@" not in text and "contact: theodoi@" not in text, text
-    rejected = next(_text_and_html(m)[0] for m in receipts(replies_db)
-                    if m["To"].addresses[0].addr_spec == "stranger@gmail.example")
+        matched = m["In-Reply-To"] in ("<c1@x>", "<c2@x>")
+        line = CONTACT_LINE[lang] if matched else f"{label} vanphong@laocai.example.org"
+        assert text.count(line) == 1 and page.count(line) == 1 and text.count(label) == 1, (m["In-Reply-To"], text)
+        rejected = text if m["To"].addresses[0].addr_spec == "stranger@gmail.example" else rejected
+    assert "Lò Thị Thanh" not in rejected and "0214" not in rejected, rejected
     below = {"vi": "hoặc liên hệ theo thông tin dưới đây.", "en": "or use the contact below."}[lang]
-    assert below in rejected and rejected.index(below) < rejected.index(CONTACT_LINE[lang])
+    assert below in rejected and rejected.index(below) < rejected.index(f"{label} vanphong@laocai.example.org")
     no_plan = [t for t in (_text_and_html(m)[0] for m in receipts(replies_db)) if "60/KH-UBND" not in t]
     office = {"vi": "Văn phòng theo dõi kế hoạch đã nhận thư", "en": "The plan monitoring office received"}[lang]
     assert len(no_plan) == 1 and office in no_plan[0], no_plan  # not 'Kế hoạch  đã nhận' (no plan number)

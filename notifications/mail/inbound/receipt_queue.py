@@ -97,7 +97,7 @@ class ReceiptQueue:
             message_id=f"<rc.{inbound_id}.{key_tag(key)}@{domain}>", mail_from=cfg.mail_from,
             sender_name=cfg.sender_name or (f"Theo dõi KH {plan}" if cfg.lang == "vi" and plan else
                                              f"Plan {plan} monitoring" if plan else cfg.mail_from),
-            plan_number=plan, ref=ref, contact=self.contact(plan),
+            plan_number=plan, ref=ref, contact=self.contact(plan, known_sender=person_id is not None),
             example=example_line(self.dir, self.words, self.rounds[round_id].plan_id, agency_id)
             if round_id in self.rounds and agency_id else "III.4: 60%", reply_to=self._reply_to(r), **what)
         msg = build_receipt(data, cfg.lang)
@@ -107,10 +107,13 @@ class ReceiptQueue:
                           "message_id": data.message_id})
         return key
 
-    def contact(self, plan: str | None) -> ContactPerson:
-        """Whom the receipt names: the person the plan's check-ins name (with no plan known, the one every plan
-        names); else the configured address alone."""
-        if plan is not None:
+    def contact(self, plan: str | None, known_sender: bool = True) -> ContactPerson:
+        """Whom the receipt names: to a sender matched to a person of the directory, the person the plan's check-ins
+        name (with no plan known, the one every plan names); else, and to a sender matched to nobody, the configured
+        address alone (an official's name and phone are not handed to whoever writes in)."""
+        if not known_sender:
+            person = None
+        elif plan is not None:
             person = self.dir.plan_contacts.get(plan)
         else:
             named = set(self.dir.plan_contacts.values())
