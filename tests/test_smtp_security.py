@@ -323,3 +323,29 @@ def test_relay_refusing_our_login_fails_the_intake_run_after_applying_the_replie
     assert _state_message(en).endswith("`535 5.7.8 Authentication credentials invalid`; nothing more was sent, the "
                                        f"messages stay queued. Sent 0, retried 0, failed 0, still queued 1 "
                                        f"(SMTP relay {where})")
+
+
+def test_each_retry_of_an_unreachable_relay_is_in_the_runs_logs(prefect_api, loaded_sqlite, monkeypatch):
+    """A scheduled run waiting out the relay's back-off says so where a coordinator watches: the Prefect UI's logs."""
+    from datetime import date
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    from plantrack.deployments.local_api import drain_workers
+    from plantrack.flows.send_checkins import send_checkins
+    from plantrack.notifications.mail.local_smtp import free_port
+
+    port = free_port()  # nothing listens: the connection is refused
+    for k, v in {"DATABASE_URL": loaded_sqlite, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+                 "SECRET_KEY": SECRET, "MAIL_FROM": MAIL_FROM, "SMTP_RATE_PER_MINUTE": "0",
+                 "SMTP_MAX_ATTEMPTS": "3", "SMTP_RETRY_SECONDS": "0.01"}.items():
+        monkeypatch.setenv(f"PLANTRACK_{k}", v)
+    state = send_checkins(today=date(2024, 5, 20), return_state=True)
+    assert state.is_failed()
+    drain_workers()
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+    retries = [log.message for log in logs if log.level == 30 and "relay unreachable" in log.message]
+    assert len(retries) == 2 and "connection try 2 of 3 failed" in retries[1], [log.message for log in logs]
+    assert f"127.0.0.1:{port}" in retries[0]
