@@ -128,8 +128,8 @@ def calendars(today: Optional[str] = TODAY,
     head = "nothing changed" if out.unchanged else \
         plural("en", "{n} feed written", "{n} feeds written", len(written)) + (f" ({shown})" if written else "")
     print_wrapped(f"calendars in {settings.feeds_dir}: {head}; {plural('en', '{n} event', '{n} events', out.events)}; "
-              f"{plural('en', '{n} date left out', '{n} dates left out', len(out.skipped))}; "
-              f"status valid until {out.valid_until}")
+                  f"{plural('en', '{n} date left out', '{n} dates left out', len(out.skipped))}; "
+                  f"status valid until {out.valid_until}")
 
 
 @app.command()
@@ -142,11 +142,11 @@ def checkins(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
     _, _, out = _run_flow(today, verbose, start, _check_mail)
     if out.locked_by:
         print_wrapped(f"check-ins: another send-checkins run holds the send lock ({out.locked_by}); "
-                  "nothing queued or sent by this run")
+                      "nothing queued or sent by this run")
         return
     q = out.queued
     print_wrapped(f"check-ins {', '.join(q.round_keys)}: {q.queued} queued now, {q.already_queued} queued before; "
-              + _sending(out, out.failed + len(q.not_built), q.demo))
+                  + _sending(out, out.failed + len(q.not_built), q.demo))
 
 
 def _check_intake(settings) -> None:
@@ -173,9 +173,9 @@ def replies(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
         return partial(ingest_replies_flow, today=day), (SourceUnavailable, RelayUnreachable, RelayConfigError)
     _, _, r = _run_flow(today, verbose, start, _check_intake)
     print_wrapped(f"replies from {r.source}: {r.fetched} taken ({r.stored} new), {r.handled} read: {r.applied} "
-              f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "
-              f"{r.automated} automated, {r.bounces} bounces, {r.duplicates} duplicates; {r.reports} report "
-              f"lines recorded, {r.receipts} receipts queued")
+                  f"applied, {r.partial} partly understood, {r.unclear} not understood, {r.rejected} rejected, "
+                  f"{r.automated} automated, {r.bounces} bounces, {r.duplicates} duplicates; {r.reports} report "
+                  f"lines recorded, {r.receipts} receipts queued")
     for sender in r.rejected_senders:
         print_wrapped(f"  rejected: {sender}")
     for addr in r.undeliverable:
@@ -213,8 +213,8 @@ def escalate(today: Optional[str] = TODAY, verbose: bool = VERBOSE):
         per_level[f.level] = per_level.get(f.level, 0) + 1
     levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(per_level.items())) or "none"
     print_wrapped(f"escalations {day:%d/%m/%Y}: {len(out.fired)} fired ({levels}); {out.queued} emails queued, "
-              f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
-              f"({_where(out.transport)})" + (" [DEMO MODE]" if out.demo else ""))
+                  f"{out.resolved} resolved; sent {out.sent}, failed {out.failed}, still queued {out.still_queued} "
+                  f"({_where(out.transport)})" + (" [DEMO MODE]" if out.demo else ""))
 
 
 @app.command()
@@ -233,8 +233,8 @@ def digest(today: Optional[str] = TODAY,
     for d in q.digests:
         what = "queued now" if d.queued else "already queued this week (not sent again)"
         print_wrapped(f"digest {d.plan} {d.week}: {what}; to {', '.join(d.to)}"
-                  + (f", cc {', '.join(d.cc)}" if d.cc else "")
-                  + f"; {d.overdue} overdue, {d.new_blockers} new blockers")
+                      + (f", cc {', '.join(d.cc)}" if d.cc else "")
+                      + f"; {d.overdue} overdue, {d.new_blockers} new blockers")
     for number in q.no_recipient:
         print_wrapped(f"digest {number}: no recipient (the plan file's digest_to is empty)")
     tail = _sending(out, out.failed, q.demo)

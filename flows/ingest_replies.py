@@ -58,5 +58,5 @@ def ingest_replies_flow(today: date | None = None) -> IngestResult:
         emit_event(REPORTS_CHANGED, resource={"prefect.resource.id": "plantrack.reports"},
                    payload={"applied": total.applied, "partial": total.partial})
     raise_relay_failure(sent.config_error, sent.unreachable, sent.still_queued,
-                        replies.relay_failure(sent, settings.lang))
+                        replies.relay_failure(sent, settings.lang), done=replies.read_before_failure(total))
     return total

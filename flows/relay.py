@@ -28,12 +28,12 @@ class RelayConfigError(RelayFailure):
 
 
 def raise_relay_failure(config_error: RelayError | None, unreachable: RelayError | None, still_queued: int,
-                        message: str | None) -> None:
+                        message: str | None, done: str = "") -> None:
     """Raise RelayConfigError or RelayUnreachable with message (the run report's words in PLANTRACK_LANG) when the
-    relay could not be used; nothing otherwise."""
+    relay could not be used; nothing otherwise. done: what the run did all the same, said first in the CLI's line."""
     if config_error:
-        raise RelayConfigError(message or str(config_error), f"SMTP relay configuration error: {config_error}; "
+        raise RelayConfigError(message or str(config_error), f"{done}SMTP relay configuration error: {config_error}; "
                                f"{still_queued} messages stay queued: fix the setting, then rerun")
     if unreachable:
-        raise RelayUnreachable(message or str(unreachable), f"SMTP relay unreachable ({unreachable}); "
+        raise RelayUnreachable(message or str(unreachable), f"{done}SMTP relay unreachable ({unreachable}); "
                                f"{still_queued} messages stay queued for the next run")

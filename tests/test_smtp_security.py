@@ -323,6 +323,10 @@ def test_relay_refusing_our_login_fails_the_intake_run_after_applying_the_replie
     assert _state_message(en).endswith("`535 5.7.8 Authentication credentials invalid`; nothing more was sent, the "
                                        f"messages stay queued. Sent 0, retried 0, failed 0, still queued 1 "
                                        f"(SMTP relay {where})")
+    # what `plantrack run replies` prints: the replies were applied all the same, then why the receipts stay queued
+    assert vi.result(raise_on_failure=False).english.startswith(
+        "1 reply read (1 applied, 0 partly understood, 0 rejected), its receipt not sent: SMTP relay "
+        f"configuration error: {where} refused the login")
 
 
 def test_each_retry_of_an_unreachable_relay_is_in_the_runs_logs(prefect_api, loaded_sqlite, monkeypatch):

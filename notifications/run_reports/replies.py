@@ -1,7 +1,7 @@
 """The ingest-replies artifact: counts, rejected senders, undeliverable addresses, lines not applied."""
 from __future__ import annotations
 
-from plantrack.config.i18n import gettext_for, ngettext_for
+from plantrack.config.i18n import gettext_for, ngettext_for, plural
 from plantrack.notifications.mail.inbound.ingest import IngestResult
 from plantrack.notifications.mail.inbound.send import Sent
 from plantrack.notifications.run_reports import common
@@ -20,6 +20,13 @@ def description(r: IngestResult, lang: str) -> str:
 def relay_failure(sent: Sent, lang: str) -> str | None:
     """Why the flow fails when the relay could not take the receipts (the artifact's words, plain), else None."""
     return common.relay_failure(sent, sent.config_error, sent.unreachable, lang)
+
+
+def read_before_failure(r: IngestResult) -> str:
+    """What the CLI's English failure line says first: the replies were read and applied all the same."""
+    return (plural("en", "{n} reply read", "{n} replies read", r.handled)
+            + f" ({r.applied} applied, {r.partial} partly understood, {r.rejected} rejected), "
+            + ("its receipt" if r.receipts == 1 else "their receipts") + " not sent: ")
 
 
 def markdown(r: IngestResult, sent: Sent, lang: str) -> str:
