@@ -127,6 +127,8 @@ def test_receipts_name_the_checkins_person_to_known_senders_only(replies_db, see
     no_plan = [t for t in (_text_and_html(m)[0] for m in receipts(replies_db)) if "60/KH-UBND" not in t]
     office = {"vi": "Văn phòng theo dõi kế hoạch đã nhận thư", "en": "The plan monitoring office received"}[lang]
     assert len(no_plan) == 1 and office in no_plan[0], no_plan  # not 'Kế hoạch  đã nhận' (no plan number)
+    signed = {"vi": "Trân trọng,\r\nVăn phòng theo dõi kế hoạch\r\n", "en": "Plan monitoring office\r\n"}[lang]
+    assert signed in no_plan[0] and "\r\ntheodoi@" not in no_plan[0], no_plan  # not signed with our own address
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

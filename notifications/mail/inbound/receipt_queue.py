@@ -96,7 +96,9 @@ class ReceiptQueue:
             references=r.references, received=at.astimezone(self.tz).date(), written_at=utcnow(),
             message_id=f"<rc.{inbound_id}.{key_tag(key)}@{domain}>", mail_from=cfg.mail_from,
             sender_name=cfg.sender_name or (f"Theo dõi KH {plan}" if cfg.lang == "vi" and plan else
-                                             f"Plan {plan} monitoring" if plan else cfg.mail_from),
+                                             f"Plan {plan} monitoring" if plan else
+                                             "Văn phòng theo dõi kế hoạch" if cfg.lang == "vi" else
+                                             "Plan monitoring office"),
             plan_number=plan, ref=ref, contact=self.contact(plan, known_sender=person_id is not None),
             example=example_line(self.dir, self.words, self.rounds[round_id].plan_id, agency_id)
             if round_id in self.rounds and agency_id else "III.4: 60%", reply_to=self._reply_to(r), **what)
