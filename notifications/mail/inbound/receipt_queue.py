@@ -110,9 +110,9 @@ class ReceiptQueue:
         return key
 
     def contact(self, plan: str | None, known_sender: bool = True) -> ContactPerson:
-        """Whom the receipt names: to a sender matched to a person of the directory, the person the plan's check-ins
-        name (with no plan known, the one every plan names); else, and to a sender matched to nobody, the configured
-        address alone (an official's name and phone are not handed to whoever writes in)."""
+        """Whom the receipt names: the person the plan's check-ins name (with no plan known, the one every plan names),
+        but only to a sender matched to a person of the directory; else the configured address alone (an official's
+        name and phone are not handed to whoever writes in)."""
         if not known_sender:
             person = None
         elif plan is not None:
