@@ -61,6 +61,11 @@ def format_number(value: int | float | Decimal | None, lang: str, digits: int = 
     return format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0", locale=lang)
 
 
+def format_count(n: int, lang: str) -> str:
+    """A count as lang writes it: '1.049' (vi), '1,049' (en)."""
+    return format_number(n, lang, 0)
+
+
 MONEY_UNITS = frozenset({"đồng", "vnd", "vnđ"})  # units written in plans for Vietnamese đồng
 
 

@@ -90,13 +90,6 @@ def _day(d: date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else "-"
 
 
-def _count(n: int, lang: str) -> str:
-    """A count as lang writes it: '1.049' (vi), '1,049' (en)."""
-    from plantrack.config.i18n import format_number
-
-    return format_number(n, lang, 0)
-
-
 # Counts in the tables are text grouped as lang writes them, not JSON numbers: neither Prefect UI sorts an artifact
 # table (3.9: v2's columns are display-only, v1's p-table gets no sort), both show a cell as String(value), so a
 # number would read 1049 beside the description's 1.049, and both UIs' search matches the text shown.
@@ -104,7 +97,7 @@ def _count(n: int, lang: str) -> str:
 def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str]]:
     """The rows of the `plan-status-board` artifact (the first limit, most overdue first): headers are the
     status words of lang, counts written as lang groups them."""
-    from plantrack.config.i18n import gettext_for
+    from plantrack.config.i18n import format_count, gettext_for
 
     _ = gettext_for(lang)
     several = len(board.plans) > 1
@@ -117,9 +110,9 @@ def agency_table(board: StatusBoard, lang: str, limit: int | None = None) -> lis
         row[_("Agency")] = a.agency
         row[_("Name")] = a.name
         for k, n in a.by_status:
-            row[label(k, lang)] = _count(n, lang)
-        row[_("Lead items")] = _count(a.total, lang)
-        row[_("Never reported")] = _count(a.never_reported, lang)
+            row[label(k, lang)] = format_count(n, lang)
+        row[_("Lead items")] = format_count(a.total, lang)
+        row[_("Never reported")] = format_count(a.never_reported, lang)
         row[_("Answered the last round")] = answered[a.last_answer]
         out.append(row)
     return out
@@ -137,7 +130,7 @@ def answer_words(lang: str) -> dict[LastAnswer, str]:
 def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> list[dict[str, str | int]]:
     """The rows of the `overdue` artifact (the first limit, most late first); working days written as lang groups
     them, the escalation level (1-4, not a count) as a number."""
-    from plantrack.config.i18n import gettext_for
+    from plantrack.config.i18n import format_count, gettext_for
 
     _ = gettext_for(lang)
     several = len(board.plans) > 1
@@ -147,7 +140,7 @@ def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> li
         if several:
             row[_("Plan")] = o.plan
         row.update({_("Code"): o.code, _("Title"): o.title, _("Lead"): o.lead, _("Effective deadline"): _day(o.due),
-                    _("Working days overdue"): _count(o.working_days_late, lang),
+                    _("Working days overdue"): format_count(o.working_days_late, lang),
                     _("Escalation level"): o.level or "-", _("Last report"): _day(o.last_report)})
         out.append(row)
     return out
@@ -156,7 +149,7 @@ def overdue_table(board: StatusBoard, lang: str, limit: int | None = None) -> li
 def board_description(board: StatusBoard, lang: str, limit: int | None = None) -> tuple[str, str]:
     """One-line descriptions of the two artifacts (what, as of when, and how many rows of how many), counts written
     as lang groups them: '1.049' (vi), '1,049' (en)."""
-    from plantrack.config.i18n import gettext_for, ngettext_for
+    from plantrack.config.i18n import format_count, gettext_for, ngettext_for
 
     _, n_ = gettext_for(lang), ngettext_for(lang)
     day = _day(board.today)
@@ -165,10 +158,10 @@ def board_description(board: StatusBoard, lang: str, limit: int | None = None) -
     def shown(total: int) -> str:
         if limit is None or total <= limit:
             return ""
-        return " " + _("(the first %(shown)s of %(total)s)") % {"shown": _count(limit, lang),
-                                                                 "total": _count(total, lang)}
+        return " " + _("(the first %(shown)s of %(total)s)") % {"shown": format_count(limit, lang),
+                                                                 "total": format_count(total, lang)}
     return (_("Lead items of each agency by status, as of %(day)s: %(count)s overdue")
-            % {"day": day, "count": _count(late, lang)} + shown(len(board.agencies)),
+            % {"day": day, "count": format_count(late, lang)} + shown(len(board.agencies)),
             n_("%(count)s overdue item as of %(day)s, most late first",
                "%(count)s overdue items as of %(day)s, most late first", len(board.overdue))
-            % {"day": day, "count": _count(len(board.overdue), lang)} + shown(len(board.overdue)))
+            % {"day": day, "count": format_count(len(board.overdue), lang)} + shown(len(board.overdue)))

@@ -141,10 +141,11 @@ class Dispatcher:
                 if unreachable >= self.policy.max_attempts:
                     self.report.unreachable = exc.error
                     return
+                wait = self.policy.delay(unreachable)
                 # Said at once: the back-off adds up to minutes, and a person running the command sees only this.
                 log.warning("relay unreachable (%s): connection try %d of %d failed, next in %.0f s; the messages "
-                            "stay queued", exc, unreachable, self.policy.max_attempts, self.policy.delay(unreachable))
-                await self.sleep(self.policy.delay(unreachable))
+                            "stay queued", exc, unreachable, self.policy.max_attempts, wait)
+                await self.sleep(wait)
 
     async def _wait_for_retries(self) -> list[int]:
         self._flush()  # nothing is sent while we wait: commit what was accepted first

@@ -5,7 +5,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from plantrack.config.i18n import format_day, format_number, gettext_for
+from plantrack.config.i18n import format_count as count  # the reports' name, imported from here by each
+from plantrack.config.i18n import format_day, gettext_for
 from plantrack.notifications.mail.dispatch import Failure
 from plantrack.notifications.mail.smtp import FailureKind, RelayError, RelayProblem
 from plantrack.notifications.mail.transports import Destination
@@ -19,11 +20,6 @@ class Sending(Protocol):
     failed: int
     still_queued: int
     transport: Destination | None
-
-
-def count(n: int, lang: str) -> str:
-    """A count as lang writes it: '1.049' (vi), '1,049' (en)."""
-    return format_number(n, lang, 0)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
