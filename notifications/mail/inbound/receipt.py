@@ -5,7 +5,6 @@ The receipt is threaded under the reply (In-Reply-To, References, `Re:` subject 
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import format_datetime
@@ -104,15 +103,7 @@ def build_receipt(data: ReceiptData, lang: str = "vi") -> Message:
     """The receipt email for data in lang: text and an HTML rendering of the same text."""
     text = _template(f"receipt.{lang}.txt.j2", lang).render(r=data)
     subject = receipt_subject(data.subject, data.plan_number, data.ref)
-    # The viewport meta keeps a phone from laying the page out 980 px wide and shrinking it to a third;
-    # overflow-wrap breaks a long quoted line or address that would otherwise scroll sideways.
-    page = (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{html.escape(subject)}</title>\n</head>\n'
-            '<body style="margin:0;padding:0;background:#ffffff">\n'
-            '<div style="max-width:640px;margin:0 auto;padding:12px 14px;background:#ffffff;color:#1a1a1a;'
-            'font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.45;white-space:pre-wrap;'
-            f'overflow-wrap:break-word;word-wrap:break-word">{html.escape(text)}</div>\n</body>\n</html>\n')
+    page = _template("receipt.html.j2", lang).render(lang=lang, subject=subject, text=text)
     refs = tuple(dict.fromkeys(data.references[-10:] + ((data.in_reply_to,) if data.in_reply_to else ())))
     headers = [("From", mailbox(data.sender_name, data.mail_from)), ("To", mailbox(data.to_name, data.to))]
     if data.reply_to:
